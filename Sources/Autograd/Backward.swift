@@ -1,0 +1,63 @@
+// The backward pass: the chain rule applied node by node from the output back to the inputs.
+// Recording order is a topological order (a node only reads older nodes), so walking the tape
+// backwards visits every node after all the nodes that read it: its gradient is complete when its
+// turn comes, and it passes that gradient on to its inputs through its local derivatives.
+
+extension Tape {
+    /// Adds d(root)/d(node) to the grad of every node the root depends on.
+    ///
+    /// Gradients accumulate, as in micrograd and PyTorch: calling `backward` twice from the same
+    /// root adds the same gradients twice, so call `zeroGrad()` between independent passes.
+    /// Nodes the root does not depend on keep their grads.
+    public func backward(from root: NodeID) {
+        let n = Int(root) + 1
+        precondition(root >= 0 && n <= count, "node \(root) is not on this tape")
+        if gradsAreZero {
+            grads[Int(root)] = 1
+            propagate(from: Int(root))
+        } else {
+            // Run the pass on zeroed grads, then add back what was there, so a stale gradient left
+            // on some node by an earlier pass is not pushed through the graph a second time.
+            // (All of them, above the root too: group rules read every output of their group.)
+            let earlier = Array(UnsafeBufferPointer(start: grads, count: count))
+            grads.update(repeating: 0, count: count)
+            grads[Int(root)] = 1
+            propagate(from: Int(root))
+            for i in 0..<count { grads[i] += earlier[i] }
+        }
+        gradsAreZero = false
+    }
+
+    /// One loop, newest node first; each case is the `back...` rule written beside its op.
+    /// Nodes made together (a softmax's outputs, a linear layer's rows) are handled together when
+    /// the loop reaches the newest of them, and the loop then skips to below the oldest.
+    private func propagate(from root: Int) {
+        var i = root
+        while i >= 0 {
+            let g = grads[i]
+            switch ops[i] {
+            case .input: break
+            case .add: backAdd(i, g)
+            case .sub: backSub(i, g)
+            case .mul: backMul(i, g)
+            case .div: backDiv(i, g)
+            case .neg: backNeg(i, g)
+            case .addConstant: backAddConstant(i, g)
+            case .mulConstant: backMulConstant(i, g)
+            case .pow: backPow(i, g)
+            case .exp: backExp(i, g)
+            case .log: backLog(i, g)
+            case .relu: backRelu(i, g)
+            case .tanh: backTanh(i, g)
+            case .sum: backSum(i, g)
+            case .sumOf: backSumOf(i, g)
+            case .dot: i = backDotRun(i)
+            case .weightedSum: backWeightedSum(i, g)
+            case .softmax: i = backSoftmax(i)
+            case .rmsnorm: i = backRmsnorm(i)
+            case .crossEntropy: backCrossEntropy(i, g)
+            }
+            i -= 1
+        }
+    }
+}

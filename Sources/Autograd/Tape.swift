@@ -1,0 +1,184 @@
+// The tape: every scalar computed in a forward pass is appended here as one node, with the
+// operation that made it and the nodes it read. Because a node can only read nodes that already
+// exist, the recording order is a topological order, and the backward pass is one loop from the
+// last node to the first: no recursion, no sorting, no object per node.
+//
+// Storage is a struct of arrays (op, inputs, data, grad), held in manually grown buffers so the
+// hot loops run without bounds checks or reference counting. Training reuses the same buffers
+// every step: `truncate(to:)` forgets the previous step's nodes but keeps the parameters.
+
+/// The index of a node on its tape.
+public typealias NodeID = Int32
+
+/// A record of a computation, one scalar node per entry, that can run the chain rule backwards.
+public final class Tape {
+    // `@exclusivity(unchecked)`: Swift would otherwise check at run time, on every access to these
+    // class properties, that no two accesses overlap; that bookkeeping took over half the time of a
+    // training step. The tape is used from one thread at a time and never hands out inout access.
+    //
+    // One entry per node. `first`, `second` and `count` mean what the node's `Op` says they mean:
+    // input ids, the start of a run of consecutive inputs, or an offset into `links`.
+    @exclusivity(unchecked) @usableFromInline var ops: UnsafeMutablePointer<Op>
+    @exclusivity(unchecked) @usableFromInline var first: UnsafeMutablePointer<Int32>
+    @exclusivity(unchecked) @usableFromInline var second: UnsafeMutablePointer<Int32>
+    @exclusivity(unchecked) @usableFromInline var counts: UnsafeMutablePointer<Int32>
+    @exclusivity(unchecked) @usableFromInline var constants: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) @usableFromInline var values: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) @usableFromInline var grads: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) @usableFromInline var capacity: Int
+    /// How many nodes the tape holds.
+    @exclusivity(unchecked) public private(set) var count: Int = 0
+
+    /// Input ids of the n-ary nodes whose inputs are not consecutive (sums and dot products over
+    /// gathered nodes, such as attention's weighted sum of values from earlier positions).
+    @exclusivity(unchecked) @usableFromInline var links: [Int32] = []
+
+    /// Working memory for backward rules that sum a vector before adding it to grads.
+    @exclusivity(unchecked) var scratchBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 256)
+    @exclusivity(unchecked) var scratchCapacity = 256
+
+    /// Optional names for nodes, for printing and drawing graphs. Never used on the training path.
+    public internal(set) var labels: [NodeID: String] = [:]
+
+    /// True while every gradient is known to be zero, so `backward` may accumulate in place.
+    @exclusivity(unchecked) @usableFromInline var gradsAreZero = true
+
+    /// When false, operations compute values but record nothing to differentiate: inference mode.
+    /// Nodes still get ids and values, so the same model code runs in both modes.
+    @exclusivity(unchecked) public var isRecording = true
+
+    public init(capacity: Int = 1024) {
+        self.capacity = max(capacity, 16)
+        ops = .allocate(capacity: self.capacity)
+        first = .allocate(capacity: self.capacity)
+        second = .allocate(capacity: self.capacity)
+        counts = .allocate(capacity: self.capacity)
+        constants = .allocate(capacity: self.capacity)
+        values = .allocate(capacity: self.capacity)
+        grads = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        ops.deallocate()
+        first.deallocate()
+        second.deallocate()
+        counts.deallocate()
+        constants.deallocate()
+        values.deallocate()
+        grads.deallocate()
+        scratchBuffer.deallocate()
+    }
+
+    /// At least `n` doubles of working memory, valid until the next call.
+    @inline(__always) func scratch(_ n: Int) -> UnsafeMutablePointer<Double> {
+        if n > scratchCapacity {
+            scratchBuffer.deallocate()
+            scratchCapacity = max(n, 2 * scratchCapacity)
+            scratchBuffer = .allocate(capacity: scratchCapacity)
+        }
+        return scratchBuffer
+    }
+
+    // MARK: Reading nodes
+
+    /// The value a node computed in the forward pass.
+    @inlinable public func data(_ id: NodeID) -> Double { values[Int(id)] }
+
+    /// d(output)/d(node), accumulated by `backward(from:)`.
+    @inlinable public func grad(_ id: NodeID) -> Double { grads[Int(id)] }
+
+    /// Overwrites a node's value; used for parameters (the optimizer) and inputs.
+    @inlinable public func setData(_ id: NodeID, _ value: Double) { values[Int(id)] = value }
+
+    /// Overwrites a node's gradient.
+    @inlinable public func setGrad(_ id: NodeID, _ value: Double) {
+        grads[Int(id)] = value
+        if value != 0 { gradsAreZero = false }
+    }
+
+    /// The operation that made a node.
+    public func op(_ id: NodeID) -> Op { ops[Int(id)] }
+
+    /// The constant a node carries (the exponent of `pow`, the scale of a dot product, ...).
+    public func constant(_ id: NodeID) -> Double { constants[Int(id)] }
+
+    /// Gives a node a name to show in tables and graphs.
+    public func setLabel(_ label: String, for id: NodeID) { labels[id] = label }
+
+    /// The value and gradient buffers of a run of consecutive nodes, for optimizers and inference.
+    @inlinable public func dataPointer(_ start: NodeID) -> UnsafeMutablePointer<Double> { values + Int(start) }
+    @inlinable public func gradPointer(_ start: NodeID) -> UnsafeMutablePointer<Double> { grads + Int(start) }
+
+    // MARK: Recording
+
+    /// Appends a node and returns its id. Operations call this; it is the only way nodes are made.
+    @inline(__always)
+    func append(_ op: Op, _ value: Double, first a: Int32 = -1, second b: Int32 = -1,
+                count n: Int32 = 0, constant c: Double = 0) -> NodeID {
+        if count == capacity { grow() }
+        let i = count
+        values[i] = value
+        grads[i] = 0
+        if isRecording {
+            ops[i] = op
+            first[i] = a
+            second[i] = b
+            counts[i] = n
+            constants[i] = c
+        } else {
+            ops[i] = .input  // an unrecorded node is a constant as far as backward is concerned
+        }
+        count = i + 1
+        return NodeID(i)
+    }
+
+    /// Reserves `n` consecutive nodes for a vector operation to fill, and returns the first id.
+    @inline(__always) func reserve(_ n: Int) -> NodeID {
+        while count + n > capacity { grow() }
+        let start = count
+        count += n
+        return NodeID(start)
+    }
+
+    func grow() {
+        let newCapacity = capacity * 2
+        func moved<T>(_ old: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+            let new = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)
+            new.moveInitialize(from: old, count: count)
+            old.deallocate()
+            return new
+        }
+        ops = moved(ops)
+        first = moved(first)
+        second = moved(second)
+        counts = moved(counts)
+        constants = moved(constants)
+        values = moved(values)
+        grads = moved(grads)
+        capacity = newCapacity
+    }
+
+    /// A point on the tape to come back to with `truncate(to:)`.
+    public struct Mark: Sendable, Equatable {
+        public let nodes: Int
+        let links: Int
+    }
+
+    /// The tape's current end.
+    public func mark() -> Mark { Mark(nodes: count, links: links.count) }
+
+    /// Forgets every node recorded after `mark`; the nodes before it (parameters) keep their
+    /// values and grads. Training does this once per step, so buffers are allocated only once.
+    public func truncate(to mark: Mark) {
+        precondition(mark.nodes <= count && mark.links <= links.count, "mark is past the tape's end")
+        count = mark.nodes
+        links.removeSubrange(mark.links...)
+        if !labels.isEmpty { labels = labels.filter { Int($0.key) < mark.nodes } }
+    }
+
+    /// Sets every gradient on the tape to zero.
+    public func zeroGrad() {
+        grads.update(repeating: 0, count: count)
+        gradsAreZero = true
+    }
+}

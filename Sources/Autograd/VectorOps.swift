@@ -1,0 +1,348 @@
+// Operations over many inputs at once. Each output is still one scalar node, but the node reads a
+// whole run of inputs and knows its own local gradients, so a dot product of 24 numbers is one
+// node instead of 47, and a softmax needs no exp / sum / divide nodes. That is what makes the
+// scalar engine fast enough to train a transformer in milliseconds per step.
+//
+// A `Vector` is a run of consecutive nodes; vector operations write their outputs consecutively,
+// so their results are vectors again and loops over them touch contiguous memory.
+
+/// `count` consecutive nodes starting at `start`.
+public struct Vector: Sendable, Equatable {
+    public let start: NodeID
+    public let count: Int
+
+    public init(start: NodeID, count: Int) {
+        self.start = start
+        self.count = count
+    }
+
+    /// The id of component `i`.
+    @inlinable public subscript(i: Int) -> NodeID { start + NodeID(i) }
+
+    /// Components `offset ..< offset + count`, such as one attention head's slice of a query.
+    @inlinable public func slice(_ offset: Int, _ count: Int) -> Vector {
+        Vector(start: start + NodeID(offset), count: count)
+    }
+
+    /// Every component's id, for code that wants an array.
+    public var ids: [NodeID] { (0..<count).map { start + NodeID($0) } }
+}
+
+/// A list of vector starts saved on the tape, for `weightedSum` to gather from.
+public struct RowList: Sendable {
+    let offset: Int32
+    public let count: Int
+}
+
+extension Tape {
+    /// A new vector of leaves.
+    public func inputs(_ values: [Double]) -> Vector {
+        let start = NodeID(count)
+        for v in values { _ = append(.input, v) }
+        return Vector(start: start, count: values.count)
+    }
+
+    /// The values of a vector, copied out.
+    public func data(_ v: Vector) -> [Double] {
+        Array(UnsafeBufferPointer(start: values + Int(v.start), count: v.count))
+    }
+
+    /// The gradients of a vector, copied out.
+    public func grad(_ v: Vector) -> [Double] {
+        Array(UnsafeBufferPointer(start: grads + Int(v.start), count: v.count))
+    }
+
+    // MARK: Sums and dot products
+
+    // sum(x):  d/dx_k = 1
+    public func sum(_ x: Vector) -> NodeID {
+        let p = values + Int(x.start)
+        var total = 0.0
+        for k in 0..<x.count { total += p[k] }
+        return append(.sum, total, first: x.start, count: Int32(x.count))
+    }
+    @inline(__always) func backSum(_ i: Int, _ g: Double) {
+        let gx = grads + Int(first[i])
+        for k in 0..<Int(counts[i]) { gx[k] += g }
+    }
+
+    // sum of nodes anywhere on the tape:  d/dx_k = 1
+    public func sum(_ ids: [NodeID]) -> NodeID {
+        let offset = Int32(links.count)
+        var total = 0.0
+        for id in ids { total += values[Int(id)] }
+        links.append(contentsOf: ids)
+        return append(.sumOf, total, first: offset, count: Int32(ids.count))
+    }
+    @inline(__always) func backSumOf(_ i: Int, _ g: Double) {
+        let offset = Int(first[i])
+        links.withUnsafeBufferPointer { list in
+            for k in 0..<Int(counts[i]) { grads[Int(list[offset + k])] += g }
+        }
+    }
+
+    // scale * (a . b):  d/da_k = scale b_k, d/db_k = scale a_k
+    public func dot(_ a: Vector, _ b: Vector, scale: Double = 1) -> NodeID {
+        precondition(a.count == b.count, "dot of vectors of lengths \(a.count) and \(b.count)")
+        let value = Tape.dot(values + Int(a.start), values + Int(b.start), a.count) * scale
+        return append(.dot, value, first: a.start, second: b.start, count: Int32(a.count), constant: scale)
+    }
+    // Backward of a run of dot nodes that share their second input and scale: the rows of a linear
+    // layer (or of two stacked ones, such as the key and value projections of one x). Each row adds
+    // g * x to its weights' grads; the rows' contributions to x's grad are summed in a scratch
+    // buffer first, so that grad is loaded and stored once per run instead of once per row.
+    // Returns the run's first node: the backward loop continues below it.
+    @inline(__always) func backDotRun(_ last: Int) -> Int {
+        let x = second[last], n = Int(counts[last]), scale = constants[last]
+        let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
+        var start = last
+        while start > 0, ops[start - 1] == .dot, second[start - 1] == x, Int(counts[start - 1]) == n,
+              constants[start - 1] == scale {
+            start -= 1
+        }
+        let sum = scratch(n)
+        sum.update(repeating: 0, count: n)
+        let xs = values + Int(x)
+        var j = start
+        while j <= last {
+            // Two rows at a time when both carry a gradient: one pass over x and the sum for both.
+            let g = grads[j] * scale
+            let g2 = j < last ? grads[j + 1] * scale : 0
+            let w = values + Int(first[j]), gw = grads + Int(first[j])
+            if g != 0 && g2 != 0 {
+                let w2 = values + Int(first[j + 1]), gw2 = grads + Int(first[j + 1])
+                for k in 0..<n {
+                    gw[k] += g * xs[k]
+                    gw2[k] += g2 * xs[k]
+                    sum[k] += g * w[k] + g2 * w2[k]
+                }
+                j += 2
+                continue
+            }
+            if g != 0 {  // zero is common after relu; adding zeros would change nothing
+                for k in 0..<n {
+                    gw[k] += g * xs[k]
+                    sum[k] += g * w[k]
+                }
+            }
+            j += 1
+        }
+        let gx = grads + Int(x)
+        for k in 0..<n { gx[k] += sum[k] }
+        return start
+    }
+
+    /// W x for W stored row by row at `weights` ([rows, x.count]): one dot node per row.
+    /// This is a linear layer; its outputs form a new vector. Rows are computed two at a time so
+    /// each load of x serves both (the values are exactly those of `dot` row by row).
+    public func matvec(_ weights: NodeID, rows: Int, _ x: Vector) -> Vector {
+        let n = x.count
+        let start = reserve(rows)
+        let xs = values + Int(x.start), out = values + Int(start)
+        var r = 0
+        while r + 2 <= rows {
+            let pair = Tape.dot2(values + Int(weights) + r * n, values + Int(weights) + (r + 1) * n, xs, n)
+            out[r] = pair.0
+            out[r + 1] = pair.1
+            r += 2
+        }
+        if r < rows { out[r] = Tape.dot(values + Int(weights) + r * n, xs, n) }
+        for j in 0..<rows {
+            let i = Int(start) + j
+            grads[i] = 0
+            if isRecording {
+                ops[i] = .dot
+                first[i] = weights + NodeID(j * n)
+                second[i] = x.start
+                counts[i] = Int32(n)
+                constants[i] = 1
+            } else {
+                ops[i] = .input
+            }
+        }
+        return Vector(start: start, count: rows)
+    }
+
+    /// The dot product with four running sums (lane k collects the terms k, k+4, k+8, ...), added
+    /// up in a fixed order at the end: the four sums run in parallel on SIMD registers, and the
+    /// result has the same bits on every machine because the order is written out, not left to
+    /// the compiler.
+    @inline(__always) static func dot(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        var sums = SIMD4<Double>()
+        var k = 0
+        while k + 4 <= n {
+            let x = UnsafeRawPointer(a + k).loadUnaligned(as: SIMD4<Double>.self)
+            let y = UnsafeRawPointer(b + k).loadUnaligned(as: SIMD4<Double>.self)
+            sums += x * y
+            k += 4
+        }
+        while k < n {
+            sums[0] += a[k] * b[k]
+            k += 1
+        }
+        return (sums[0] + sums[1]) + (sums[2] + sums[3])
+    }
+
+    /// Two dot products with one x, summed in the same order as `dot`, so the bits match it.
+    @inline(__always) static func dot2(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>,
+                                       _ x: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double) {
+        var sumsA = SIMD4<Double>(), sumsB = SIMD4<Double>()
+        var k = 0
+        while k + 4 <= n {
+            let xk = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD4<Double>.self)
+            sumsA += UnsafeRawPointer(a + k).loadUnaligned(as: SIMD4<Double>.self) * xk
+            sumsB += UnsafeRawPointer(b + k).loadUnaligned(as: SIMD4<Double>.self) * xk
+            k += 4
+        }
+        while k < n {
+            sumsA[0] += a[k] * x[k]
+            sumsB[0] += b[k] * x[k]
+            k += 1
+        }
+        return ((sumsA[0] + sumsA[1]) + (sumsA[2] + sumsA[3]), (sumsB[0] + sumsB[1]) + (sumsB[2] + sumsB[3]))
+    }
+
+    // MARK: Attention's weighted sum
+
+    /// Saves the starts of some vectors (the value vectors of earlier positions) for `weightedSum`.
+    public func rowList(_ starts: [NodeID]) -> RowList {
+        let offset = Int32(links.count)
+        links.append(contentsOf: starts)
+        return RowList(offset: offset, count: starts.count)
+    }
+
+    // sum_t w_t v_t[column]:  d/dw_t = v_t[column], d/dv_t[column] = w_t
+    public func weightedSum(_ weights: Vector, rows: RowList, column: Int) -> NodeID {
+        precondition(weights.count == rows.count, "\(weights.count) weights for \(rows.count) rows")
+        let w = values + Int(weights.start)
+        var total = 0.0
+        links.withUnsafeBufferPointer { list in
+            for t in 0..<weights.count { total += w[t] * values[Int(list[Int(rows.offset) + t]) + column] }
+        }
+        return append(.weightedSum, total, first: weights.start, second: rows.offset,
+                      count: Int32(weights.count), constant: Double(column))
+    }
+    @inline(__always) func backWeightedSum(_ i: Int, _ g: Double) {
+        let w = Int(first[i]), offset = Int(second[i]), column = Int(constants[i])
+        let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
+        links.withUnsafeBufferPointer { list in
+            for t in 0..<Int(counts[i]) {
+                let v = Int(list[offset + t]) + column
+                grads[w + t] += g * values[v]
+                grads[v] += g * values[w + t]
+            }
+        }
+    }
+
+    // MARK: Normalising groups
+
+    // softmax(x)_j = e^(x_j - max) / sum_k e^(x_k - max)
+    // Backward, done once for the whole group:
+    //   d/dx_k = y_k (g_k - sum_j g_j y_j)
+    public func softmax(_ x: Vector) -> Vector {
+        let n = x.count
+        let start = reserve(n)
+        let xs = values + Int(x.start), ys = values + Int(start)
+        var maxValue = -Double.infinity
+        for k in 0..<n { maxValue = max(maxValue, xs[k]) }
+        var total = 0.0
+        for k in 0..<n {
+            ys[k] = DeterministicMath.exp(xs[k] - maxValue)
+            total += ys[k]
+        }
+        for k in 0..<n { ys[k] /= total }
+        recordGroup(.softmax, start, input: x, constant: 0)
+        return Vector(start: start, count: n)
+    }
+    // (Visited at the group's highest node, when every output's grad is final; returns the
+    // group's first node, where the backward loop continues.)
+    @inline(__always) func backSoftmax(_ last: Int) -> Int {
+        let i = Int(second[last]), n = Int(counts[last])
+        let y = values + i, gy = grads + i, gx = grads + Int(first[last])
+        var weighted = 0.0
+        for j in 0..<n { weighted += gy[j] * y[j] }
+        for k in 0..<n { gx[k] += y[k] * (gy[k] - weighted) }
+        return i
+    }
+
+    // rmsnorm(x)_j = x_j r with r = 1 / sqrt(mean(x^2) + 1e-5)
+    // Backward, once for the whole group (dr/dx_k = -r^3 x_k / n):
+    //   d/dx_k = g_k r - (r^3 / n) x_k sum_j g_j x_j
+    public func rmsnorm(_ x: Vector) -> Vector {
+        let n = x.count
+        let start = reserve(n)
+        let xs = values + Int(x.start), ys = values + Int(start)
+        let meanSquare = Tape.dot(xs, xs, n) / Double(n)
+        let r = 1 / (meanSquare + 1e-5).squareRoot()
+        for k in 0..<n { ys[k] = xs[k] * r }
+        recordGroup(.rmsnorm, start, input: x, constant: r)
+        return Vector(start: start, count: n)
+    }
+    @inline(__always) func backRmsnorm(_ last: Int) -> Int {
+        let i = Int(second[last]), n = Int(counts[last]), r = constants[last]
+        let x = values + Int(first[last]), gy = grads + i, gx = grads + Int(first[last])
+        let gyDotX = Tape.dot(gy, x, n)
+        let c = r * r * r / Double(n) * gyDotX
+        for k in 0..<n { gx[k] += gy[k] * r - c * x[k] }
+        return i
+    }
+
+    /// Fills in the bookkeeping of the `n` outputs of a group that a vector op reserved.
+    @inline(__always) private func recordGroup(_ op: Op, _ start: NodeID, input x: Vector, constant c: Double) {
+        for j in Int(start)..<(Int(start) + x.count) {
+            grads[j] = 0
+            if isRecording {
+                ops[j] = op
+                first[j] = x.start
+                second[j] = start
+                counts[j] = Int32(x.count)
+                constants[j] = c
+            } else {
+                ops[j] = .input
+            }
+        }
+    }
+
+    // MARK: The loss
+
+    // -log softmax(logits)[target] = logsumexp(logits) - logits[target]
+    //   d/dlogit_k = softmax_k - (1 if k is the target)
+    public func crossEntropy(_ logits: Vector, target: Int) -> NodeID {
+        precondition(target >= 0 && target < logits.count, "target \(target) outside 0..<\(logits.count)")
+        let lse = Tape.logSumExp(values + Int(logits.start), logits.count)
+        return append(.crossEntropy, lse - values[Int(logits.start) + target], first: logits.start,
+                      second: Int32(target), count: Int32(logits.count), constant: lse)
+    }
+    @inline(__always) func backCrossEntropy(_ i: Int, _ g: Double) {
+        let n = Int(counts[i]), target = Int(second[i]), lse = constants[i]
+        let x = values + Int(first[i]), gx = grads + Int(first[i])
+        for k in 0..<n { gx[k] += g * DeterministicMath.exp(x[k] - lse) }
+        gx[target] -= g
+    }
+
+    /// log(sum_k e^(x_k)), shifted by the maximum so no term overflows.
+    static func logSumExp(_ x: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        var maxValue = -Double.infinity
+        for k in 0..<n { maxValue = max(maxValue, x[k]) }
+        var total = 0.0
+        for k in 0..<n { total += DeterministicMath.exp(x[k] - maxValue) }
+        return maxValue + DeterministicMath.log(total)
+    }
+
+    // MARK: Elementwise
+
+    /// x + y, componentwise.
+    public func add(_ x: Vector, _ y: Vector) -> Vector {
+        precondition(x.count == y.count, "adding vectors of lengths \(x.count) and \(y.count)")
+        let start = NodeID(count)
+        for k in 0..<x.count { _ = add(x[k], y[k]) }
+        return Vector(start: start, count: x.count)
+    }
+
+    /// max(0, x), componentwise.
+    public func relu(_ x: Vector) -> Vector {
+        let start = NodeID(count)
+        for k in 0..<x.count { _ = relu(x[k]) }
+        return Vector(start: start, count: x.count)
+    }
+}

@@ -1,0 +1,165 @@
+// The model: a character-level, decoder-only transformer, read top to bottom in the order a token
+// flows through it. Legend of dimension names used in the shape comments:
+//   V = vocabSize, C = nEmbd, H = nHead, D = headDim (C / H), T = positions so far (<= blockSize)
+//
+// The weights are the first nodes of a tape; each forward pass records after them, so backward
+// leaves the weights' gradients in place for the optimizer, and `truncate` clears the rest.
+import Autograd
+
+/// A weight matrix living on the tape as rows * cols consecutive leaves, row by row.
+public struct WeightMatrix: Sendable, Equatable {
+    /// The GPT-2 style name, also the tensor name in checkpoints: `wte`, `layer0.attn_wq`, ...
+    public let name: String
+    public let rows: Int
+    public let cols: Int
+    /// Id of element [0, 0].
+    public let start: NodeID
+
+    /// Row `r` as a vector: an embedding, or the weights of one output of a linear layer.
+    public func row(_ r: Int) -> Vector { Vector(start: start + NodeID(r * cols), count: cols) }
+    public var count: Int { rows * cols }
+}
+
+/// The weights of one transformer block. Linear layers are [out, in] and compute W x.
+public struct BlockWeights: Sendable {
+    public let attnWq: WeightMatrix  // [C, C]
+    public let attnWk: WeightMatrix  // [C, C]
+    public let attnWv: WeightMatrix  // [C, C]
+    public let attnWo: WeightMatrix  // [C, C]
+    public let mlpFc1: WeightMatrix  // [4C, C]
+    public let mlpFc2: WeightMatrix  // [C, 4C]
+}
+
+/// Keys and values of the positions seen so far, per layer: what attention looks back at.
+/// Holds node ids only, so copying a cache (to try several continuations of one prompt) is cheap.
+public struct KVCache: Sendable {
+    public var keys: [[NodeID]]    // [layer][t]: start of the key vector (C) at position t
+    public var values: [[NodeID]]  // [layer][t]: start of the value vector (C) at position t
+
+    public init(layers: Int) {
+        keys = Array(repeating: [], count: layers)
+        values = Array(repeating: [], count: layers)
+    }
+
+    /// Positions stored so far.
+    public var count: Int { keys.first?.count ?? 0 }
+}
+
+/// A GPT whose weights live on `tape`.
+public final class GPT {
+    public let config: GPTConfig
+    public let tape: Tape
+    public let wte: WeightMatrix      // [V, C] token embeddings
+    public let wpe: WeightMatrix      // [blockSize, C] position embeddings
+    public let layers: [BlockWeights]
+    public let lmHead: WeightMatrix   // [V, C] output projection to logits
+    /// Every weight matrix in checkpoint order.
+    public let matrices: [WeightMatrix]
+    /// The tape's end after the weights: where each forward pass starts recording.
+    public let weightsEnd: Tape.Mark
+
+    /// A model with weights drawn from a Gaussian (std `config.initStd`) in a fixed order.
+    public convenience init(config: GPTConfig, seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        self.init(config: config) { _ in random.nextGaussian(standardDeviation: config.initStd) }
+    }
+
+    /// A model whose weight values come from `initialValue`, called once per weight in order.
+    public init(config: GPTConfig, initialValue: (String) -> Double) {
+        self.config = config
+        let c = config.nEmbd
+        let parameterCount = GPT.parameterCount(config)
+        let tape = Tape(capacity: parameterCount + 65_536)
+        func matrix(_ name: String, _ rows: Int, _ cols: Int) -> WeightMatrix {
+            let start = NodeID(tape.count)
+            for _ in 0..<(rows * cols) { _ = tape.input(initialValue(name)) }
+            return WeightMatrix(name: name, rows: rows, cols: cols, start: start)
+        }
+        wte = matrix("wte", config.vocabSize, c)
+        wpe = matrix("wpe", config.blockSize, c)
+        layers = (0..<config.nLayer).map { i in
+            BlockWeights(
+                attnWq: matrix("layer\(i).attn_wq", c, c),
+                attnWk: matrix("layer\(i).attn_wk", c, c),
+                attnWv: matrix("layer\(i).attn_wv", c, c),
+                attnWo: matrix("layer\(i).attn_wo", c, c),
+                mlpFc1: matrix("layer\(i).mlp_fc1", 4 * c, c),
+                mlpFc2: matrix("layer\(i).mlp_fc2", c, 4 * c))
+        }
+        lmHead = matrix("lm_head", config.vocabSize, c)
+        matrices = [wte, wpe] + layers.flatMap { [$0.attnWq, $0.attnWk, $0.attnWv, $0.attnWo, $0.mlpFc1, $0.mlpFc2] } + [lmHead]
+        weightsEnd = tape.mark()
+        self.tape = tape
+    }
+
+    /// Number of weights (scalars) a model of this config has.
+    public static func parameterCount(_ config: GPTConfig) -> Int {
+        let c = config.nEmbd
+        return 2 * config.vocabSize * c + config.blockSize * c + config.nLayer * 12 * c * c
+    }
+
+    /// Number of weights of this model.
+    public var parameterCount: Int { Int(weightsEnd.nodes) }
+
+    // MARK: The forward pass, one token at a time
+
+    /// Runs one token at `position` through the model, extending `cache`, and returns the logits
+    /// for the next token (V). With `needLogits: false` only what later positions read (the keys
+    /// and values of every layer) is computed: classification uses that for the prompt's tokens.
+    @discardableResult
+    public func forward(token: Int, position: Int, cache: inout KVCache, needLogits: Bool = true) -> Vector? {
+        var x = tape.add(wte.row(token), wpe.row(position))  // (C)
+        x = tape.rmsnorm(x)
+        for (index, block) in layers.enumerated() {
+            let isLast = index == layers.count - 1
+            x = attention(x, block, layer: index, cache: &cache, needOutput: needLogits || !isLast)
+            if isLast && !needLogits { return nil }
+            x = mlp(x, block)
+        }
+        return linear(lmHead, x)  // (V)
+    }
+
+    /// x + attn(rmsnorm(x)): multi-head causal self-attention over the cached positions.
+    func attention(_ x: Vector, _ block: BlockWeights, layer: Int, cache: inout KVCache, needOutput: Bool) -> Vector {
+        let c = config.nEmbd, d = config.headDim
+        let xn = tape.rmsnorm(x)
+        let k = linear(block.attnWk, xn)  // (C)
+        let v = linear(block.attnWv, xn)  // (C)
+        cache.keys[layer].append(k.start)
+        cache.values[layer].append(v.start)
+        guard needOutput else { return x }
+        let q = linear(block.attnWq, xn)  // (C)
+        let positions = cache.keys[layer].count  // T: this position and every earlier one (causal)
+        let scale = 1 / Double(d).squareRoot()
+        // Scores and softmax for every head first, so the heads' outputs below come out consecutive.
+        var weights: [Vector] = []  // (H, T)
+        weights.reserveCapacity(config.nHead)
+        for h in 0..<config.nHead {
+            let scoresStart = NodeID(tape.count)
+            for t in 0..<positions {
+                _ = tape.dot(q.slice(h * d, d), Vector(start: cache.keys[layer][t] + NodeID(h * d), count: d), scale: scale)
+            }
+            weights.append(tape.softmax(Vector(start: scoresStart, count: positions)))  // (T)
+        }
+        let rows = tape.rowList(cache.values[layer])
+        let headsStart = NodeID(tape.count)
+        for h in 0..<config.nHead {
+            for j in 0..<d {
+                _ = tape.weightedSum(weights[h], rows: rows, column: h * d + j)
+            }
+        }
+        let heads = Vector(start: headsStart, count: c)  // (C) = H heads of D, side by side
+        return tape.add(linear(block.attnWo, heads), x)
+    }
+
+    /// x + fc2(relu(fc1(rmsnorm(x)))): the per-position MLP, 4x wide.
+    func mlp(_ x: Vector, _ block: BlockWeights) -> Vector {
+        let hidden = tape.relu(linear(block.mlpFc1, tape.rmsnorm(x)))  // (4C)
+        return tape.add(linear(block.mlpFc2, hidden), x)  // (C)
+    }
+
+    /// W x with W of shape [out, in]: one dot-product node per output.
+    func linear(_ w: WeightMatrix, _ x: Vector) -> Vector {
+        tape.matvec(w.start, rows: w.rows, x)
+    }
+}
