@@ -320,6 +320,12 @@ extension Tape {
         gx[target] -= g
     }
 
+    /// log softmax(logits)[index], read off the values without recording a node: for scoring.
+    public func logProbability(_ logits: Vector, of index: Int) -> Double {
+        precondition(index >= 0 && index < logits.count, "index \(index) outside 0..<\(logits.count)")
+        return values[Int(logits.start) + index] - Tape.logSumExp(values + Int(logits.start), logits.count)
+    }
+
     /// log(sum_k e^(x_k)), shifted by the maximum so no term overflows.
     static func logSumExp(_ x: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
         var maxValue = -Double.infinity

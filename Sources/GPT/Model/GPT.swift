@@ -67,39 +67,43 @@ public final class GPT {
     /// A model whose weight values come from `initialValue`, called once per weight in order.
     public init(config: GPTConfig, initialValue: (String) -> Double) {
         self.config = config
-        let c = config.nEmbd
-        let parameterCount = GPT.parameterCount(config)
-        let tape = Tape(capacity: parameterCount + 65_536)
-        func matrix(_ name: String, _ rows: Int, _ cols: Int) -> WeightMatrix {
+        let tape = Tape(capacity: GPT.parameterCount(config) + 65_536)
+        let matrices = GPT.matrixShapes(config).map { name, shape in
             let start = NodeID(tape.count)
-            for _ in 0..<(rows * cols) { _ = tape.input(initialValue(name)) }
-            return WeightMatrix(name: name, rows: rows, cols: cols, start: start)
+            for _ in 0..<(shape[0] * shape[1]) { _ = tape.input(initialValue(name)) }
+            return WeightMatrix(name: name, rows: shape[0], cols: shape[1], start: start)
         }
-        wte = matrix("wte", config.vocabSize, c)
-        wpe = matrix("wpe", config.blockSize, c)
+        // matrixShapes lists wte, wpe, six matrices per layer, then lm_head.
+        wte = matrices[0]
+        wpe = matrices[1]
         layers = (0..<config.nLayer).map { i in
-            BlockWeights(
-                attnWq: matrix("layer\(i).attn_wq", c, c),
-                attnWk: matrix("layer\(i).attn_wk", c, c),
-                attnWv: matrix("layer\(i).attn_wv", c, c),
-                attnWo: matrix("layer\(i).attn_wo", c, c),
-                mlpFc1: matrix("layer\(i).mlp_fc1", 4 * c, c),
-                mlpFc2: matrix("layer\(i).mlp_fc2", c, 4 * c))
+            let m = matrices[(2 + 6 * i)...]
+            return BlockWeights(attnWq: m[m.startIndex], attnWk: m[m.startIndex + 1], attnWv: m[m.startIndex + 2],
+                                attnWo: m[m.startIndex + 3], mlpFc1: m[m.startIndex + 4], mlpFc2: m[m.startIndex + 5])
         }
-        lmHead = matrix("lm_head", config.vocabSize, c)
-        matrices = [wte, wpe] + layers.flatMap { [$0.attnWq, $0.attnWk, $0.attnWv, $0.attnWo, $0.mlpFc1, $0.mlpFc2] } + [lmHead]
+        lmHead = matrices[matrices.count - 1]
+        self.matrices = matrices
         weightsEnd = tape.mark()
         self.tape = tape
     }
 
+    /// A model with the same config and weights on a tape of its own (for another thread).
+    public func copy() -> GPT {
+        let weights = tape.dataPointer(0)
+        var index = 0
+        return GPT(config: config) { _ in
+            defer { index += 1 }
+            return weights[index]
+        }
+    }
+
     /// Number of weights (scalars) a model of this config has.
     public static func parameterCount(_ config: GPTConfig) -> Int {
-        let c = config.nEmbd
-        return 2 * config.vocabSize * c + config.blockSize * c + config.nLayer * 12 * c * c
+        matrixShapes(config).reduce(0) { $0 + $1.shape[0] * $1.shape[1] }
     }
 
     /// Number of weights of this model.
-    public var parameterCount: Int { Int(weightsEnd.nodes) }
+    public var parameterCount: Int { weightsEnd.nodes }
 
     // MARK: The forward pass, one token at a time
 

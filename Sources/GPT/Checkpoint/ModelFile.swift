@@ -1,0 +1,110 @@
+// A trained model on disk: its weights as safetensors tensors with GPT-2 names ([out, in] for
+// linear layers), and in the header's metadata everything needed to rebuild it: the shape
+// (n_embd, n_head, n_layer, block_size) and the vocabulary (the characters in id order; BOS is
+// id len(vocab)). Any safetensors reader (PyTorch, NumPy) can open the file.
+import Autograd
+
+/// A model together with the tokenizer its ids belong to.
+public struct TrainedModel {
+    public let model: GPT
+    public let tokenizer: Tokenizer
+    /// Free-form facts about how it was made (data file, seed, steps, losses), kept in the file.
+    public let notes: [String: String]
+
+    public init(model: GPT, tokenizer: Tokenizer, notes: [String: String] = [:]) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.notes = notes
+    }
+
+    /// Where `gpt train` writes and the other commands read when no `--model` is given.
+    public static let defaultPath = "model.safetensors"
+
+    // MARK: Writing
+
+    /// The model as a safetensors file.
+    public func safetensors() -> SafetensorsFile {
+        var tensors: [String: NamedTensor] = [:]
+        for matrix in model.matrices {
+            let values = Array(UnsafeBufferPointer(start: model.tape.dataPointer(matrix.start), count: matrix.count))
+            tensors[matrix.name] = NamedTensor(shape: [matrix.rows, matrix.cols], values: values)
+        }
+        var metadata = notes
+        let config = model.config
+        metadata["format"] = TrainedModel.formatName
+        metadata["n_embd"] = String(config.nEmbd)
+        metadata["n_head"] = String(config.nHead)
+        metadata["n_layer"] = String(config.nLayer)
+        metadata["block_size"] = String(config.blockSize)
+        metadata["vocab"] = tokenizer.vocabularyString
+        return SafetensorsFile(tensors: tensors, metadata: metadata)
+    }
+
+    /// Writes the model atomically (a temporary file, then a rename), as float64 by default so a
+    /// reloaded model gives exactly the same numbers.
+    public func write(to path: String, as dtype: TensorDType = .float64) throws {
+        try safetensors().write(to: path, as: dtype)
+    }
+
+    static let formatName = "gpt-from-scratch/1"
+
+    // MARK: Reading
+
+    /// Reads a model written by `write(to:)`, checking that every tensor is there with the right shape.
+    public static func read(path: String) throws -> TrainedModel {
+        try TrainedModel(safetensors: SafetensorsFile.read(path: path), path: path)
+    }
+
+    /// Rebuilds a model from a decoded file; `path` names it in errors.
+    public init(safetensors file: SafetensorsFile, path: String) throws {
+        func fail(_ reason: String, _ hint: String? = nil) -> CheckpointError {
+            CheckpointError(path: path, reason: reason,
+                            hint: hint ?? "this file was not written by `gpt train`; train a model with `gpt train -o \(path)`")
+        }
+        func integer(_ key: String) throws -> Int {
+            guard let text = file.metadata[key] else { throw fail("the metadata has no '\(key)'") }
+            guard let value = Int(text) else { throw fail("the metadata's '\(key)' is '\(text)', not a whole number") }
+            return value
+        }
+        guard let vocab = file.metadata["vocab"] else { throw fail("the metadata has no 'vocab' (the model's characters)") }
+        let tokenizer = Tokenizer(characters: Array(vocab))
+        guard tokenizer.characters.count == vocab.count else { throw fail("the metadata's 'vocab' repeats a character") }
+        let config = GPTConfig(vocabSize: tokenizer.vocabSize, nEmbd: try integer("n_embd"), nHead: try integer("n_head"),
+                               nLayer: try integer("n_layer"), blockSize: try integer("block_size"))
+        if let problem = config.problems.first { throw fail("the metadata describes an impossible model: \(problem)") }
+        // Check every tensor before building anything, so a bad file never yields half a model.
+        let expected = GPT.matrixShapes(config)
+        for (name, shape) in expected {
+            guard let tensor = file.tensors[name] else { throw fail("tensor '\(name)' is missing") }
+            guard tensor.shape == shape else {
+                throw fail("tensor '\(name)' has shape \(tensor.shape), but the metadata's config needs \(shape)")
+            }
+        }
+        if let extra = file.tensors.keys.sorted().first(where: { name in !expected.contains { $0.name == name } }) {
+            throw fail("tensor '\(extra)' is not part of this model")
+        }
+        var positions: [String: Int] = [:]
+        model = GPT(config: config) { name in
+            let index = positions[name, default: 0]
+            positions[name] = index + 1
+            return file.tensors[name]!.values[index]  // present and sized: checked above
+        }
+        self.tokenizer = tokenizer
+        let configKeys: Set<String> = ["format", "n_embd", "n_head", "n_layer", "block_size", "vocab"]
+        notes = file.metadata.filter { !configKeys.contains($0.key) }
+    }
+}
+
+extension GPT {
+    /// The name and [rows, cols] of every weight matrix of a config, in checkpoint order.
+    public static func matrixShapes(_ config: GPTConfig) -> [(name: String, shape: [Int])] {
+        let c = config.nEmbd
+        var shapes: [(name: String, shape: [Int])] = [("wte", [config.vocabSize, c]), ("wpe", [config.blockSize, c])]
+        for i in 0..<config.nLayer {
+            shapes += [("layer\(i).attn_wq", [c, c]), ("layer\(i).attn_wk", [c, c]), ("layer\(i).attn_wv", [c, c]),
+                       ("layer\(i).attn_wo", [c, c]), ("layer\(i).mlp_fc1", [4 * c, c]), ("layer\(i).mlp_fc2", [c, 4 * c])]
+        }
+        shapes.append(("lm_head", [config.vocabSize, c]))
+        return shapes
+    }
+}

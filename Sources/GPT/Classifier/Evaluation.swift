@@ -1,0 +1,70 @@
+// How good a classifier is on labelled lines: accuracy, precision / recall / F1 per label,
+// macro-F1, the confusion matrix, and the mistakes the model was most sure of.
+
+/// Precision, recall and F1 of one label.
+public struct ClassScores: Sendable, Equatable, Codable {
+    public let precision: Double  // of the lines predicted as this label, the share that are
+    public let recall: Double     // of the lines that are this label, the share found
+    public let f1: Double         // harmonic mean of the two
+    public let support: Int       // lines that are this label
+}
+
+/// A wrong prediction and its probabilities.
+public struct Mistake: Sendable, Equatable {
+    public let example: LogExample
+    public let predicted: LogLabel
+    public let probabilities: [LogLabel: Double]
+}
+
+/// The results of classifying a set of labelled lines.
+public struct EvaluationReport: Sendable {
+    public let count: Int
+    public let accuracy: Double
+    public let macroF1: Double
+    public let perClass: [LogLabel: ClassScores]
+    /// confusion[actual][predicted], rows and columns in `LogLabel.allCases` order.
+    public let confusion: [[Int]]
+    /// Up to ten wrong predictions, the most confident first.
+    public let mistakes: [Mistake]
+    /// Lines that could not be classified at all (for example, no known character), with why.
+    public let unclassifiable: [(example: LogExample, reason: String)]
+
+    /// Classifies every example and scores the predictions.
+    public init(classifier: LogClassifier, examples: [LogExample]) {
+        let labels = LogLabel.allCases
+        var confusion = Array(repeating: Array(repeating: 0, count: labels.count), count: labels.count)
+        var mistakes: [Mistake] = []
+        var unclassifiable: [(example: LogExample, reason: String)] = []
+        for example in examples {
+            do {
+                let result = try classifier.classify(example.message)
+                confusion[labels.firstIndex(of: example.label)!][labels.firstIndex(of: result.label)!] += 1
+                if result.label != example.label {
+                    mistakes.append(Mistake(example: example, predicted: result.label, probabilities: result.probabilities))
+                }
+            } catch {
+                unclassifiable.append((example, error.reason))
+            }
+        }
+        let scored = confusion.joined().reduce(0, +)
+        let correct = labels.indices.map { confusion[$0][$0] }.reduce(0, +)
+        var perClass: [LogLabel: ClassScores] = [:]
+        for (i, label) in labels.enumerated() {
+            let predicted = labels.indices.map { confusion[$0][i] }.reduce(0, +)
+            let actual = confusion[i].reduce(0, +)
+            let precision = predicted == 0 ? 0 : Double(confusion[i][i]) / Double(predicted)
+            let recall = actual == 0 ? 0 : Double(confusion[i][i]) / Double(actual)
+            let f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+            perClass[label] = ClassScores(precision: precision, recall: recall, f1: f1, support: actual)
+        }
+        count = examples.count
+        // Lines that could not be classified count as wrong: they are not silently dropped.
+        accuracy = examples.isEmpty ? 0 : Double(correct) / Double(scored + unclassifiable.count)
+        let present = labels.filter { perClass[$0]!.support > 0 }
+        macroF1 = present.isEmpty ? 0 : present.map { perClass[$0]!.f1 }.reduce(0, +) / Double(present.count)
+        self.perClass = perClass
+        self.confusion = confusion
+        self.mistakes = Array(mistakes.sorted { $0.probabilities[$0.predicted]! > $1.probabilities[$1.predicted]! }.prefix(10))
+        self.unclassifiable = unclassifiable
+    }
+}

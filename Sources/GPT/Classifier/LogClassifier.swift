@@ -1,0 +1,186 @@
+// Classifying a log message with the trained GPT. The model was trained on lines
+// "<message> -> <LABEL>", so it already knows how likely each label is after a message:
+//
+//   score(label) = log P(label's characters, then BOS | "<message> -> ")
+//   P(label)     = softmax over the three scores
+//
+// The prompt's forward pass is shared: it runs once, and each label continues from a copy of its
+// key/value cache. Nothing is recorded for backward (the tape only holds values), so this is the
+// model's own forward code running as inference.
+//
+// Odd input, each with a defined behaviour:
+// - an empty (or all-space) message is an error;
+// - characters the model never saw are left out, with a warning naming them;
+// - a prompt longer than the block keeps its end (the last blockSize - 7 characters, room for
+//   the longest label and the end token), like training, with a warning.
+import Autograd
+
+/// The label of one message, with how sure the model is.
+public struct Classification: Sendable, Equatable {
+    public let message: String
+    public let label: LogLabel
+    /// P(label) for each label; they sum to 1.
+    public let probabilities: [LogLabel: Double]
+    /// log P(label's characters + BOS | prompt), before the softmax.
+    public let logLikelihoods: [LogLabel: Double]
+    /// Anything the classifier had to change about the input (unknown characters, truncation).
+    public let warnings: [String]
+}
+
+/// What greedy generation after " -> " produced: the original project's method.
+public struct GreedyClassification: Sendable, Equatable {
+    public let message: String
+    /// The label the text spells, or nil when it spells none (reported as UNCERTAIN).
+    public let label: LogLabel?
+    /// The characters generated before the end token (or the length limit).
+    public let generated: String
+    public let warnings: [String]
+}
+
+/// A message that cannot be classified.
+public struct ClassificationError: Error, CustomStringConvertible, Equatable {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// Classifies log messages with one trained model. Not thread-safe: it runs inference on its own
+/// copy of the weights; give each thread its own classifier (`copy()`).
+public final class LogClassifier {
+    public let trained: TrainedModel
+    private let model: GPT
+    private let labels = LogLabel.allCases
+    private let labelTokens: [[Int]?]
+
+    /// Room the prompt leaves in the block for the longest label and the end token.
+    private let labelRoom: Int
+
+    public init(_ trained: TrainedModel) {
+        self.trained = trained
+        self.model = trained.model.copy()
+        let tokenizer = trained.tokenizer
+        labelTokens = LogLabel.allCases.map { label in
+            if case .success(let ids) = tokenizer.encode(label.rawValue) { return ids + [tokenizer.bos] }
+            return nil
+        }
+        labelRoom = LogLabel.allCases.map(\.rawValue.count).max() ?? 0
+    }
+
+    /// Another classifier over the same weights, for another thread.
+    public func copy() -> LogClassifier { LogClassifier(trained) }
+
+    // MARK: The default method: label likelihoods
+
+    /// The label whose characters the model finds most likely after "<message> -> ".
+    public func classify(_ message: String) throws(ClassificationError) -> Classification {
+        let prompt = try promptTokens(message)
+        let tape = model.tape
+        tape.isRecording = false
+        defer {
+            tape.truncate(to: model.weightsEnd)
+            tape.isRecording = true
+        }
+        var cache = KVCache(layers: model.config.nLayer)
+        var logits: Vector? = nil
+        for (position, token) in prompt.ids.enumerated() {
+            logits = model.forward(token: token, position: position, cache: &cache, needLogits: position == prompt.ids.count - 1)
+        }
+        let afterPrompt = tape.mark()
+        var scores: [LogLabel: Double] = [:]
+        for (label, tokens) in zip(labels, labelTokens) {
+            guard let tokens else {
+                scores[label] = -.infinity  // the vocabulary cannot even spell this label
+                continue
+            }
+            var labelCache = cache
+            var next = logits!
+            var total = 0.0
+            for (offset, token) in tokens.enumerated() {
+                total += tape.logProbability(next, of: token)
+                if offset < tokens.count - 1 {
+                    next = model.forward(token: token, position: prompt.ids.count + offset, cache: &labelCache)!
+                }
+            }
+            scores[label] = total
+            tape.truncate(to: afterPrompt)
+        }
+        let probabilities = LogClassifier.softmax(scores)
+        let best = labels.max { probabilities[$0]! < probabilities[$1]! }!
+        return Classification(message: message, label: best, probabilities: probabilities, logLikelihoods: scores,
+                              warnings: prompt.warnings)
+    }
+
+    /// exp(score) / sum(exp(scores)), shifted by the largest score so nothing overflows.
+    static func softmax(_ scores: [LogLabel: Double]) -> [LogLabel: Double] {
+        let top = scores.values.max() ?? 0
+        let weights = scores.mapValues { top.isFinite ? DeterministicMath.exp($0 - top) : 1 }
+        let total = weights.values.reduce(0, +)
+        return weights.mapValues { $0 / total }
+    }
+
+    // MARK: The original method: greedy generation
+
+    /// Generates after "<message> -> ", always taking the most likely next character, until the
+    /// end token or 12 characters; the label is what the text spells, if it spells one.
+    public func classifyGreedy(_ message: String) throws(ClassificationError) -> GreedyClassification {
+        let prompt = try promptTokens(message)
+        let tape = model.tape
+        tape.isRecording = false
+        defer {
+            tape.truncate(to: model.weightsEnd)
+            tape.isRecording = true
+        }
+        var cache = KVCache(layers: model.config.nLayer)
+        var logits: Vector? = nil
+        for (position, token) in prompt.ids.enumerated() {
+            logits = model.forward(token: token, position: position, cache: &cache, needLogits: position == prompt.ids.count - 1)
+        }
+        var generated: [Int] = []
+        var position = prompt.ids.count
+        while generated.count < 12 {
+            let values = tape.data(logits!)
+            let token = values.indices.max { values[$0] < values[$1] }!
+            if token == trained.tokenizer.bos || position >= model.config.blockSize { break }
+            generated.append(token)
+            logits = model.forward(token: token, position: position, cache: &cache)!
+            position += 1
+        }
+        let text = trained.tokenizer.decode(generated)
+        return GreedyClassification(message: message, label: LogLabel(rawValue: text.trimmingSpaces), generated: text,
+                                    warnings: prompt.warnings)
+    }
+
+    // MARK: The prompt
+
+    /// [BOS] + "<message> -> " as ids, with unknown characters left out and a long prompt cut.
+    private func promptTokens(_ message: String) throws(ClassificationError) -> (ids: [Int], warnings: [String]) {
+        guard !message.trimmingSpaces.isEmpty else {
+            throw ClassificationError(reason: "the message is empty; give the text of a log line, without ' -> LABEL'")
+        }
+        var warnings: [String] = []
+        let encoded = trained.tokenizer.encodeKnown(message + LogExample.separator)
+        if !encoded.unknown.isEmpty {
+            let shown = encoded.unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            warnings.append("left out character(s) the model never saw in training: \(shown)")
+        }
+        var ids = [trained.tokenizer.bos] + encoded.ids
+        let limit = model.config.blockSize - labelRoom
+        if ids.count > limit {
+            warnings.append("the message is longer than the model's block of \(model.config.blockSize); "
+                            + "only its last \(limit - LogExample.separator.count) characters were read")
+            ids = Array(ids.suffix(limit))
+        }
+        if encoded.ids.count == LogExample.separator.count {
+            throw ClassificationError(reason: "none of the message's characters are in the model's vocabulary")
+        }
+        return (ids, warnings)
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and line breaks.
+    var trimmingSpaces: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,98 @@
+// `gpt classify`: the label of each given log message, with the three label probabilities.
+import ArgumentParser
+import Foundation
+import GPT
+
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Label log messages as INFO, WARNING or ERROR with a trained model.",
+        discussion: """
+            By default each label is scored by how likely the model finds its characters (and the \
+            end token) after "<message> -> ", and the three scores become probabilities by a \
+            softmax. --greedy uses the original project's method instead: generate after " -> " and \
+            read the label off the text (UNCERTAIN when it spells none). Characters the model never \
+            saw are left out with a warning; a message longer than the model's block keeps its end.
+            """
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Read messages from this file, one per line ('-' for standard input).")
+    var file: String?
+
+    @Flag(help: "Print one JSON array of {message, label, probabilities}.")
+    var json = false
+
+    @Flag(help: "Use greedy generation after ' -> ' (the original project's method).")
+    var greedy = false
+
+    @Argument(help: "Messages to classify (without ' -> LABEL').")
+    var messages: [String] = []
+
+    func validate() throws {
+        if file == nil && messages.isEmpty {
+            throw ValidationError("give messages to classify, or --file F (one message per line, '-' for standard input)")
+        }
+    }
+
+    func run() throws {
+        let classifier = LogClassifier(try modelOptions.load())
+        var inputs = messages
+        if let file { inputs += try readLines(file) }
+        var records: [[String: Any]] = []
+        var failures = 0
+        for message in inputs {
+            do {
+                let record = try classify(message, with: classifier)
+                if json { records.append(record) }
+            } catch let error as ClassificationError {
+                failures += 1
+                Terminal.warn("error: \(error.reason): \(message.debugDescription)")
+                if json { records.append(["message": message, "error": error.reason]) }
+            }
+        }
+        if json {
+            let bytes = try JSONSerialization.data(withJSONObject: records, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: bytes, as: UTF8.self))
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// Classifies one message, prints it unless --json, and returns its JSON record.
+    private func classify(_ message: String, with classifier: LogClassifier) throws -> [String: Any] {
+        if greedy {
+            let result = try classifier.classifyGreedy(message)
+            result.warnings.forEach { Terminal.warn("warning: \($0)") }
+            let label = result.label?.rawValue ?? "UNCERTAIN"
+            if !json { print("\(label.padding(toLength: 9, withPad: " ", startingAt: 0)) generated \(result.generated.debugDescription)  \(message)") }
+            return ["message": message, "label": label, "generated": result.generated]
+        }
+        let result = try classifier.classify(message)
+        result.warnings.forEach { Terminal.warn("warning: \($0)") }
+        if !json {
+            let shown = LogLabel.allCases.map { "\($0.rawValue) \(format(result.probabilities[$0]!, 3))" }.joined(separator: "  ")
+            print("\(result.label.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(shown)  \(message)")
+        }
+        var probabilities: [String: Double] = [:]
+        for label in LogLabel.allCases { probabilities[label.rawValue] = result.probabilities[label] }
+        return ["message": message, "label": result.label.rawValue, "probabilities": probabilities]
+    }
+
+    /// The non-empty lines of a file or of standard input.
+    private func readLines(_ path: String) throws -> [String] {
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read \(path): no such file, or not readable")
+            }
+            data = contents
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path) is not UTF-8 text") }
+        return text.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+            .filter { !$0.allSatisfy(\.isWhitespace) }
+    }
+}

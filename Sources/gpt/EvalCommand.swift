@@ -1,0 +1,112 @@
+// `gpt eval`: accuracy, per-label scores, the confusion matrix and the worst mistakes.
+import ArgumentParser
+import Foundation
+import GPT
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a trained model on labelled log lines.",
+        discussion: """
+            On the file the model was trained on, only its test part is used (the same seeded split \
+            as training, which never saw it). On any other file, every line is used.
+            """
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Labelled lines to evaluate on (default: the model's training file).")
+    var data: String?
+
+    @Option(help: "Seed of the split, when --data is the training file (default: the model's training seed).")
+    var seed: UInt64?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let trained = try modelOptions.load()
+        let trainingFile = trained.notes["data"]
+        let path = data ?? trainingFile ?? "Dataset/logs_5000.txt"
+        let dataset = try LogDataset.load(path: path)
+        let isTrainingFile = trainingFile.map { sameFile($0, path) } ?? false
+        let examples: [LogExample]
+        let part: String
+        if isTrainingFile {
+            let splitSeed = seed ?? trained.notes["seed"].flatMap(UInt64.init) ?? 42
+            examples = DatasetSplit(dataset, seed: splitSeed).test
+            part = "the test part of \(path) (seed \(splitSeed); training never saw it)"
+        } else {
+            examples = dataset.examples
+            part = "all of \(path) (not the model's training file)"
+        }
+        let report = EvaluationReport(classifier: LogClassifier(trained), examples: examples)
+        if json {
+            try printJSON(report, part: part)
+        } else {
+            printText(report, part: part)
+        }
+    }
+
+    private func sameFile(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath()
+            == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
+    }
+
+    private func printText(_ report: EvaluationReport, part: String) {
+        let labels = LogLabel.allCases
+        print("evaluated on \(part): \(report.count) lines")
+        print("accuracy \(format(100 * report.accuracy, 2))%   macro-F1 \(format(report.macroF1, 4))")
+        print("")
+        print("label      precision  recall  f1      support")
+        for label in labels {
+            let s = report.perClass[label]!
+            print(label.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                  + " \(format(s.precision, 4))     \(format(s.recall, 4))  \(format(s.f1, 4))  \(s.support)")
+        }
+        print("")
+        print("confusion (rows: actual, columns: predicted)")
+        print("           " + labels.map { $0.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
+        for (i, label) in labels.enumerated() {
+            print(label.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                  + report.confusion[i].map { String($0).padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
+        }
+        if !report.mistakes.isEmpty {
+            print("")
+            print("most confident mistakes:")
+            for mistake in report.mistakes {
+                print("  line \(mistake.example.lineNumber): \(mistake.example.label.rawValue) predicted as "
+                      + "\(mistake.predicted.rawValue) (\(format(mistake.probabilities[mistake.predicted]!, 3))): \(mistake.example.message)")
+            }
+        }
+        for (example, reason) in report.unclassifiable {
+            print("  line \(example.lineNumber) could not be classified: \(reason)")
+        }
+    }
+
+    private func printJSON(_ report: EvaluationReport, part: String) throws {
+        func probabilities(_ p: [LogLabel: Double]) -> [String: Double] {
+            Dictionary(uniqueKeysWithValues: p.map { ($0.key.rawValue, $0.value) })
+        }
+        var perClass: [String: Any] = [:]
+        for (label, s) in report.perClass {
+            perClass[label.rawValue] = ["precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support]
+        }
+        let object: [String: Any] = [
+            "evaluated_on": part,
+            "count": report.count,
+            "accuracy": report.accuracy,
+            "macro_f1": report.macroF1,
+            "labels": LogLabel.allCases.map(\.rawValue),
+            "confusion": report.confusion,
+            "per_class": perClass,
+            "mistakes": report.mistakes.map {
+                ["message": $0.example.message, "line": $0.example.lineNumber, "label": $0.example.label.rawValue,
+                 "predicted": $0.predicted.rawValue, "probabilities": probabilities($0.probabilities)] as [String: Any]
+            },
+            "unclassifiable": report.unclassifiable.map { ["line": $0.example.lineNumber, "reason": $0.reason] as [String: Any] },
+        ]
+        let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: bytes, as: UTF8.self))
+    }
+}

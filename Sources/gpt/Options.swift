@@ -1,0 +1,77 @@
+// Option groups shared by several subcommands, so each flag is spelled and documented once.
+import ArgumentParser
+import GPT
+
+/// Which data file, and the seed that splits it (and seeds everything else).
+struct DataOptions: ParsableArguments {
+    @Option(help: "A log file with one '<message> -> <LABEL>' line per example.")
+    var data: String = "Dataset/logs_5000.txt"
+
+    @Option(help: "Seed for the weights, the train/validation/test split and the training order.")
+    var seed: UInt64 = 42
+
+    func load() throws -> LogDataset {
+        try LogDataset.load(path: data)
+    }
+}
+
+/// The model's shape and the training settings; every field of the recipe can be set.
+struct RecipeOptions: ParsableArguments {
+    @Option(help: "Optimizer steps (one log line each).")
+    var steps: Int?
+
+    @Option(name: .customLong("block-size"), help: "Longest context in characters; longer lines keep their end.")
+    var blockSize: Int?
+
+    @Option(name: .customLong("n-embd"), help: "Width of the model's vectors.")
+    var nEmbd: Int?
+
+    @Option(name: .customLong("n-head"), help: "Attention heads (must divide --n-embd).")
+    var nHead: Int?
+
+    @Option(name: .customLong("n-layer"), help: "Transformer blocks.")
+    var nLayer: Int?
+
+    @Option(help: "Adam's learning rate at the first step; it falls linearly to 0.")
+    var lr: Double?
+
+    @Option(name: .customLong("message-weight"),
+            help: "Loss weight of the message's characters relative to the label's (1 = plain language modelling).")
+    var messageWeight: Double?
+
+    @Flag(help: "Start from the original project's setup (block size 32, plain language modelling, 1000 steps).")
+    var original = false
+
+    /// The default (or original) recipe with every given flag applied.
+    func recipe(seed: UInt64) -> TrainingRecipe {
+        var recipe = original ? TrainingRecipe.original : TrainingRecipe()
+        recipe.seed = seed
+        if let steps { recipe.steps = steps }
+        if let blockSize { recipe.blockSize = blockSize }
+        if let nEmbd { recipe.nEmbd = nEmbd }
+        if let nHead { recipe.nHead = nHead }
+        if let nLayer { recipe.nLayer = nLayer }
+        if let lr { recipe.adam.learningRate = lr }
+        if let messageWeight { recipe.messageWeight = messageWeight }
+        return recipe
+    }
+
+    func validate() throws {
+        if let problem = recipe(seed: 0).problems.first { throw ValidationError(problem) }
+    }
+}
+
+/// Which trained model to use.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "A model written by 'gpt train'.")
+    var model: String = TrainedModel.defaultPath
+
+    func load() throws -> TrainedModel {
+        do {
+            return try TrainedModel.read(path: model)
+        } catch let error as CheckpointError where error.reason.contains("does not exist") && model == TrainedModel.defaultPath {
+            throw CheckpointError(path: model, reason: "there is no trained model here yet",
+                                  hint: "train one first with 'gpt train' (it writes \(TrainedModel.defaultPath)), or pass --model PATH")
+        }
+    }
+}

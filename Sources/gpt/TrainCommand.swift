@@ -1,0 +1,43 @@
+// `gpt train`: trains a model on a log file and writes it as safetensors.
+import ArgumentParser
+import Foundation
+import GPT
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the GPT on a log file and save the model.",
+        discussion: """
+            The file is split by the seed into train (80%), validation (10%) and test (10%) parts; \
+            training sees only the train part. The model is written to \(TrainedModel.defaultPath) \
+            unless -o says otherwise; the other commands read it from there.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var recipeOptions: RecipeOptions
+
+    @Option(name: .shortAndLong, help: "Where to write the model.")
+    var output: String = TrainedModel.defaultPath
+
+    func run() throws {
+        let dataset = try data.load()
+        if dataset.duplicateCount > 0 {
+            Terminal.warn("note: \(dataset.source) repeats \(dataset.duplicateCount) line(s); repeats stay in one part of the split")
+        }
+        let recipe = recipeOptions.recipe(seed: data.seed)
+        print("training on \(dataset.source): \(dataset.examples.count) lines, \(dataset.characters.count) distinct characters")
+        print("model: n_embd \(recipe.nEmbd), n_head \(recipe.nHead), n_layer \(recipe.nLayer), block_size \(recipe.blockSize); "
+              + "\(recipe.steps) steps, lr \(recipe.adam.learningRate), message weight \(recipe.messageWeight), seed \(recipe.seed)")
+        var reporter = ProgressReporter()
+        let (trained, report) = try recipe.trainModel(on: dataset, clock: Terminal.now) { reporter.show($0) }
+        try trained.write(to: output)
+        print("train loss \(format(report.trainLoss, 4)), validation loss \(format(report.validationLoss, 4)) "
+              + "(mean per character)")
+        if report.truncatedLines > 0 {
+            print("\(report.truncatedLines) training line(s) were longer than the block; they kept their last \(recipe.blockSize + 1) tokens")
+        }
+        print("trained \(report.steps) steps in \(format(report.seconds, 1)) s; model written to \(output)"
+              + (output == TrainedModel.defaultPath ? " (the default the other commands read)" : ""))
+    }
+}
