@@ -28,6 +28,7 @@ extension Tape {
         gradsAreZero = false
     }
 
+    // region: backward-loop
     /// One loop, newest node first; each case is the `back...` rule written beside its op.
     /// Nodes made together (a softmax's outputs, a linear layer's rows) are handled together when
     /// the loop reaches the newest of them, and the loop then skips to below the oldest.
@@ -60,4 +61,5 @@ extension Tape {
             i -= 1
         }
     }
+    // endregion
 }

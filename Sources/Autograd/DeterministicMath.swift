@@ -10,30 +10,39 @@ public enum DeterministicMath {
     private static let ln2Low = 1.90821492927058770002e-10
     private static let inverseLn2 = 1.44269504088896338700e+00
 
-    /// e^x. Reduces x = k ln2 + r with |r| <= ln2 / 2, sums a Taylor series for e^r, scales by 2^k.
+    /// e^x. Reduces x = (32m + j) ln2/32 + r with |r| <= ln2/64, so e^x = 2^m * 2^(j/32) * e^r:
+    /// 2^(j/32) comes from a table of correctly rounded constants and e^r from a short Taylor
+    /// series (degree 6; the first term left out is below 1e-17). The softmax and the loss call
+    /// this thousands of times per training step, so it is kept short.
     public static func exp(_ x: Double) -> Double {
         if x.isNaN { return x }
         if x > 709.782712893384 { return .infinity }
         if x < -745.1332191019412 { return 0 }
-        let k = (x * inverseLn2).rounded(.toNearestOrEven)
-        let r = (x - k * ln2High) - k * ln2Low
-        // Horner form of sum r^n / n! for n = 0...13; |r| <= 0.347 makes the tail below 1e-17.
-        var p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
+        let k = (x * (32 * inverseLn2)).rounded(.toNearestOrEven)
+        let r = (x - k * (ln2High / 32)) - k * (ln2Low / 32)
+        var p = 1.0 / 720.0
         p = p * r + 1.0 / 120.0
         p = p * r + 1.0 / 24.0
         p = p * r + 1.0 / 6.0
         p = p * r + 0.5
         p = p * r + 1.0
-        p = p * r + 1.0
-        return scaleByPowerOfTwo(p, Int(k))
+        p = p * r  // e^r - 1, added to the table value below to keep its low bits
+        let n = Int(k)
+        let t = twoToTheJOver32[n & 31]
+        return scaleByPowerOfTwo(t + t * p, n >> 5)
     }
+
+    /// 2^(j/32) for j = 0...31, each the double nearest the exact value.
+    private static let twoToTheJOver32: [Double] = [
+        0x1.0000000000000p+0, 0x1.059b0d3158574p+0, 0x1.0b5586cf9890fp+0, 0x1.11301d0125b51p+0,
+        0x1.172b83c7d517bp+0, 0x1.1d4873168b9aap+0, 0x1.2387a6e756238p+0, 0x1.29e9df51fdee1p+0,
+        0x1.306fe0a31b715p+0, 0x1.371a7373aa9cbp+0, 0x1.3dea64c123422p+0, 0x1.44e086061892dp+0,
+        0x1.4bfdad5362a27p+0, 0x1.5342b569d4f82p+0, 0x1.5ab07dd485429p+0, 0x1.6247eb03a5585p+0,
+        0x1.6a09e667f3bcdp+0, 0x1.71f75e8ec5f74p+0, 0x1.7a11473eb0187p+0, 0x1.82589994cce13p+0,
+        0x1.8ace5422aa0dbp+0, 0x1.93737b0cdc5e5p+0, 0x1.9c49182a3f090p+0, 0x1.a5503b23e255dp+0,
+        0x1.ae89f995ad3adp+0, 0x1.b7f76f2fb5e47p+0, 0x1.c199bdd85529cp+0, 0x1.cb720dcef9069p+0,
+        0x1.d5818dcfba487p+0, 0x1.dfc97337b9b5fp+0, 0x1.ea4afa2a490dap+0, 0x1.f50765b6e4540p+0,
+    ]
 
     /// Natural logarithm. Writes x = m 2^e with m in [sqrt(1/2), sqrt(2)), then
     /// log m = 2 atanh(s) with s = (m - 1) / (m + 1), an odd series in s with |s| < 0.172.

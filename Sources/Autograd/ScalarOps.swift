@@ -27,10 +27,12 @@ extension Tape {
         grads[Int(second[i])] -= g
     }
 
+    // region: mul
     // a * b:  d/da = b, d/db = a
     public func mul(_ a: NodeID, _ b: NodeID) -> NodeID {
         append(.mul, values[Int(a)] * values[Int(b)], first: a, second: b)
     }
+    // endregion
     @inline(__always) func backMul(_ i: Int, _ g: Double) {
         let a = Int(first[i]), b = Int(second[i])
         grads[a] += g * values[b]
@@ -105,10 +107,12 @@ extension Tape {
         if values[i] > 0 { grads[Int(first[i])] += g }
     }
 
+    // region: tanh
     // tanh a:  d/da = 1 - tanh(a)^2, from the node's own value
     public func tanh(_ a: NodeID) -> NodeID {
         append(.tanh, DeterministicMath.tanh(values[Int(a)]), first: a)
     }
+    // endregion
     @inline(__always) func backTanh(_ i: Int, _ g: Double) {
         let t = values[i]
         grads[Int(first[i])] += g * (1 - t * t)

@@ -8,8 +8,9 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a trained model on labelled log lines.",
         discussion: """
-            On the file the model was trained on, only its test part is used (the same seeded split \
-            as training, which never saw it). On any other file, every line is used.
+            On the file the model was trained on (recognised by its contents, wherever it is), only \
+            its test part is used: the same seeded split as training, which never saw it. On any \
+            other file, every line is used.
             """
     )
 
@@ -29,7 +30,7 @@ struct EvalCommand: ParsableCommand {
         let trainingFile = trained.notes["data"]
         let path = data ?? trainingFile ?? "Dataset/logs_5000.txt"
         let dataset = try LogDataset.load(path: path)
-        let isTrainingFile = trainingFile.map { sameFile($0, path) } ?? false
+        let isTrainingFile = trained.notes["data_fingerprint"] == dataset.fingerprint
         let examples: [LogExample]
         let part: String
         if isTrainingFile {
@@ -46,11 +47,6 @@ struct EvalCommand: ParsableCommand {
         } else {
             printText(report, part: part)
         }
-    }
-
-    private func sameFile(_ a: String, _ b: String) -> Bool {
-        URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath()
-            == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
     }
 
     private func printText(_ report: EvaluationReport, part: String) {

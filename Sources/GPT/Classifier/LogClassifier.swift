@@ -37,6 +37,14 @@ public struct GreedyClassification: Sendable, Equatable {
     public let warnings: [String]
 }
 
+/// Attention weights over the characters of a prompt.
+public struct AttentionMap: Sendable, Equatable {
+    /// The prompt's tokens as text, "BOS" for the start token.
+    public let tokens: [String]
+    /// weights[t][s]: how much position t attended to position s (s <= t; each row sums to 1).
+    public let weights: [[Double]]
+}
+
 /// A message that cannot be classified.
 public struct ClassificationError: Error, CustomStringConvertible, Equatable {
     public let reason: String
@@ -147,6 +155,36 @@ public final class LogClassifier {
         let text = trained.tokenizer.decode(generated)
         return GreedyClassification(message: message, label: LogLabel(rawValue: text.trimmingSpaces), generated: text,
                                     warnings: prompt.warnings)
+    }
+
+    // MARK: What the model looked at
+
+    /// The last layer's attention over the prompt "<message> -> ", averaged over its heads:
+    /// row t holds how much position t attended to each position 0...t (each row sums to 1).
+    public func attention(_ message: String) throws(ClassificationError) -> AttentionMap {
+        let prompt = try promptTokens(message)
+        let tape = model.tape
+        let lastLayer = model.config.nLayer - 1
+        var rows: [[Double]] = []
+        tape.isRecording = false
+        model.attentionObserver = { layer, head, weights in
+            guard layer == lastLayer else { return }
+            let values = tape.data(weights)
+            if head == 0 { rows.append(Array(repeating: 0, count: values.count)) }
+            for (t, w) in values.enumerated() { rows[rows.count - 1][t] += w }
+        }
+        defer {
+            model.attentionObserver = nil
+            tape.truncate(to: model.weightsEnd)
+            tape.isRecording = true
+        }
+        var cache = KVCache(layers: model.config.nLayer)
+        for (position, token) in prompt.ids.enumerated() {
+            model.forward(token: token, position: position, cache: &cache, needLogits: true)
+        }
+        let heads = Double(model.config.nHead)
+        let tokens = prompt.ids.map { $0 == trained.tokenizer.bos ? "BOS" : String(trained.tokenizer.characters[$0]) }
+        return AttentionMap(tokens: tokens, weights: rows.map { $0.map { $0 / heads } })
     }
 
     // MARK: The prompt

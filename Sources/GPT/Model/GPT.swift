@@ -58,6 +58,10 @@ public final class GPT {
     /// The tape's end after the weights: where each forward pass starts recording.
     public let weightsEnd: Tape.Mark
 
+    /// When set, called with every head's attention weights (T) as they are computed, so lessons
+    /// and the web page can show what each position looked at. Nil on the training path.
+    public var attentionObserver: ((_ layer: Int, _ head: Int, _ weights: Vector) -> Void)?
+
     /// A model with weights drawn from a Gaussian (std `config.initStd`) in a fixed order.
     public convenience init(config: GPTConfig, seed: UInt64) {
         var random = SeededRandom(seed: seed)
@@ -123,6 +127,7 @@ public final class GPT {
         return linear(lmHead, x)  // (V)
     }
 
+    // region: attention
     /// x + attn(rmsnorm(x)): multi-head causal self-attention over the cached positions.
     func attention(_ x: Vector, _ block: BlockWeights, layer: Int, cache: inout KVCache, needOutput: Bool) -> Vector {
         let c = config.nEmbd, d = config.headDim
@@ -144,6 +149,7 @@ public final class GPT {
                 _ = tape.dot(q.slice(h * d, d), Vector(start: cache.keys[layer][t] + NodeID(h * d), count: d), scale: scale)
             }
             weights.append(tape.softmax(Vector(start: scoresStart, count: positions)))  // (T)
+            attentionObserver?(layer, h, weights[h])
         }
         let rows = tape.rowList(cache.values[layer])
         let headsStart = NodeID(tape.count)
@@ -155,12 +161,15 @@ public final class GPT {
         let heads = Vector(start: headsStart, count: c)  // (C) = H heads of D, side by side
         return tape.add(linear(block.attnWo, heads), x)
     }
+    // endregion
 
+    // region: mlp
     /// x + fc2(relu(fc1(rmsnorm(x)))): the per-position MLP, 4x wide.
     func mlp(_ x: Vector, _ block: BlockWeights) -> Vector {
         let hidden = tape.relu(linear(block.mlpFc1, tape.rmsnorm(x)))  // (4C)
         return tape.add(linear(block.mlpFc2, hidden), x)  // (C)
     }
+    // endregion
 
     /// W x with W of shape [out, in]: one dot-product node per output.
     func linear(_ w: WeightMatrix, _ x: Vector) -> Vector {

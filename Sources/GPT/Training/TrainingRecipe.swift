@@ -72,6 +72,7 @@ extension TrainingRecipe {
             seconds: clock() - start, steps: steps, trainLines: documents.count,
             truncatedLines: documents.filter { $0.truncatedCharacters > 0 }.count)
         let notes = ["seed": String(seed), "steps": String(steps), "data": dataset.source,
+                     "data_fingerprint": dataset.fingerprint,
                      "message_weight": String(messageWeight), "learning_rate": String(adam.learningRate)]
         return (TrainedModel(model: model, tokenizer: tokenizer, notes: notes), report)
     }
@@ -80,6 +81,21 @@ extension TrainingRecipe {
     /// built from the whole dataset, so none is dropped.
     static func documents(_ examples: [LogExample], tokenizer: Tokenizer, blockSize: Int) -> [Document] {
         examples.compactMap { Document(message: $0.message, label: $0.label.rawValue, tokenizer: tokenizer, blockSize: blockSize) }
+    }
+}
+
+extension LogDataset {
+    /// A 64-bit FNV-1a hash of every example's line, in order, as 16 hex digits: recognises the
+    /// training file later (to evaluate on its test part) wherever it has been moved.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for example in examples {
+            for byte in example.text.utf8 + [10] {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            }
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
 

@@ -1,0 +1,225 @@
+// Every differentiable op against central finite differences, micrograd's reference numbers,
+// the accumulate-on-backward contract, and a million-node chain.
+import Testing
+@testable import Autograd
+
+/// Central difference of `f` at `x` in coordinate `i`.
+private func numericGradient(_ f: ([Double]) -> Double, at x: [Double], _ i: Int, h: Double = 1e-6) -> Double {
+    var plus = x, minus = x
+    plus[i] += h
+    minus[i] -= h
+    return (f(plus) - f(minus)) / (2 * h)
+}
+
+/// Builds `expression` over fresh inputs `x` on a new tape, runs backward, and compares every
+/// input's gradient with finite differences.
+private func checkGradients(_ x: [Double], tolerance: Double = 1e-6,
+                            _ expression: (Tape, [NodeID]) -> NodeID) {
+    func evaluate(_ point: [Double]) -> Double {
+        let tape = Tape()
+        let inputs = point.map { tape.input($0) }
+        return tape.data(expression(tape, inputs))
+    }
+    let tape = Tape()
+    let inputs = x.map { tape.input($0) }
+    let output = expression(tape, inputs)
+    tape.backward(from: output)
+    for i in x.indices {
+        let expected = numericGradient(evaluate, at: x, i)
+        let actual = tape.grad(inputs[i])
+        #expect(abs(actual - expected) <= tolerance * max(1, abs(expected)),
+                "input \(i): backward \(actual), finite difference \(expected)")
+    }
+}
+
+@Suite struct ScalarOpGradients {
+    @Test func binaryOps() {
+        checkGradients([1.5, -2.25]) { t, x in t.add(x[0], x[1]) }
+        checkGradients([1.5, -2.25]) { t, x in t.sub(x[0], x[1]) }
+        checkGradients([1.5, -2.25]) { t, x in t.mul(x[0], x[1]) }
+        checkGradients([1.5, -2.25]) { t, x in t.div(x[0], x[1]) }
+    }
+
+    @Test func unaryOps() {
+        checkGradients([0.7]) { t, x in t.neg(x[0]) }
+        checkGradients([0.7]) { t, x in t.add(x[0], constant: 3) }
+        checkGradients([0.7]) { t, x in t.mul(x[0], constant: -2.5) }
+        checkGradients([0.7]) { t, x in t.exp(x[0]) }
+        checkGradients([0.7]) { t, x in t.log(x[0]) }
+        checkGradients([0.7]) { t, x in t.tanh(x[0]) }
+        checkGradients([-0.003]) { t, x in t.tanh(x[0]) }
+        checkGradients([0.7]) { t, x in t.relu(x[0]) }
+        checkGradients([-0.7]) { t, x in t.relu(x[0]) }
+    }
+
+    @Test func powers() {
+        checkGradients([1.3]) { t, x in t.pow(x[0], 3) }
+        checkGradients([-1.3]) { t, x in t.pow(x[0], 2) }
+        checkGradients([1.3]) { t, x in t.pow(x[0], -1) }
+        checkGradients([1.3]) { t, x in t.pow(x[0], 0.5) }
+        checkGradients([1.3]) { t, x in t.pow(x[0], 2.7) }
+    }
+
+    @Test func aNodeUsedTwiceAddsBothPaths() {
+        checkGradients([0.9]) { t, x in t.mul(x[0], x[0]) }
+        checkGradients([0.9, 0.4]) { t, x in t.mul(t.add(x[0], x[1]), t.tanh(x[0])) }
+    }
+}
+
+@Suite struct VectorOpGradients {
+    let x = [0.3, -1.2, 2.0, 0.5, -0.7, 1.1]
+
+    @Test func sumsAndDots() {
+        checkGradients(x) { t, v in t.sum(Vector(start: v[0], count: 6)) }
+        checkGradients(x) { t, v in t.sum([v[5], v[0], v[2], v[0]]) }
+        checkGradients(x) { t, v in t.dot(Vector(start: v[0], count: 3), Vector(start: v[3], count: 3), scale: 0.5) }
+        checkGradients(x) { t, v in t.dot(Vector(start: v[0], count: 6), Vector(start: v[0], count: 6)) }
+    }
+
+    @Test func matvecIsOneDotPerRow() {
+        // W [3, 2] from the first six inputs, x from two more.
+        checkGradients(x + [0.8, -0.4]) { t, v in
+            let y = t.matvec(v[0], rows: 3, Vector(start: v[6], count: 2))
+            return t.sum(t.relu(t.add(y, Vector(start: v[0], count: 3))).ids.map { t.mul($0, $0) })
+        }
+    }
+
+    @Test func softmaxRmsnormAndLoss() {
+        // Weight the outputs so every output's gradient differs.
+        func weighted(_ t: Tape, _ y: Vector) -> NodeID {
+            t.sum((0..<y.count).map { t.mul(y[$0], constant: Double($0 + 1)) })
+        }
+        checkGradients(x) { t, v in weighted(t, t.softmax(Vector(start: v[0], count: 6))) }
+        checkGradients(x) { t, v in weighted(t, t.rmsnorm(Vector(start: v[0], count: 6))) }
+        checkGradients(x) { t, v in t.crossEntropy(Vector(start: v[0], count: 6), target: 2) }
+    }
+
+    @Test func weightedSumGathersRows() {
+        // Two "value" rows of 3 at inputs 0 and 3, weights at inputs 6 and 7; column 1.
+        checkGradients(x + [0.25, 0.75]) { t, v in
+            let rows = t.rowList([v[0], v[3]])
+            let a = t.weightedSum(Vector(start: v[6], count: 2), rows: rows, column: 1)
+            let b = t.weightedSum(Vector(start: v[6], count: 2), rows: rows, column: 2)
+            return t.mul(a, b)
+        }
+    }
+
+    @Test func softmaxValuesAndLossValue() {
+        let t = Tape()
+        let logits = t.inputs([1, 2, 3])
+        let y = t.data(t.softmax(logits))
+        let total = 1 + 2.718281828459045 + 7.38905609893065
+        #expect(abs(y[0] - 1 / total) < 1e-15)
+        #expect(abs(y[2] - 7.38905609893065 / total) < 1e-15)
+        let loss = t.data(t.crossEntropy(logits, target: 0))
+        #expect(abs(loss - (3.4076059644443806 - 1)) < 1e-14)  // logsumexp(1,2,3) - 1
+    }
+}
+
+@Suite struct ValueAPI {
+    /// micrograd's test_more_ops, with its reference numbers (computed there by PyTorch).
+    @Test func microgradMoreOps() {
+        let tape = Tape()
+        let a = Value(-4.0, on: tape)
+        let b = Value(2.0, on: tape)
+        var c = a + b
+        var d = a * b + b.pow(3)
+        c += c + 1
+        c += 1 + c + (-a)
+        d += d * 2 + (b + a).relu()
+        d += 3 * d + (b - a).relu()
+        let e = c - d
+        let f = e.pow(2)
+        var g = f / 2.0
+        g += 10.0 / f
+        g.backward()
+        #expect(abs(g.data - 24.70408163265306) < 1e-12)
+        #expect(abs(a.grad - 138.83381924198252) < 1e-9)
+        #expect(abs(b.grad - 645.5772594752186) < 1e-9)
+    }
+
+    @Test func graphIsInspectable() {
+        let tape = Tape()
+        let a = Value(2, on: tape, label: "a")
+        let b = Value(-3, on: tape, label: "b")
+        let c = (a * b + 1).tanh().named("out")
+        #expect(c.op == .tanh)
+        #expect(c.label == "out")
+        let plusOne = c.inputs[0]
+        #expect(plusOne.op == .addConstant)
+        #expect(tape.constant(plusOne.id) == 1)
+        #expect(plusOne.inputs[0].inputs.map(\.label) == ["a", "b"])
+        #expect(a.inputs.isEmpty && a.op == .input)
+    }
+
+    @Test func backwardTwiceAccumulates() {
+        let tape = Tape()
+        let a = Value(3, on: tape)
+        let y = a * a
+        y.backward()
+        #expect(a.grad == 6)
+        y.backward()
+        #expect(a.grad == 12)
+        tape.zeroGrad()
+        y.backward()
+        #expect(a.grad == 6)
+    }
+
+    @Test func backwardFromANewRootDoesNotRepropagateOldGrads() {
+        let tape = Tape()
+        let a = Value(3, on: tape)
+        let y = a * a       // dy/da = 6
+        let z = a * 5       // dz/da = 5
+        y.backward()
+        z.backward()
+        #expect(a.grad == 11)
+        #expect(y.grad == 1)  // y keeps its grad; it is not pushed into a a second time
+    }
+
+    @Test func truncateForgetsNodesButKeepsEarlierOnes() {
+        let tape = Tape()
+        let w = Value(1.5, on: tape)
+        let mark = tape.mark()
+        for _ in 0..<3 {
+            let loss = (w * 2).pow(2)
+            loss.backward()
+            tape.truncate(to: mark)
+        }
+        #expect(tape.count == 1)
+        #expect(w.grad == 3 * 12)  // d(4w^2)/dw = 8w = 12, three times
+    }
+}
+
+@Suite struct DeepGraphs {
+    /// A chain of a million nodes: backward is a loop, so depth cannot overflow the stack.
+    @Test func millionNodeChain() {
+        let tape = Tape()
+        var x = tape.input(1.0)
+        let start = x
+        for _ in 0..<1_000_000 {
+            x = tape.mul(x, constant: 1.0000001)
+        }
+        tape.backward(from: x)
+        let expected = DeterministicMath.exp(1_000_000 * DeterministicMath.log(1.0000001))
+        #expect(abs(tape.grad(start) - expected) < 1e-6 * expected)
+        #expect(tape.count == 1_000_001)
+    }
+}
+
+@Suite struct InferenceMode {
+    @Test func notRecordingGivesSameValuesAndNoGradients() {
+        func run(recording: Bool) -> (Double, Double) {
+            let tape = Tape()
+            let x = tape.inputs([0.5, -1, 2])
+            tape.isRecording = recording
+            let y = tape.crossEntropy(tape.rmsnorm(tape.softmax(x)), target: 1)
+            tape.backward(from: y)
+            return (tape.data(y), tape.grad(x[0]))
+        }
+        let recorded = run(recording: true)
+        let unrecorded = run(recording: false)
+        #expect(recorded.0 == unrecorded.0)
+        #expect(recorded.1 != 0)
+        #expect(unrecorded.1 == 0)
+    }
+}
