@@ -1,0 +1,48 @@
+// Writes a synthetic, labelled system log: the dataset the model learns to classify. Each line
+// chooses its label first (a third each, on average), then a template of that label, then fills the
+// template from the shared vocabulary. A seed fixes every line, on every machine and Swift version.
+
+/// A seeded generator of labelled log lines, "<message> -> <LABEL>".
+public enum LogGenerator {
+    /// Messages are at least this many characters long.
+    public static let shortestMessage = 25
+    /// Whole lines, separator and label included, are at most this many characters long.
+    public static let longestLine = 80
+    /// Messages are at most this many characters long, however short their label.
+    public static let longestMessage = 70
+
+    /// `count` distinct lines "<message> -> <LABEL>", the same for the same seed.
+    public static func lines(count: Int, seed: UInt64) -> [String] {
+        precondition(count >= 0, "count is \(count); it must not be negative")
+        var random = SeededRandom(seed: seed)
+        var seen = Set<String>()
+        var lines: [String] = []
+        lines.reserveCapacity(count)
+        while lines.count < count {
+            let label = LogLabel.allCases[random.nextInt(below: LogLabel.allCases.count)]
+            lines.append(newLine(label: label, seen: &seen, random: &random))
+        }
+        return lines
+    }
+
+    /// The lines of `lines(count:seed:)` joined by "\n", with a trailing "\n": a dataset file.
+    public static func text(count: Int, seed: UInt64) -> String {
+        lines(count: count, seed: seed).map { $0 + "\n" }.joined()
+    }
+
+    /// A line of `label` that fits the length limits and is not in `seen`, which it joins.
+    /// The label stays fixed while drawing again, so rejected draws do not tilt the label balance.
+    private static func newLine(label: LogLabel, seen: inout Set<String>, random: inout SeededRandom) -> String {
+        let templates = LogVocabulary.templates[label]!
+        let attempts = 10_000
+        for _ in 0..<attempts {
+            let template = templates[random.nextInt(below: templates.count)]
+            let message = LogVocabulary.fill(template, random: &random)
+            let line = message + LogExample.separator + label.rawValue
+            guard (shortestMessage...longestMessage).contains(message.count), line.count <= longestLine,
+                  seen.insert(line).inserted else { continue }
+            return line
+        }
+        preconditionFailure("no new \(label.rawValue) line in \(attempts) draws: the templates are nearly exhausted")
+    }
+}

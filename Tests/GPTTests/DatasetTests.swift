@@ -1,0 +1,211 @@
+// Reading dataset files (every error with its file, line and hint) and the seeded 80/10/10 split.
+import Foundation
+import Testing
+@testable import GPT
+
+@Suite struct DatasetTests {
+    // MARK: Reading
+
+    @Test func parsesAGoodFile() throws {
+        let text = """
+            user 4821 logged in from 10.0.3.17 -> INFO
+            disk usage at 91% on db-03 (/var/lib/postgres/data) -> WARNING
+            connection refused by redis at cache-02:6379 -> ERROR
+
+            """
+        let dataset = try LogDataset.parse(text, source: "good.txt")
+        #expect(dataset.source == "good.txt")
+        #expect(dataset.examples == [
+            LogExample(message: "user 4821 logged in from 10.0.3.17", label: .info, lineNumber: 1),
+            LogExample(message: "disk usage at 91% on db-03 (/var/lib/postgres/data)", label: .warning, lineNumber: 2),
+            LogExample(message: "connection refused by redis at cache-02:6379", label: .error, lineNumber: 3),
+        ])
+        #expect(dataset.examples[1].text == "disk usage at 91% on db-03 (/var/lib/postgres/data) -> WARNING")
+        #expect(dataset.duplicateCount == 0)
+        #expect(dataset.skippedBlankLines == 0)
+    }
+
+    @Test func labelFollowsTheLastSeparator() throws {
+        let dataset = try LogDataset.parse("route /a -> /b failed -> ERROR", source: "arrows.txt")
+        #expect(dataset.examples == [LogExample(message: "route /a -> /b failed", label: .error, lineNumber: 1)])
+    }
+
+    @Test func lastLineNeedsNoNewline() throws {
+        let dataset = try LogDataset.parse("first message here -> INFO\nsecond message here -> ERROR", source: "x")
+        #expect(dataset.examples.map(\.label) == [.info, .error])
+    }
+
+    @Test func toleratesCRLFAndSpacesAroundTheLabel() throws {
+        let dataset = try LogDataset.parse("cache warmed on web-01 -> INFO \r\nqueue backlog high ->  WARNING\r\n", source: "crlf.txt")
+        #expect(dataset.examples == [
+            LogExample(message: "cache warmed on web-01", label: .info, lineNumber: 1),
+            LogExample(message: "queue backlog high", label: .warning, lineNumber: 2),
+        ])
+    }
+
+    @Test func skipsAByteOrderMark() throws {
+        let dataset = try LogDataset.parse("\u{FEFF}cache warmed on web-01 -> INFO\n", source: "bom.txt")
+        #expect(dataset.examples.first?.message == "cache warmed on web-01")
+    }
+
+    @Test func skipsAndCountsBlankLines() throws {
+        let dataset = try LogDataset.parse("\nfirst message -> INFO\n   \n\t\r\nsecond message -> ERROR\n\n", source: "blank.txt")
+        #expect(dataset.skippedBlankLines == 4)
+        #expect(dataset.examples.map(\.lineNumber) == [2, 5])
+    }
+
+    @Test func countsDuplicatesAndKeepsThem() throws {
+        let text = "disk full -> ERROR\ndisk full -> WARNING\ndisk full -> ERROR\ncache warm -> INFO\ndisk full -> ERROR\n"
+        let dataset = try LogDataset.parse(text, source: "dup.txt")
+        #expect(dataset.examples.count == 5)
+        #expect(dataset.duplicateCount == 2)
+    }
+
+    @Test func charactersAreSortedByScalar() throws {
+        let dataset = try LogDataset.parse("zé a -> INFO\n", source: "chars.txt")
+        #expect(dataset.characters == [" ", "-", ">", "F", "I", "N", "O", "a", "z", "é"])
+    }
+
+    @Test func handlesNonASCIIMessages() throws {
+        let dataset = try LogDataset.parse("café übersicht → ok -> INFO\n", source: "utf8.txt")
+        #expect(dataset.examples.first?.message == "café übersicht → ok")
+        #expect(dataset.characters.contains("→"))
+    }
+
+    // MARK: Errors
+
+    @Test func lineWithoutSeparator() {
+        let error = parseError("good line here -> INFO\ndisk is full ERROR\n", source: "Dataset/x.txt")
+        #expect(error?.line == 2)
+        #expect(error?.description.hasPrefix("Dataset/x.txt:2: no ' -> ' separator before the label\nHINT: ") == true)
+    }
+
+    @Test func unknownLabelListsTheValidOnes() {
+        let error = parseError("good line here -> INFO\n\nnode crashed -> FATAL\n", source: "labels.txt")
+        #expect(error?.line == 3)
+        #expect(error?.description.hasPrefix("labels.txt:3: unknown label 'FATAL'") == true)
+        #expect(error?.hint?.contains("INFO, WARNING or ERROR") == true)
+    }
+
+    @Test func lowerCaseLabelSuggestsTheRightCase() {
+        let error = parseError("node crashed -> error\n", source: "case.txt")
+        #expect(error?.description.hasPrefix("case.txt:1: unknown label 'error'") == true)
+        #expect(error?.hint?.contains("did you mean 'ERROR'?") == true)
+        #expect(parseError("queue backlog -> WARN\n", source: "short.txt")?.hint?.hasPrefix("did you mean 'WARNING'?") == true)
+    }
+
+    @Test func missingLabel() {
+        let error = parseError("a b -> INFO\nnode crashed -> \r\n", source: "missing.txt")
+        #expect(error?.line == 2)
+        #expect(error?.reason.contains("the label is missing") == true)
+    }
+
+    @Test func emptyMessage() {
+        let error = parseError("a b -> INFO\n -> WARNING\n", source: "empty.txt")
+        #expect(error?.description.hasPrefix("empty.txt:2: empty message before ' -> WARNING'") == true)
+    }
+
+    @Test func emptyDataset() {
+        #expect(parseError("", source: "none.txt")?.description.hasPrefix("none.txt: the dataset is empty") == true)
+        #expect(parseError("\n \n", source: "blank.txt")?.line == nil)
+    }
+
+    @Test func invalidUTF8NamesTheLine() throws {
+        let file = try TemporaryFile(bytes: Array("ok line -> INFO\nbad ".utf8) + [0xFF, 0xFE] + Array(" byte -> ERROR\n".utf8))
+        let error = loadError(file.path)
+        #expect(error?.file == file.path)
+        #expect(error?.line == 2)
+        #expect(error?.reason.contains("not valid UTF-8 (invalid byte at position 5 of the line)") == true)
+    }
+
+    @Test func missingFileAndDirectory() {
+        let missing = loadError("/nonexistent/logs.txt")
+        #expect(missing?.description.hasPrefix("/nonexistent/logs.txt: no such file\nHINT: ") == true)
+        #expect(loadError(NSTemporaryDirectory())?.reason.contains("directory") == true)
+    }
+
+    // MARK: Files
+
+    @Test func loadsAFile() throws {
+        let file = try TemporaryFile(bytes: Array("worker 12 started -> INFO\nworker 12 died -> ERROR\n".utf8))
+        let dataset = try LogDataset.load(path: file.path)
+        #expect(dataset.source == file.path)
+        #expect(dataset.examples.map(\.label) == [.info, .error])
+    }
+
+    @Test func loadsAMillionLines() throws {
+        let labels = ["INFO", "WARNING", "ERROR"]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(25_000_000)
+        for i in 0..<1_000_000 { bytes += Array("event \(i) -> \(labels[i % 3])\n".utf8) }
+        let file = try TemporaryFile(bytes: bytes)
+        let dataset = try LogDataset.load(path: file.path)
+        #expect(dataset.examples.count == 1_000_000)
+        #expect(dataset.duplicateCount == 0)
+        #expect(dataset.examples.last == LogExample(message: "event 999999", label: .info, lineNumber: 1_000_000))
+    }
+
+    // MARK: Split
+
+    @Test func splitIs80_10_10AndCoversEveryExample() throws {
+        let dataset = try LogDataset.parse(LogGenerator.text(count: 1000, seed: 7), source: "gen")
+        let split = DatasetSplit(dataset, seed: 42)
+        #expect((split.train.count, split.validation.count, split.test.count) == (800, 100, 100))
+        let lines = (split.train + split.validation + split.test).map(\.lineNumber).sorted()
+        #expect(lines == Array(1...1000))
+    }
+
+    @Test func splitIsDeterministicAndDependsOnTheSeed() throws {
+        let dataset = try LogDataset.parse(LogGenerator.text(count: 500, seed: 7), source: "gen")
+        let first = DatasetSplit(dataset, seed: 42), again = DatasetSplit(dataset, seed: 42)
+        let other = DatasetSplit(dataset, seed: 43)
+        #expect(first.train == again.train && first.validation == again.validation && first.test == again.test)
+        #expect(first.test != other.test)
+    }
+
+    @Test func repeatedMessagesStayInOnePart() throws {
+        var text = ""
+        for i in 0..<200 {
+            text += "unique event \(i) -> INFO\n"
+            if i % 10 == 0 { text += "repeated event \(i % 30) -> ERROR\nrepeated event \(i % 30) -> WARNING\n" }
+        }
+        let dataset = try LogDataset.parse(text, source: "dup")
+        #expect(dataset.duplicateCount == 34)
+        for seed in UInt64(0)..<20 {
+            let split = DatasetSplit(dataset, seed: seed)
+            let parts = [split.train, split.validation, split.test].map { Set($0.map(\.message)) }
+            #expect(parts[0].isDisjoint(with: parts[1]) && parts[0].isDisjoint(with: parts[2]) && parts[1].isDisjoint(with: parts[2]))
+            #expect(split.train.count + split.validation.count + split.test.count == dataset.examples.count)
+        }
+    }
+
+    @Test func splitOfATinyDataset() throws {
+        let dataset = try LogDataset.parse("only one line -> INFO\n", source: "one")
+        let split = DatasetSplit(dataset, seed: 1)
+        #expect((split.train.count, split.validation.count, split.test.count) == (1, 0, 0))
+    }
+
+    // MARK: Helpers
+
+    private func parseError(_ text: String, source: String) -> DatasetError? {
+        do { _ = try LogDataset.parse(text, source: source) } catch { return error }
+        return nil
+    }
+
+    private func loadError(_ path: String) -> DatasetError? {
+        do { _ = try LogDataset.load(path: path) } catch { return error }
+        return nil
+    }
+}
+
+/// A file in the temporary directory, removed when the value is released.
+private final class TemporaryFile {
+    let path: String
+
+    init(bytes: [UInt8]) throws {
+        path = NSTemporaryDirectory() + "dataset-test-\(UUID().uuidString).txt"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
