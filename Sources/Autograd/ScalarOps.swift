@@ -32,12 +32,12 @@ extension Tape {
     public func mul(_ a: NodeID, _ b: NodeID) -> NodeID {
         append(.mul, values[Int(a)] * values[Int(b)], first: a, second: b)
     }
-    // endregion
     @inline(__always) func backMul(_ i: Int, _ g: Double) {
         let a = Int(first[i]), b = Int(second[i])
         grads[a] += g * values[b]
         grads[b] += g * values[a]
     }
+    // endregion
 
     // a / b:  d/da = 1 / b, d/db = -a / b^2
     public func div(_ a: NodeID, _ b: NodeID) -> NodeID {
@@ -112,11 +112,11 @@ extension Tape {
     public func tanh(_ a: NodeID) -> NodeID {
         append(.tanh, DeterministicMath.tanh(values[Int(a)]), first: a)
     }
-    // endregion
     @inline(__always) func backTanh(_ i: Int, _ g: Double) {
         let t = values[i]
         grads[Int(first[i])] += g * (1 - t * t)
     }
+    // endregion
 
     /// x^c with exact repeated multiplication for small whole exponents, so that (-2)^2 = 4 and
     /// x^2 is x * x bit for bit; other exponents go through exp and log (x must then be positive).

@@ -133,20 +133,22 @@ extension Tape {
     }
 
     /// W x for W stored row by row at `weights` ([rows, x.count]): one dot node per row.
-    /// This is a linear layer; its outputs form a new vector. Rows are computed two at a time so
-    /// each load of x serves both (the values are exactly those of `dot` row by row).
+    /// This is a linear layer; its outputs form a new vector. Rows are computed four at a time so
+    /// each load of x serves four (the values are exactly those of `dot` row by row).
     public func matvec(_ weights: NodeID, rows: Int, _ x: Vector) -> Vector {
         let n = x.count
         let start = reserve(rows)
         let xs = values + Int(x.start), out = values + Int(start)
+        let w = values + Int(weights)
         var r = 0
-        while r + 2 <= rows {
-            let pair = Tape.dot2(values + Int(weights) + r * n, values + Int(weights) + (r + 1) * n, xs, n)
-            out[r] = pair.0
-            out[r + 1] = pair.1
-            r += 2
+        while r + 4 <= rows {
+            Tape.dot4(w + r * n, n, xs, out + r)
+            r += 4
         }
-        if r < rows { out[r] = Tape.dot(values + Int(weights) + r * n, xs, n) }
+        while r < rows {
+            out[r] = Tape.dot(w + r * n, xs, n)
+            r += 1
+        }
         for j in 0..<rows {
             let i = Int(start) + j
             grads[i] = 0
@@ -183,23 +185,32 @@ extension Tape {
         return (sums[0] + sums[1]) + (sums[2] + sums[3])
     }
 
-    /// Two dot products with one x, summed in the same order as `dot`, so the bits match it.
-    @inline(__always) static func dot2(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>,
-                                       _ x: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double) {
-        var sumsA = SIMD4<Double>(), sumsB = SIMD4<Double>()
+    /// Four consecutive rows (stride n) dotted with one x into out[0...3]: each load of x serves
+    /// four rows. Every row is summed in the same order as `dot`, so the bits match it.
+    @inline(__always) static func dot4(_ w: UnsafeMutablePointer<Double>, _ n: Int,
+                                       _ x: UnsafeMutablePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
+        var s0 = SIMD4<Double>(), s1 = SIMD4<Double>(), s2 = SIMD4<Double>(), s3 = SIMD4<Double>()
+        let w0 = w, w1 = w + n, w2 = w + 2 * n, w3 = w + 3 * n
         var k = 0
         while k + 4 <= n {
             let xk = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD4<Double>.self)
-            sumsA += UnsafeRawPointer(a + k).loadUnaligned(as: SIMD4<Double>.self) * xk
-            sumsB += UnsafeRawPointer(b + k).loadUnaligned(as: SIMD4<Double>.self) * xk
+            s0 += UnsafeRawPointer(w0 + k).loadUnaligned(as: SIMD4<Double>.self) * xk
+            s1 += UnsafeRawPointer(w1 + k).loadUnaligned(as: SIMD4<Double>.self) * xk
+            s2 += UnsafeRawPointer(w2 + k).loadUnaligned(as: SIMD4<Double>.self) * xk
+            s3 += UnsafeRawPointer(w3 + k).loadUnaligned(as: SIMD4<Double>.self) * xk
             k += 4
         }
         while k < n {
-            sumsA[0] += a[k] * x[k]
-            sumsB[0] += b[k] * x[k]
+            s0[0] += w0[k] * x[k]
+            s1[0] += w1[k] * x[k]
+            s2[0] += w2[k] * x[k]
+            s3[0] += w3[k] * x[k]
             k += 1
         }
-        return ((sumsA[0] + sumsA[1]) + (sumsA[2] + sumsA[3]), (sumsB[0] + sumsB[1]) + (sumsB[2] + sumsB[3]))
+        out[0] = (s0[0] + s0[1]) + (s0[2] + s0[3])
+        out[1] = (s1[0] + s1[1]) + (s1[2] + s1[3])
+        out[2] = (s2[0] + s2[1]) + (s2[2] + s2[3])
+        out[3] = (s3[0] + s3[1]) + (s3[2] + s3[3])
     }
 
     // MARK: Attention's weighted sum

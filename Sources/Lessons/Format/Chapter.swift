@@ -1,0 +1,70 @@
+// A chapter as the runner sees it: its prose, and its steps with their parameters and
+// expectations, each carrying the place in the file it was written.
+
+/// One chapter file, `Lessons/NN-slug.md`, parsed.
+public struct Chapter: Sendable, Equatable {
+    /// The `NN` of the file name: chapters run in this order.
+    public var number: Int
+    /// The `slug` of the file name, for `gpt run <slug>`.
+    public var slug: String
+    /// The text of the chapter's first heading.
+    public var title: String
+    /// Path of the file, as given to the parser; errors name it.
+    public var file: String
+    /// Prose and steps in file order.
+    public var segments: [Segment]
+
+    public enum Segment: Sendable, Equatable {
+        /// GitHub-flavoured Markdown, exactly as written between two steps.
+        case prose(String)
+        case step(StepInvocation)
+    }
+
+    /// The chapter's steps in order.
+    public var steps: [StepInvocation] {
+        segments.compactMap { if case .step(let step) = $0 { step } else { nil } }
+    }
+}
+
+/// A `step` fence: which step to run, with what, and what it must produce.
+public struct StepInvocation: Sendable, Equatable {
+    /// The id after `step` in the info string.
+    public var id: String
+    /// Where the opening fence is.
+    public var location: SourceLocation
+    /// Where the id is, for "unknown step" errors.
+    public var idLocation: SourceLocation
+    /// `key: value` lines, in order.
+    public var parameters: [Parameter]
+    /// `expect name = value` lines, in order.
+    public var expectations: [Expectation]
+
+    /// The value given for `name`, if any.
+    public func parameter(_ name: String) -> Parameter? { parameters.first { $0.name == name } }
+}
+
+/// One `key: value` line of a step.
+public struct Parameter: Sendable, Equatable {
+    public var name: String
+    public var value: String
+    /// Where the key starts.
+    public var location: SourceLocation
+    /// Where the value starts, for errors inside it (such as an expression's syntax).
+    public var valueLocation: SourceLocation
+}
+
+/// One `expect name = value [± tolerance]` line of a step.
+public struct Expectation: Sendable, Equatable {
+    /// The name of a value the step reports (`out`, `grad.a`, `loss`).
+    public var name: String
+    public var expected: ExpectedValue
+    public var location: SourceLocation
+}
+
+/// What an expectation wants.
+public enum ExpectedValue: Sendable, Equatable {
+    /// A number, equal to the reported one within `tolerance` (0 for exact).
+    case number(Double, tolerance: Double)
+    /// Text, equal to the reported text.
+    case text(String)
+}

@@ -1,0 +1,206 @@
+// Reads chapter files. cmark-gfm finds the headings and the fenced blocks with their positions;
+// this file turns `step` fences into invocations, line by line, keeping a column for every key,
+// value and expectation so every later error can point at the exact spot.
+import Foundation
+
+/// Finds and parses the chapters of a lessons folder.
+public enum ChapterParser {
+    /// The chapter files of `directory`, sorted by their number; two files with one number are an error.
+    static func chapterFiles(in directory: String) throws(LessonError) -> [(path: String, number: Int, slug: String)] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw LessonError(at: SourceLocation(file: directory, line: 1, column: 1), "cannot list the lessons folder",
+                              hint: "pass the folder that holds the NN-slug.md chapters with --lessons DIR")
+        }
+        var found: [(path: String, number: Int, slug: String)] = []
+        for name in names.sorted() {
+            guard let (number, slug) = chapterName(name) else { continue }
+            let path = (directory as NSString).appendingPathComponent(name)
+            if let clash = found.first(where: { $0.number == number }) {
+                throw LessonError(at: SourceLocation(file: path, line: 1, column: 1),
+                                  "chapter number \(number) is also used by \(clash.path)",
+                                  hint: "give every chapter its own NN prefix")
+            }
+            found.append((path, number, slug))
+        }
+        return found.sorted { $0.number < $1.number }
+    }
+
+    /// ("01-values.md") -> (1, "values"); nil for names that are not chapters, such as README.md.
+    static func chapterName(_ name: String) -> (Int, String)? {
+        guard name.hasSuffix(".md") else { return nil }
+        let stem = name.dropLast(3)
+        guard let dash = stem.firstIndex(of: "-"), let number = Int(stem[..<dash]),
+              stem[..<dash].allSatisfy(\.isNumber) else { return nil }
+        let slug = String(stem[stem.index(after: dash)...])
+        return slug.isEmpty ? nil : (number, slug)
+    }
+
+    /// Parses the text of one chapter.
+    public static func parse(_ text: String, file: String, number: Int, slug: String) throws(LessonError) -> Chapter {
+        let document = CMark.parse(text)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let title = firstHeading(document) else {
+            throw LessonError(at: SourceLocation(file: file, line: 1, column: 1), "the chapter has no heading",
+                              hint: "start the chapter with its title, as in '# Values and operations'")
+        }
+        try rejectNestedSteps(document.children, file: file)
+        var segments: [Chapter.Segment] = []
+        var nextProseLine = 1
+        for block in document.children where block.type == "code_block" && isStep(block.fenceInfo) {
+            appendProse(lines, from: nextProseLine, to: block.start.line - 1, into: &segments)
+            segments.append(.step(try step(block, lines: lines, file: file)))
+            nextProseLine = block.end.line + 1
+        }
+        appendProse(lines, from: nextProseLine, to: lines.count, into: &segments)
+        return Chapter(number: number, slug: slug, title: title, file: file, segments: segments)
+    }
+
+    private static func isStep(_ info: String) -> Bool {
+        let word = info.split(separator: " ", maxSplits: 1).first
+        return word == "step"
+    }
+
+    private static func firstHeading(_ node: MarkdownNode) -> String? {
+        if node.type == "heading" { return node.plainText.trimmingCharacters(in: .whitespaces) }
+        for child in node.children {
+            if let found = firstHeading(child) { return found }
+        }
+        return nil
+    }
+
+    /// A step inside a list or quote would be shown as code and never run: say so instead.
+    private static func rejectNestedSteps(_ blocks: [MarkdownNode], file: String) throws(LessonError) {
+        for block in blocks {
+            let container = block.type == "item" ? "list" : block.type.replacingOccurrences(of: "_", with: " ")
+            try rejectSteps(in: block.children, container: container, file: file)
+        }
+    }
+
+    private static func rejectSteps(in nodes: [MarkdownNode], container: String, file: String) throws(LessonError) {
+        for node in nodes {
+            if node.type == "code_block" && isStep(node.fenceInfo) {
+                throw LessonError(at: SourceLocation(file: file, line: node.start.line, column: node.start.column),
+                                  "a step fence inside a \(container) is not run",
+                                  hint: "write ```step fences at the top level of the chapter, not indented in a list or quote")
+            }
+            try rejectSteps(in: node.children, container: container, file: file)
+        }
+    }
+
+    private static func appendProse(_ lines: [String], from first: Int, to last: Int, into segments: inout [Chapter.Segment]) {
+        guard first <= last, first >= 1 else { return }
+        let text = lines[(first - 1)..<min(last, lines.count)].joined(separator: "\n")
+        if !text.allSatisfy(\.isWhitespace) { segments.append(.prose(text)) }
+    }
+
+    // MARK: The body of a step
+
+    /// The invocation of one `step` fence. Columns come from the file's own lines, so they are
+    /// right even when the fence is indented.
+    private static func step(_ block: MarkdownNode, lines: [String], file: String) throws(LessonError) -> StepInvocation {
+        let fenceLine = block.start.line
+        let fence = lines[fenceLine - 1]
+        let location = SourceLocation(file: file, line: fenceLine, column: block.start.column)
+        let words = block.fenceInfo.split(separator: " ", omittingEmptySubsequences: true)
+        guard words.count >= 2 else {
+            throw LessonError(at: location, "the step fence names no step",
+                              hint: "write the step's id after 'step', as in ```step forward; `gpt steps` lists them")
+        }
+        guard words.count == 2 else {
+            throw LessonError(at: location, step: String(words[1]), "unexpected text after the step id in the fence",
+                              hint: "write parameters on their own lines inside the block, as 'key: value'")
+        }
+        let id = String(words[1])
+        let idColumn = column(of: id, in: fence, after: "step") ?? block.start.column
+        var invocation = StepInvocation(id: id, location: location,
+                                        idLocation: SourceLocation(file: file, line: fenceLine, column: idColumn),
+                                        parameters: [], expectations: [])
+        let bodyLines = block.literal.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        for (offset, raw) in bodyLines.enumerated() {
+            let lineNumber = fenceLine + 1 + offset
+            let source = lineNumber <= lines.count ? lines[lineNumber - 1] : String(raw)
+            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let startColumn = column(of: trimmed, in: source) ?? 1
+            let here = SourceLocation(file: file, line: lineNumber, column: startColumn)
+            if trimmed.hasPrefix("expect ") || trimmed == "expect" {
+                invocation.expectations.append(try expectation(trimmed, at: here, step: id))
+            } else {
+                let parameter = try parameter(trimmed, at: here, step: id)
+                if invocation.parameter(parameter.name) != nil {
+                    throw LessonError(at: here, step: id, "parameter '\(parameter.name)' is given twice",
+                                      hint: "keep one '\(parameter.name): ...' line")
+                }
+                invocation.parameters.append(parameter)
+            }
+        }
+        return invocation
+    }
+
+    /// "key: value" with the positions of both parts.
+    private static func parameter(_ line: String, at location: SourceLocation, step: String) throws(LessonError) -> Parameter {
+        guard let colon = line.firstIndex(of: ":") else {
+            throw LessonError(at: location, step: step, "expected 'key: value' or 'expect name = value', found '\(line)'",
+                              hint: "parameters are 'key: value' lines; checks are 'expect name = value' lines")
+        }
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            throw LessonError(at: location, step: step, "'\(line[..<colon])' is not a parameter name",
+                              hint: "parameter names are letters, digits, '_' and '-', as in 'n_embd: 24'")
+        }
+        let afterColon = line[line.index(after: colon)...]
+        let leading = afterColon.prefix { $0 == " " || $0 == "\t" }.count
+        let value = afterColon.trimmingCharacters(in: .whitespaces)
+        let valueColumn = location.column + line.distance(from: line.startIndex, to: colon) + 1 + leading
+        var valueLocation = location
+        valueLocation.column = valueColumn
+        return Parameter(name: name, value: value, location: location, valueLocation: valueLocation)
+    }
+
+    /// "expect name = value", "expect name = value ± tolerance" or "... +- tolerance".
+    static func expectation(_ line: String, at location: SourceLocation, step: String) throws(LessonError) -> Expectation {
+        let body = line.dropFirst("expect".count)
+        guard let equals = body.firstIndex(of: "=") else {
+            throw LessonError(at: location, step: step, "an expectation needs '=' between the name and the value",
+                              hint: "write 'expect out = 0.7071 ± 0.0001' or 'expect label = ERROR'")
+        }
+        let name = body[..<equals].trimmingCharacters(in: .whitespaces)
+        let rest = body[body.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, !name.contains(" ") else {
+            throw LessonError(at: location, step: step, "the expectation names no single value",
+                              hint: "write 'expect <name> = <value>'; a step's reported names appear in `gpt run --json`")
+        }
+        guard !rest.isEmpty else {
+            throw LessonError(at: location, step: step, "expectation '\(name)' has no value after '='",
+                              hint: "write 'expect \(name) = <value>'")
+        }
+        return Expectation(name: name, expected: try expectedValue(rest, at: location, step: step), location: location)
+    }
+
+    private static func expectedValue(_ text: String, at location: SourceLocation, step: String) throws(LessonError) -> ExpectedValue {
+        for marker in ["±", "+-"] {
+            guard let range = text.range(of: marker) else { continue }
+            let valueText = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+            let toleranceText = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            guard let value = Double(valueText), let tolerance = Double(toleranceText), tolerance >= 0 else {
+                throw LessonError(at: location, step: step, "'\(text)' is not 'number ± tolerance'",
+                                  hint: "both sides must be numbers and the tolerance not negative, as in '0.7071 ± 1e-4'")
+            }
+            return .number(value, tolerance: tolerance)
+        }
+        if let value = Double(text) { return .number(value, tolerance: 0) }
+        if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { return .text(String(text.dropFirst().dropLast())) }
+        return .text(text)
+    }
+
+    /// 1-based column where `needle` starts in `line` (after `prefix`, when given).
+    private static func column(of needle: String, in line: String, after prefix: String? = nil) -> Int? {
+        var searchStart = line.startIndex
+        if let prefix, let found = line.range(of: prefix) { searchStart = found.upperBound }
+        guard let range = line.range(of: needle, range: searchStart..<line.endIndex) else { return nil }
+        return line.distance(from: line.startIndex, to: range.lowerBound) + 1
+    }
+}

@@ -1,0 +1,104 @@
+// The one file that talks to cmark-gfm. It parses with source positions, walks the C tree once
+// into `MarkdownNode` values, renders HTML with the GitHub extensions, and frees every C object
+// with `defer`. Nothing outside this file sees a C pointer.
+import CCMarkGFM
+import Foundation
+
+/// A node of a parsed Markdown document, with where it came from.
+struct MarkdownNode: Sendable, Equatable {
+    /// cmark's name for the node type: "heading", "code_block", "paragraph", "table", ...
+    var type: String
+    /// First line and column, 1-based, as cmark reports them.
+    var start: (line: Int, column: Int)
+    /// Last line and column, 1-based.
+    var end: (line: Int, column: Int)
+    /// Text of leaves (text, code, code blocks); empty elsewhere.
+    var literal: String
+    /// The info string of a fenced code block ("step forward"); empty elsewhere.
+    var fenceInfo: String
+    /// 1 to 6 for headings, 0 elsewhere.
+    var headingLevel: Int
+    var children: [MarkdownNode]
+
+    static func == (a: MarkdownNode, b: MarkdownNode) -> Bool {
+        a.type == b.type && a.start == b.start && a.end == b.end && a.literal == b.literal
+            && a.fenceInfo == b.fenceInfo && a.headingLevel == b.headingLevel && a.children == b.children
+    }
+
+    /// The text a reader sees in this node: the literals of its text and code leaves, concatenated.
+    var plainText: String {
+        switch type {
+        case "text", "code": return literal
+        case "softbreak", "linebreak": return " "
+        default: return children.map(\.plainText).joined()
+        }
+    }
+}
+
+/// Parsing and rendering GitHub-flavoured Markdown with cmark-gfm.
+enum CMark {
+    /// The GitHub extensions every parse attaches. Tagfilter disarms raw tags such as <script>.
+    private static let extensionNames = ["table", "strikethrough", "autolink", "tagfilter"]
+
+    /// The document tree of `markdown`, with every node's source range.
+    static func parse(_ markdown: String) -> MarkdownNode {
+        withParser { parser in
+            cmark_parser_feed(parser, markdown, markdown.utf8.count)
+            guard let document = cmark_parser_finish(parser) else { return emptyDocument }
+            defer { cmark_node_free(document) }
+            return node(document)
+        }
+    }
+
+    /// `markdown` as an HTML fragment. Raw HTML in the source is not passed through (cmark's safe
+    /// default), so prose cannot inject markup into the walkthrough.
+    static func html(_ markdown: String) -> String {
+        withParser { parser in
+            cmark_parser_feed(parser, markdown, markdown.utf8.count)
+            guard let document = cmark_parser_finish(parser) else { return "" }
+            defer { cmark_node_free(document) }
+            guard let rendered = cmark_render_html(document, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser)) else {
+                return ""
+            }
+            defer { free(rendered) }
+            return String(cString: rendered)
+        }
+    }
+
+    private static let emptyDocument = MarkdownNode(type: "document", start: (1, 1), end: (1, 1), literal: "",
+                                                    fenceInfo: "", headingLevel: 0, children: [])
+
+    /// Runs `body` with a parser that has the GitHub extensions attached, and frees it afterwards.
+    private static func withParser<T>(_ body: (OpaquePointer) -> T) -> T {
+        cmark_gfm_core_extensions_ensure_registered()
+        guard let parser = cmark_parser_new(CMARK_OPT_SOURCEPOS) else { preconditionFailure("cmark-gfm could not allocate a parser") }
+        defer { cmark_parser_free(parser) }
+        for name in extensionNames {
+            if let syntaxExtension = cmark_find_syntax_extension(name) {
+                cmark_parser_attach_syntax_extension(parser, syntaxExtension)
+            }
+        }
+        return body(parser)
+    }
+
+    /// One C node and its subtree as Swift values.
+    private static func node(_ pointer: OpaquePointer) -> MarkdownNode {
+        var children: [MarkdownNode] = []
+        var child = cmark_node_first_child(pointer)
+        while let current = child {
+            children.append(node(current))
+            child = cmark_node_next(current)
+        }
+        let type = cmark_node_get_type(pointer)
+        let literal = cmark_node_get_literal(pointer).map { String(cString: $0) } ?? ""
+        let info = type == CMARK_NODE_CODE_BLOCK ? cmark_node_get_fence_info(pointer).map { String(cString: $0) } ?? "" : ""
+        return MarkdownNode(
+            type: cmark_node_get_type_string(pointer).map { String(cString: $0) } ?? "unknown",
+            start: (Int(cmark_node_get_start_line(pointer)), Int(cmark_node_get_start_column(pointer))),
+            end: (Int(cmark_node_get_end_line(pointer)), Int(cmark_node_get_end_column(pointer))),
+            literal: literal,
+            fenceInfo: info,
+            headingLevel: type == CMARK_NODE_HEADING ? Int(cmark_node_get_heading_level(pointer)) : 0,
+            children: children)
+    }
+}

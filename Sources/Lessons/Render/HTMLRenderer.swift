@@ -1,0 +1,122 @@
+// The run record as one self-contained HTML file: inline CSS and SVG, no scripts, no fonts or
+// images from the network. Prose goes through cmark-gfm; everything else is data rendered by
+// Mustache templates, which escape it, so a log line holding `<script>` shows as text.
+import Foundation
+import GPT
+import Mustache
+
+/// Renders run records as the HTML walkthrough.
+public struct HTMLRenderer {
+    public init() {}
+
+    /// The whole page.
+    public func render(_ record: RunRecord, title: String = "GPT From Scratch: the walkthrough") -> String {
+        let page: [String: Any] = [
+            "title": title, "css": HTMLTemplates.css, "summary": record.summary, "succeeded": record.succeeded,
+            "chapters": record.chapters.map(chapter),
+        ]
+        return Self.library.render(page, withTemplate: "page") ?? ""
+    }
+
+    /// Writes `html` to `path` atomically: a temporary file in the same folder, then a rename.
+    public static func write(_ html: String, to path: String) throws {
+        try AtomicFile.write(html, to: path)
+    }
+
+    /// The templates, parsed once. They are constants of this module, so a parse failure is a
+    /// programming error that every test run would show.
+    private static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in [("page", HTMLTemplates.page), ("chapter", HTMLTemplates.chapter),
+                             ("step", HTMLTemplates.step), ("output", HTMLTemplates.output)] {
+            do {
+                try library.register(text, named: name)
+            } catch {
+                preconditionFailure("the walkthrough template '\(name)' does not parse: \(error)")
+            }
+        }
+        return library
+    }()
+
+    // MARK: Template data
+
+    private func chapter(_ chapter: ChapterRecord) -> [String: Any] {
+        let failures = chapter.steps.count { $0.status != .passed } + (chapter.error == nil ? 0 : 1)
+        return [
+            "anchor": "chapter-\(chapter.number)", "number": chapter.number, "title": chapter.title, "file": chapter.file,
+            "hasFailures": failures > 0, "failures": failures,
+            "error": chapter.error.map { ["message": $0.description] } ?? false,
+            "segments": chapter.segments.map(segment),
+        ]
+    }
+
+    private func segment(_ segment: SegmentRecord) -> [String: Any] {
+        switch segment {
+        case .prose(let markdown):
+            return ["isProse": true, "isStep": false, "html": CMark.html(markdown)]
+        case .step(let step):
+            return ["isProse": false, "isStep": true, "id": step.id, "location": step.location.description,
+                    "status": step.status.rawValue, "outputs": step.outputs.map(output),
+                    "hasChecks": !step.checks.isEmpty,
+                    "checks": step.checks.map { check -> [String: Any] in
+                        ["name": check.name, "passed": check.passed, "expected": check.expected,
+                         "actual": check.actual?.description ?? "nothing"]
+                    },
+                    "error": step.error.map { error -> [String: Any] in
+                        ["heading": step.status == .skipped ? "Skipped" : "This step failed", "message": error.description]
+                    } ?? false]
+        }
+    }
+
+    /// One output as data for the `output` template: a single key names its kind.
+    private func output(_ output: StepOutput) -> [String: Any] {
+        var data: [String: Any] = ["text": false, "table": false, "graph": false, "heatmap": false, "counts": false,
+                                   "chart": false, "bars": false, "code": false]
+        switch output {
+        case .text(let lines):
+            data["text"] = ["lines": lines]
+        case .table(let table):
+            data["table"] = [
+                "title": table.title, "columns": table.columns,
+                "rows": table.rows.map { row in ["cells": row.map(cell)] },
+            ]
+        case .graph(let graph):
+            data["graph"] = Pictures.graph(graph)
+        case .matrix(let matrix):
+            switch matrix.kind {
+            case .weights: data["heatmap"] = Pictures.heatmap(matrix)
+            case .counts: data["counts"] = counts(matrix)
+            }
+        case .series(let series):
+            data["chart"] = Pictures.chart(series)
+        case .bars(let bars):
+            data["bars"] = Pictures.bars(bars)
+        case .code(let code):
+            data["code"] = [
+                "file": code.file, "region": code.region, "firstLine": code.firstLine,
+                "lines": code.lines.enumerated().map { ["number": code.firstLine + $0, "text": $1] },
+            ]
+        }
+        return data
+    }
+
+    private func cell(_ cell: Cell) -> [String: Any] {
+        switch cell {
+        case .text(let text): return ["text": text, "numeric": false]
+        default: return ["text": TerminalRenderer.text(cell), "numeric": true]
+        }
+    }
+
+    /// A counts matrix (a confusion matrix) as a table, cells shaded by their share of the largest.
+    private func counts(_ matrix: Matrix) -> [String: Any] {
+        let largest = matrix.values.flatMap { $0.compactMap { $0 } }.max() ?? 1
+        return [
+            "title": matrix.title, "corner": "\(matrix.rowTitle) \\ \(matrix.columnTitle)", "columnLabels": matrix.columnLabels,
+            "rows": zip(matrix.rowLabels, matrix.values).map { label, row -> [String: Any] in
+                ["label": label, "cells": row.map { value -> [String: Any] in
+                    ["text": value.map { String(Int($0)) } ?? "", "fill": Pictures.shade(largest > 0 ? (value ?? 0) / largest * 0.6 : 0)]
+                }]
+            },
+        ]
+    }
+}

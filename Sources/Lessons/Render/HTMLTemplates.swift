@@ -1,0 +1,152 @@
+// The walkthrough's Mustache templates and stylesheet. Every piece of data goes through `{{ }}`,
+// which escapes it; the only `{{{ }}}` are cmark-gfm's rendering of the prose (which does not
+// pass raw HTML through) and this file's own stylesheet.
+
+enum HTMLTemplates {
+    static let page = """
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{{title}}</title>
+    <style>{{{css}}}</style>
+    </head>
+    <body>
+    <header>
+    <h1 class="doc-title">{{title}}</h1>
+    <p class="summary {{#succeeded}}good{{/succeeded}}{{^succeeded}}bad{{/succeeded}}">{{summary}}</p>
+    <nav><h2>Contents</h2><ol>
+    {{#chapters}}<li><a href="#{{anchor}}">{{title}}</a>{{#hasFailures}} <span class="badge">{{failures}} failed</span>{{/hasFailures}}</li>
+    {{/chapters}}</ol></nav>
+    </header>
+    <main>
+    {{#chapters}}{{> chapter}}{{/chapters}}
+    </main>
+    </body>
+    </html>
+    """
+
+    static let chapter = """
+    <section class="chapter" id="{{anchor}}">
+    <p class="chapter-number">Chapter {{number}} <span class="file">{{file}}</span></p>
+    {{#error}}<div class="error-box"><strong>This chapter could not be read</strong><pre>{{message}}</pre></div>{{/error}}
+    {{#segments}}{{#isProse}}<div class="prose">{{{html}}}</div>{{/isProse}}{{#isStep}}{{> step}}{{/isStep}}
+    {{/segments}}
+    </section>
+    """
+
+    static let step = """
+    <div class="step {{status}}">
+    <div class="step-head"><span class="step-id">{{id}}</span><span class="where">{{location}}</span><span class="status">{{status}}</span></div>
+    {{#outputs}}{{> output}}{{/outputs}}
+    {{#hasChecks}}<ul class="checks">{{#checks}}<li class="{{#passed}}held{{/passed}}{{^passed}}broke{{/passed}}">{{name}} = {{actual}} <span class="expected">(expected {{expected}})</span></li>{{/checks}}</ul>{{/hasChecks}}
+    {{#error}}<div class="error-box"><strong>{{heading}}</strong><pre>{{message}}</pre></div>{{/error}}
+    </div>
+    """
+
+    static let output = """
+    {{#text}}<div class="text">{{#lines}}<p>{{.}}</p>{{/lines}}</div>{{/text}}
+    {{#table}}<figure class="table"><figcaption>{{title}}</figcaption><div class="scroll"><table>
+    <thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead>
+    <tbody>{{#rows}}<tr>{{#cells}}<td class="{{#numeric}}num{{/numeric}}">{{text}}</td>{{/cells}}</tr>{{/rows}}</tbody>
+    </table></div></figure>{{/table}}
+    {{#graph}}<figure class="graph"><figcaption>Computation graph of {{title}}</figcaption><div class="scroll">
+    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
+    {{#edges}}<path d="{{d}}" class="edge"/>{{/edges}}
+    {{#nodes}}<g class="node">{{#hasOp}}<path d="{{opLink}}" class="edge"/><circle cx="{{opX}}" cy="{{opY}}" r="{{r}}" class="op"/><text x="{{opX}}" y="{{opTextY}}" class="op-text">{{op}}</text>{{/hasOp}}
+    <rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" rx="3" class="box"/>
+    <line x1="{{divider1}}" y1="{{y}}" x2="{{divider1}}" y2="{{bottom}}" class="divider"/><line x1="{{divider2}}" y1="{{y}}" x2="{{divider2}}" y2="{{bottom}}" class="divider"/>
+    <text x="{{labelX}}" y="{{textY}}" class="label">{{label}}</text><text x="{{dataX}}" y="{{textY}}">{{data}}</text><text x="{{gradX}}" y="{{textY}}" class="grad">{{grad}}</text></g>
+    {{/nodes}}</svg></div></figure>{{/graph}}
+    {{#heatmap}}<figure class="heatmap"><figcaption>{{title}}</figcaption><div class="scroll">
+    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
+    {{#cells}}<rect x="{{x}}" y="{{y}}" width="{{size}}" height="{{size}}" fill="{{fill}}"><title>{{tip}}</title></rect>{{/cells}}
+    {{#columnLabels}}<text x="{{x}}" y="{{y}}" font-size="{{size}}" class="col-label">{{text}}</text>{{/columnLabels}}
+    {{#rowLabels}}<text x="{{x}}" y="{{y}}" font-size="{{size}}" class="row-label">{{text}}</text>{{/rowLabels}}
+    </svg></div><p class="legend">Rows: {{rowTitle}}; columns: {{columnTitle}}. Each row is shaded from white (0) to dark (that row's largest weight); hover over a cell for its value. Grey cells are masked. ◆ is BOS, ␣ a space.</p></figure>{{/heatmap}}
+    {{#counts}}<figure class="table"><figcaption>{{title}}</figcaption><table class="counts">
+    <thead><tr><th>{{corner}}</th>{{#columnLabels}}<th>{{.}}</th>{{/columnLabels}}</tr></thead>
+    <tbody>{{#rows}}<tr><th>{{label}}</th>{{#cells}}<td class="num" style="background:{{fill}}">{{text}}</td>{{/cells}}</tr>{{/rows}}</tbody>
+    </table></figure>{{/counts}}
+    {{#chart}}<figure class="chart"><figcaption>{{title}}</figcaption>
+    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
+    <line x1="{{left}}" y1="{{bottom}}" x2="{{right}}" y2="{{bottom}}" class="axis"/><line x1="{{left}}" y1="{{top}}" x2="{{left}}" y2="{{bottom}}" class="axis"/>
+    {{#yTicks}}<line x1="{{left}}" y1="{{y}}" x2="{{right}}" y2="{{y}}" class="gridline"/><text x="{{x}}" y="{{y}}" class="y-tick">{{label}}</text>{{/yTicks}}
+    {{#xTicks}}<line x1="{{x}}" y1="{{bottom}}" x2="{{x}}" y2="{{top}}" class="gridline"/><text x="{{x}}" y="{{tickY}}" class="x-tick">{{label}}</text>{{/xTicks}}
+    {{#lines}}<polyline points="{{points}}" fill="none" stroke="{{colour}}" stroke-width="{{width}}"/>
+    <line x1="{{legendX}}" y1="{{legendY}}" x2="{{legendX}}" y2="{{legendY}}" stroke="{{colour}}" stroke-width="8" stroke-linecap="round"/><text x="{{legendX}}" y="{{legendY}}" dx="10" dy="4" class="legend-text">{{name}}</text>{{/lines}}
+    <text x="{{xLabelX}}" y="{{xLabelY}}" class="axis-label">{{xLabel}}</text>
+    <text x="14" y="{{top}}" class="axis-label" transform="rotate(-90 14 {{top}})" dx="-40">{{yLabel}}</text>
+    </svg></figure>{{/chart}}
+    {{#bars}}<figure class="bars"><figcaption>{{title}}</figcaption>
+    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
+    {{#bars}}<text x="{{labelX}}" y="{{textY}}" class="bar-label">{{label}}</text><rect x="{{barX}}" y="{{y}}" width="{{length}}" height="20" class="bar"/><text x="{{valueX}}" y="{{textY}}">{{value}}</text>{{/bars}}
+    </svg></figure>{{/bars}}
+    {{#code}}<figure class="code"><figcaption><span class="file">{{file}}</span> region <code>{{region}}</code>, from line {{firstLine}}</figcaption>
+    <pre>{{#lines}}<span class="line"><span class="ln">{{number}}</span>{{text}}</span>
+    {{/lines}}</pre></figure>{{/code}}
+    """
+
+    static let css = """
+    :root { --ink: #1d232b; --muted: #5b6672; --rule: #d9dee4; --accent: #16468c; --bad: #b3261e; --good: #1e7a3c; }
+    * { box-sizing: border-box; }
+    body { margin: 0 auto; max-width: 60rem; padding: 2rem 1.5rem 4rem; color: var(--ink); background: #fff;
+      font: 16px/1.6 Georgia, "Times New Roman", serif; }
+    h1, h2, h3, nav, figcaption, .step-head, .summary, .chapter-number, .legend { font-family: "Helvetica Neue", Arial, sans-serif; }
+    h1 { font-size: 2rem; line-height: 1.2; margin: 2.5rem 0 1rem; }
+    h2 { font-size: 1.35rem; margin: 2rem 0 .5rem; }
+    code, pre, .step-id, .where, td, th, svg text { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+    code { font-size: .9em; background: #f3f5f7; padding: 0 .2em; border-radius: 3px; }
+    pre { background: #f6f8fa; padding: .75rem 1rem; overflow-x: auto; font-size: .85rem; line-height: 1.45; border-radius: 4px; }
+    .prose table { border-collapse: collapse; margin: 1rem 0; }
+    .prose th, .prose td { border: 1px solid var(--rule); padding: .25rem .6rem; font-size: .9rem; }
+    header nav ol { padding-left: 1.4rem; }
+    .summary { font-weight: bold; } .summary.good { color: var(--good); } .summary.bad { color: var(--bad); }
+    .badge { color: #fff; background: var(--bad); border-radius: 3px; padding: 0 .35rem; font-size: .8rem; }
+    .chapter { border-top: 3px solid var(--ink); margin-top: 3rem; }
+    .chapter-number { color: var(--muted); margin: .5rem 0 0; font-size: .9rem; }
+    .file { color: var(--muted); font-size: .85rem; }
+    .step { border-left: 4px solid var(--accent); background: #fbfcfd; margin: 1.25rem 0; padding: .5rem 1rem .75rem; }
+    .step.failed { border-left-color: var(--bad); } .step.skipped { border-left-color: #c98a00; }
+    .step-head { display: flex; gap: 1rem; align-items: baseline; font-size: .85rem; color: var(--muted); }
+    .step-id { color: var(--accent); font-weight: bold; }
+    .step-head .status { margin-left: auto; text-transform: uppercase; letter-spacing: .05em; }
+    .step.failed .status { color: var(--bad); } .step.passed .status { color: var(--good); }
+    figure { margin: .75rem 0; } figcaption { font-size: .85rem; font-weight: bold; margin-bottom: .3rem; }
+    .scroll { overflow-x: auto; }
+    table { border-collapse: collapse; font-size: .8rem; }
+    th { text-align: left; border-bottom: 2px solid var(--rule); padding: .15rem .6rem; }
+    td { border-bottom: 1px solid #eef0f3; padding: .1rem .6rem; white-space: pre; }
+    td.num { text-align: right; }
+    .text p { margin: .3rem 0; font-family: "DejaVu Sans Mono", Menlo, monospace; font-size: .85rem; white-space: pre-wrap; }
+    .checks { list-style: none; padding: 0; margin: .5rem 0 0; font-size: .8rem; font-family: "DejaVu Sans Mono", monospace; }
+    .checks li::before { content: "\\2713  "; color: var(--good); } .checks li.broke::before { content: "\\2717  "; color: var(--bad); }
+    .checks .expected { color: var(--muted); }
+    .error-box { border: 2px solid var(--bad); background: #fdf0ef; padding: .5rem .75rem; margin: .5rem 0; }
+    .error-box strong { color: var(--bad); font-family: "Helvetica Neue", Arial, sans-serif; }
+    .error-box pre { background: transparent; padding: .25rem 0 0; white-space: pre-wrap; margin: 0; }
+    svg text { font-size: 11px; fill: var(--ink); }
+    .edge { fill: none; stroke: #8a96a3; stroke-width: 1.2; }
+    .box { fill: #fff; stroke: var(--ink); stroke-width: 1; }
+    .op { fill: #eaf0f8; stroke: var(--accent); }
+    .op-text { text-anchor: middle; font-weight: bold; fill: var(--accent); }
+    .label { font-weight: bold; } .grad { fill: #8a2a1e; }
+    .divider { stroke: var(--rule); }
+    .col-label { text-anchor: middle; } .row-label { text-anchor: end; }
+    .axis { stroke: var(--ink); } .gridline { stroke: #edf0f3; }
+    .y-tick { text-anchor: end; dominant-baseline: middle; } .x-tick { text-anchor: middle; }
+    .axis-label { font-style: italic; text-anchor: middle; fill: var(--muted); }
+    .bar { fill: var(--accent); } .bar-label { text-anchor: end; font-weight: bold; }
+    .legend { font-size: .8rem; color: var(--muted); margin: .25rem 0 0; }
+    .code pre { counter-reset: none; }
+    .code .ln { display: inline-block; width: 3.2em; color: #9aa4ae; user-select: none; }
+    @media print {
+      body { max-width: none; padding: 0; font-size: 11pt; }
+      .chapter { page-break-before: always; }
+      .step, figure, pre { page-break-inside: avoid; }
+      .scroll { overflow: visible; }
+      a { color: inherit; text-decoration: none; }
+    }
+    """
+}

@@ -1,0 +1,205 @@
+// The run record as terminal text: prose as written, tables with aligned columns, heatmaps in
+// shade characters, loss curves as sparklines, bars in block characters. Colour (ANSI) only
+// when the caller says the output is a terminal.
+
+/// Renders run records for a terminal or a plain text file.
+public struct TerminalRenderer {
+    /// Use ANSI colours and bold.
+    public var colour: Bool
+
+    public init(colour: Bool) { self.colour = colour }
+
+    /// The whole record, chapter by chapter, then the summary line.
+    public func render(_ record: RunRecord) -> String {
+        record.chapters.map { chapter in
+            ([chapterHeader(chapter)] + chapter.segments.map(render)).joined(separator: "\n")
+        }.joined(separator: "\n") + "\n" + summary(record)
+    }
+
+    /// The line that opens a chapter, and its parse error if it has one.
+    public func chapterHeader(_ chapter: ChapterRecord) -> String {
+        let rule = String(repeating: "=", count: 72)
+        var text = style(rule + "\nChapter \(chapter.number): \(chapter.title)  (\(chapter.file))\n" + rule, "1")
+        if let error = chapter.error { text += "\n" + style(error.description, "31") }
+        return text
+    }
+
+    public func render(_ segment: SegmentRecord) -> String {
+        switch segment {
+        case .prose(let markdown): return prose(markdown)
+        case .step(let step): return render(step)
+        }
+    }
+
+    /// The pass/fail line of a run.
+    public func summary(_ record: RunRecord) -> String {
+        let line = record.summary
+        return record.succeeded ? style("OK: " + line, "32") : style("FAILED: " + line, "31")
+    }
+
+    // MARK: Pieces
+
+    func prose(_ markdown: String) -> String {
+        markdown.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix("#") ? style(String(line), "1") : String(line)
+        }.joined(separator: "\n")
+    }
+
+    func render(_ step: StepRecord) -> String {
+        var lines = [style("--- step \(step.id)  \(step.location)", "2")]
+        for output in step.outputs { lines.append(render(output)) }
+        switch step.status {
+        case .passed:
+            let checks = step.checks.isEmpty ? "" : " (\(step.checks.count) expectation\(step.checks.count == 1 ? "" : "s") held)"
+            lines.append(style("ok\(checks)", "32"))
+        case .failed:
+            lines.append(style("FAILED " + (step.error?.description ?? "without a reason"), "31"))
+        case .skipped:
+            lines.append(style("SKIPPED " + (step.error?.description ?? ""), "33"))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func render(_ output: StepOutput) -> String {
+        switch output {
+        case .text(let lines): return lines.joined(separator: "\n")
+        case .table(let table): return self.table(table)
+        case .graph(let graph): return self.graph(graph)
+        case .matrix(let matrix): return self.matrix(matrix)
+        case .series(let series): return self.series(series)
+        case .bars(let bars): return self.bars(bars)
+        case .code(let code): return self.code(code)
+        }
+    }
+
+    /// Columns padded to their widest cell; numbers right-aligned, text left-aligned.
+    func table(_ table: Table) -> String {
+        let cells = table.rows.map { $0.map(Self.text) }
+        var widths = table.columns.map(\.count)
+        for row in cells {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ row: [String], numeric: [Bool]) -> String {
+            row.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: max(0, widths[min(i, widths.count - 1)] - cell.count))
+                return numeric[i] ? pad + cell : cell + pad
+            }.joined(separator: "  ").trimmingTrailingSpaces()
+        }
+        // A column's heading is aligned like its cells, judged by the first row.
+        let numericColumns = table.columns.indices.map { i in
+            guard let first = table.rows.first, i < first.count else { return false }
+            if case .text = first[i] { return false }
+            return true
+        }
+        var out = [style(table.title, "1"), style(line(table.columns, numeric: numericColumns), "4")]
+        for (row, original) in zip(cells, table.rows) {
+            out.append(line(row, numeric: original.map { if case .text = $0 { false } else { true } }))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    func graph(_ graph: Graph) -> String {
+        let names = Dictionary(uniqueKeysWithValues: graph.nodes.map { ($0.id, $0.label.isEmpty ? "#\($0.id)" : $0.label) })
+        let rows: [[Cell]] = graph.nodes.map { node in
+            let inputs = graph.edges.filter { $0.to == node.id }.compactMap { names[$0.from] }.joined(separator: ", ")
+            return [.text(names[node.id] ?? ""), .text(node.op.isEmpty ? "input" : node.op), .text(inputs),
+                    .number(node.data), node.grad.map(Cell.number) ?? .empty]
+        }
+        return table(Table(title: "Graph of \(graph.title)", columns: ["node", "op", "inputs", "data", "grad"], rows: rows))
+    }
+
+    /// Weights as shades ( ░▒▓█ from 0 to 1), masked entries as '·'; counts as numbers.
+    func matrix(_ matrix: Matrix) -> String {
+        let labelWidth = matrix.rowLabels.map(\.count).max() ?? 0
+        var out = [style(matrix.title, "1"), "rows: \(matrix.rowTitle), columns: \(matrix.columnTitle)"]
+        switch matrix.kind {
+        case .weights:
+            let shades: [Character] = [" ", "░", "▒", "▓", "█"]
+            out.append(String(repeating: " ", count: labelWidth + 1) + matrix.columnLabels.map { Self.visible($0).prefix(1) }.joined())
+            for (label, row) in zip(matrix.rowLabels, matrix.values) {
+                let cells = row.map { value -> String in
+                    guard let value else { return "·" }
+                    return String(shades[min(4, max(0, Int((value * 4).rounded())))])
+                }.joined()
+                out.append(Self.visible(label).padding(toLength: labelWidth) + " " + cells)
+            }
+            out.append("(shade: blank 0, ░ 0.25, ▒ 0.5, ▓ 0.75, █ 1; · masked)")
+        case .counts:
+            let rows: [[Cell]] = zip(matrix.rowLabels, matrix.values).map { label, row in
+                [.text(label)] + row.map { $0.map { .integer(Int($0)) } ?? .empty }
+            }
+            out = [table(Table(title: matrix.title, columns: ["\(matrix.rowTitle) \\ \(matrix.columnTitle)"] + matrix.columnLabels, rows: rows))]
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// A sparkline per line over at most 60 buckets, with the first and last values.
+    func series(_ series: Series) -> String {
+        let blocks: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+        let all = series.lines.flatMap(\.values).filter(\.isFinite)
+        guard let low = all.min(), let high = all.max() else { return series.title }
+        var out = [style(series.title, "1") + "  (\(series.yLabel) over \(series.xLabel), \(NumberFormat.short(low)) to \(NumberFormat.short(high)))"]
+        for line in series.lines where !line.values.isEmpty {
+            let buckets = min(60, line.values.count)
+            let spark = (0..<buckets).map { b -> Character in
+                let range = (b * line.values.count / buckets)..<max((b + 1) * line.values.count / buckets, b * line.values.count / buckets + 1)
+                let mean = line.values[range].reduce(0, +) / Double(range.count)
+                let level = high > low ? Int(((mean - low) / (high - low) * 7).rounded()) : 0
+                return blocks[min(7, max(0, level))]
+            }
+            out.append("\(line.name): \(String(spark))  first \(NumberFormat.short(line.values[0])), last \(NumberFormat.short(line.values[line.values.count - 1]))")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    func bars(_ bars: BarSet) -> String {
+        let width = bars.bars.map(\.label.count).max() ?? 0
+        var out = [style(bars.title, "1")]
+        for bar in bars.bars {
+            let length = bars.maximum > 0 ? Int((max(0, bar.value) / bars.maximum * 40).rounded()) : 0
+            out.append(bar.label.padding(toLength: width) + " " + String(repeating: "█", count: min(40, length)) + " " + NumberFormat.short(bar.value))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    func code(_ code: CodeRegion) -> String {
+        let width = String(code.firstLine + code.lines.count).count
+        var out = [style("\(code.file):\(code.firstLine)  (region \(code.region))", "1")]
+        for (offset, line) in code.lines.enumerated() {
+            out.append(style(String(code.firstLine + offset).leftPadded(toLength: width), "2") + "  " + line)
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func text(_ cell: Cell) -> String {
+        switch cell {
+        case .text(let text): return text
+        case .integer(let n): return String(n)
+        case .number(let x): return NumberFormat.short(x)
+        case .empty: return ""
+        }
+    }
+
+    /// A space shown as '␣' so characters of a log line stay visible as labels.
+    static func visible(_ label: String) -> String { label == " " ? "␣" : label }
+
+    private func style(_ text: String, _ code: String) -> String {
+        colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+}
+
+extension String {
+    func padding(toLength length: Int) -> String {
+        count >= length ? self : self + String(repeating: " ", count: length - count)
+    }
+
+    func leftPadded(toLength length: Int) -> String {
+        count >= length ? self : String(repeating: " ", count: length - count) + self
+    }
+
+    func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,176 @@
+// Runs chapters in order on one shared state. Each step: look it up, check its parameters, make
+// sure what it needs exists, run it, check its expectations. A failure is recorded in place and
+// the run goes on; steps that need what a failed step should have built are skipped.
+import Foundation
+
+/// Runs the chapters of a lessons folder.
+public struct LessonRunner {
+    public let lessonsDirectory: String
+    public let registry: StepRegistry
+    public var defaults: LessonDefaults
+
+    public init(lessonsDirectory: String, registry: StepRegistry = .standard, defaults: LessonDefaults = LessonDefaults()) {
+        self.lessonsDirectory = lessonsDirectory
+        self.registry = registry
+        self.defaults = defaults
+    }
+
+    /// The chapter files of the folder, each parsed or with the error that stopped its parsing.
+    public func chapters() throws(LessonError) -> [ChapterSource] {
+        try ChapterParser.chapterFiles(in: lessonsDirectory).map { file in
+            ChapterSource(number: file.number, slug: file.slug, file: file.path,
+                          parsed: Result { () throws(LessonError) in try ChapterParser.parse(file: file) })
+        }
+    }
+
+    /// The chapter a command line names by number ("3", "03") or slug ("attention").
+    public func chapter(named name: String, in chapters: [ChapterSource]) throws(LessonError) -> ChapterSource {
+        if let number = Int(name), let found = chapters.first(where: { $0.number == number }) { return found }
+        if let found = chapters.first(where: { $0.slug == name }) { return found }
+        let names = chapters.map { "\($0.number) (\($0.slug))" }
+        let hint = Suggestions.closest(to: name, among: chapters.map(\.slug)).first.map { "did you mean '\($0)'? " } ?? ""
+        throw LessonError(at: SourceLocation(file: lessonsDirectory, line: 1, column: 1), "no chapter '\(name)'",
+                          hint: hint + "chapters: " + names.joined(separator: ", "))
+    }
+
+    /// Runs `chapters` in order on a fresh state. `observe` sees each segment as soon as it is
+    /// done, with its chapter, so a terminal can show a run as it happens.
+    public func run(_ chapters: [ChapterSource], observe: (ChapterSource, SegmentRecord) -> Void = { _, _ in }) -> RunRecord {
+        let state = LessonState(lessonsDirectory: lessonsDirectory, defaults: defaults)
+        var record = RunRecord(lessons: lessonsDirectory, chapters: [])
+        for source in chapters {
+            record.chapters.append(run(source, state: state, observe: observe))
+        }
+        return record
+    }
+
+    private func run(_ source: ChapterSource, state: LessonState, observe: (ChapterSource, SegmentRecord) -> Void) -> ChapterRecord {
+        let chapter: Chapter
+        switch source.parsed {
+        case .failure(let error):
+            return ChapterRecord(number: source.number, slug: source.slug, title: source.slug, file: source.file,
+                                 segments: [], error: error)
+        case .success(let parsed):
+            chapter = parsed
+        }
+        var record = ChapterRecord(number: chapter.number, slug: chapter.slug, title: chapter.title, file: chapter.file,
+                                   segments: [], error: nil)
+        var index = 0
+        for segment in chapter.segments {
+            let done: SegmentRecord
+            switch segment {
+            case .prose(let markdown):
+                done = .prose(markdown)
+            case .step(let invocation):
+                index += 1
+                done = .step(run(invocation, chapter: chapter.number, index: index, state: state))
+            }
+            record.segments.append(done)
+            observe(source, done)
+        }
+        return record
+    }
+
+    /// Runs one step and checks its expectations.
+    func run(_ invocation: StepInvocation, chapter: Int, index: Int, state: LessonState) -> StepRecord {
+        var record = StepRecord(id: invocation.id, chapter: chapter, index: index, location: invocation.location,
+                                status: .failed, outputs: [], values: [], checks: [], error: nil)
+        guard let definition = registry[invocation.id] else {
+            record.error = LessonError(at: invocation.idLocation, step: invocation.id, "unknown step '\(invocation.id)'",
+                                       hint: Suggestions.hint(for: invocation.id, among: registry.definitions.map(\.id), kind: "step")
+                                           + "; `gpt steps` describes each")
+            return record
+        }
+        if let failure = definition.needs.flatMap(\.withPrerequisites).lazy.compactMap({ need in state.failed[need].map { (need, $0) } }).first {
+            record.status = .skipped
+            record.error = LessonError(at: invocation.location, step: invocation.id,
+                                       "skipped: it needs the \(failure.0.rawValue), which the step at \(failure.1) failed to build",
+                                       hint: "fix the error reported there; this step then runs again")
+            return record
+        }
+        let report: StepReport
+        do {
+            try StepContext.validate(invocation, against: definition)
+            for need in definition.needs { try state.ensure(need, for: invocation) }
+            report = try definition.run(StepContext(invocation: invocation, definition: definition, state: state))
+        } catch {
+            for resource in definition.provides { state.failed[resource] = invocation.location }
+            record.error = error as? LessonError
+                ?? LessonError(at: invocation.location, step: invocation.id, "\(error)")
+            return record
+        }
+        for resource in definition.provides { state.failed[resource] = nil }
+        record.outputs = report.outputs
+        record.values = report.checks.map { NamedValue(name: $0.name, value: $0.value) }
+        record.checks = invocation.expectations.map { Self.check($0, against: report) }
+        if let failedCheck = record.checks.first(where: { !$0.passed }) {
+            record.error = Self.error(for: failedCheck, step: invocation.id, report: report)
+        } else {
+            record.status = .passed
+        }
+        return record
+    }
+
+    // MARK: Expectations
+
+    static func check(_ expectation: Expectation, against report: StepReport) -> CheckRecord {
+        let actual = report.value(expectation.name)
+        var passed = false
+        switch (expectation.expected, actual) {
+        case (.number(let expected, let tolerance), .number(let value)?):
+            passed = abs(value - expected) <= tolerance || value == expected
+        case (.text(let expected), .text(let value)?):
+            passed = value == expected
+        case (.text(let expected), .number(let value)?):
+            passed = NumberFormat.full(value) == expected
+        default:
+            passed = false
+        }
+        return CheckRecord(name: expectation.name, location: expectation.location,
+                           expected: describe(expectation.expected), actual: actual, passed: passed)
+    }
+
+    static func describe(_ expected: ExpectedValue) -> String {
+        switch expected {
+        case .number(let value, let tolerance):
+            return tolerance == 0 ? NumberFormat.full(value) : "\(NumberFormat.full(value)) ± \(NumberFormat.full(tolerance))"
+        case .text(let text):
+            return "\"\(text)\""
+        }
+    }
+
+    static func error(for check: CheckRecord, step: String, report: StepReport) -> LessonError {
+        guard let actual = check.actual else {
+            return LessonError(at: check.location, step: step, "the step reports no value '\(check.name)'",
+                               hint: Suggestions.hint(for: check.name, among: report.checks.map(\.name), kind: "value"))
+        }
+        var message = "expected \(check.name) = \(check.expected), got \(actual)"
+        if case .number(let value) = actual, let expected = Double(check.expected.split(separator: " ").first ?? "") {
+            message += " (off by \(NumberFormat.short(abs(value - expected))))"
+        }
+        return LessonError(at: check.location, step: step, message,
+                           hint: "if the engine changed on purpose, update the expectation; otherwise the engine no longer computes what this chapter teaches")
+    }
+}
+
+/// A chapter file and the result of parsing it.
+public struct ChapterSource: Sendable {
+    public var number: Int
+    public var slug: String
+    public var file: String
+    public var parsed: Result<Chapter, LessonError>
+}
+
+extension ChapterParser {
+    /// Reads and parses one chapter file.
+    static func parse(file: (path: String, number: Int, slug: String)) throws(LessonError) -> Chapter {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file.path, encoding: .utf8)
+        } catch {
+            throw LessonError(at: SourceLocation(file: file.path, line: 1, column: 1), "cannot read the chapter as UTF-8 text",
+                              hint: "save chapters as UTF-8 text")
+        }
+        return try parse(text, file: file.path, number: file.number, slug: file.slug)
+    }
+}

@@ -1,0 +1,124 @@
+// The state chapters share: the dataset, its tokenizer, the model and what training did to it.
+// A chapter that needs something no earlier chapter built gets the default, built here, so any
+// chapter can also run on its own.
+import Autograd
+import Foundation
+import GPT
+
+/// What the steps of one run share, from the first chapter to the last.
+public final class LessonState {
+    /// The folder of the chapters.
+    public let lessonsDirectory: String
+    /// The folder above it, which holds `Sources/` and `Dataset/`.
+    public let packageRoot: String
+
+    public internal(set) var dataset: LogDataset?
+    public internal(set) var tokenizer: Tokenizer?
+    public internal(set) var split: DatasetSplit?
+    public internal(set) var model: GPT?
+    /// The seed the current model's weights were drawn with.
+    public internal(set) var modelSeed: UInt64 = 0
+    /// Training steps the current model has had (0: its weights are still random).
+    public internal(set) var trainedSteps = 0
+    /// Loss of every step of the last training run.
+    public internal(set) var lossHistory: [Double] = []
+    /// Resources whose building step failed, with where it failed.
+    var failed: [Resource: SourceLocation] = [:]
+
+    /// Defaults for what a chapter run on its own must build.
+    public var defaults: LessonDefaults
+
+    public init(lessonsDirectory: String, defaults: LessonDefaults = LessonDefaults()) {
+        self.lessonsDirectory = lessonsDirectory
+        self.packageRoot = ((lessonsDirectory as NSString).standardizingPath as NSString).deletingLastPathComponent
+        self.defaults = defaults
+    }
+
+    /// A path written in a lesson, relative to the package root unless absolute.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (packageRoot as NSString).appendingPathComponent(path)
+    }
+
+    // MARK: Building what steps need
+
+    /// Loads the dataset at `path` (package-relative) and builds the tokenizer over its characters.
+    public func loadDataset(path: String) throws(DatasetError) {
+        let loaded = try LogDataset.load(path: resolve(path))
+        dataset = loaded
+        tokenizer = Tokenizer(characters: loaded.characters)
+        split = DatasetSplit(loaded, seed: defaults.splitSeed)
+        model = nil
+        trainedSteps = 0
+        lossHistory = []
+    }
+
+    /// A fresh model on the dataset's vocabulary, weights drawn with `seed`.
+    public func buildModel(_ config: GPTConfig, seed: UInt64) {
+        model = GPT(config: config, seed: seed)
+        modelSeed = seed
+        trainedSteps = 0
+        lossHistory = []
+    }
+
+    /// The training documents: the training part of the split, as token ids.
+    public func trainingDocuments() -> [Document] {
+        guard let split, let tokenizer, let model else { return [] }
+        return split.train.compactMap {
+            Document(message: $0.message, label: $0.label.rawValue, tokenizer: tokenizer, blockSize: model.config.blockSize)
+        }
+    }
+
+    /// Trains the current model in place and remembers the loss of every step.
+    public func runTraining(options: TrainingOptions) throws(TrainingError) {
+        guard let model else { return }
+        var losses: [Double] = []
+        losses.reserveCapacity(options.steps)
+        let documents = trainingDocuments()
+        try train(model, on: documents, options: options, clock: { 0 }) { losses.append($0.loss) }
+        lossHistory = losses
+        trainedSteps += options.steps
+    }
+
+    /// Makes `resource` available, building the default when no step has, unless the step that
+    /// should have built it failed: then the error names that step.
+    func ensure(_ resource: Resource, for step: StepInvocation) throws(LessonError) {
+        if let failure = failed[resource] {
+            throw LessonError(at: step.location, step: step.id, "skipped: needs the \(resource.rawValue), which the step at \(failure) failed to build",
+                              hint: "fix the error reported there first")
+        }
+        switch resource {
+        case .dataset:
+            guard dataset == nil else { return }
+            do {
+                try loadDataset(path: defaults.datasetPath)
+            } catch {
+                throw LessonError(at: step.location, step: step.id, "cannot load the default dataset: \(error.reason) (\(error.file))",
+                                  hint: error.hint ?? "add a `step dataset` with a path before this step")
+            }
+        case .model:
+            try ensure(.dataset, for: step)
+            guard model == nil, let tokenizer else { return }
+            buildModel(GPTConfig(vocabSize: tokenizer.vocabSize), seed: defaults.modelSeed)
+        case .trainedModel:
+            try ensure(.model, for: step)
+            guard trainedSteps == 0 else { return }
+            do {
+                try runTraining(options: defaults.training)
+            } catch {
+                throw LessonError(at: step.location, step: step.id, "training the default model failed: \(error)")
+            }
+        }
+    }
+}
+
+/// What a chapter run on its own builds when no earlier chapter did.
+public struct LessonDefaults: Sendable {
+    /// The dataset, relative to the package root.
+    public var datasetPath = "Dataset/logs_5000.txt"
+    public var splitSeed: UInt64 = 42
+    public var modelSeed: UInt64 = 42
+    /// The default training run. Short enough that a chapter run on its own trains in seconds.
+    public var training = TrainingOptions(steps: 400, seed: 42)
+
+    public init() {}
+}

@@ -1,0 +1,191 @@
+// The record of a run: every chapter, its prose, and every step's id, position, status, outputs
+// and checks. `gpt run --json` prints it; the terminal and the HTML walkthrough render it.
+import Foundation
+
+/// Everything one run produced.
+public struct RunRecord: Sendable, Equatable, Encodable {
+    /// The lessons folder that was run.
+    public var lessons: String
+    public var chapters: [ChapterRecord]
+
+    public var steps: [StepRecord] { chapters.flatMap(\.steps) }
+    public var passed: Int { steps.count { $0.status == .passed } }
+    public var failed: Int { steps.count { $0.status == .failed } + chapters.count { $0.error != nil } }
+    public var skipped: Int { steps.count { $0.status == .skipped } }
+    /// True when every chapter parsed and no step failed or was skipped.
+    public var succeeded: Bool { failed == 0 && skipped == 0 }
+
+    /// "12 steps passed, 1 failed, 2 skipped in 5 chapters".
+    public var summary: String {
+        var parts = ["\(passed) step\(passed == 1 ? "" : "s") passed"]
+        if failed > 0 { parts.append("\(failed) failed") }
+        if skipped > 0 { parts.append("\(skipped) skipped") }
+        return parts.joined(separator: ", ") + " in \(chapters.count) chapter\(chapters.count == 1 ? "" : "s")"
+    }
+
+    enum CodingKeys: String, CodingKey { case lessons, chapters, passed, failed, skipped, succeeded }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(lessons, forKey: .lessons)
+        try container.encode(chapters, forKey: .chapters)
+        try container.encode(passed, forKey: .passed)
+        try container.encode(failed, forKey: .failed)
+        try container.encode(skipped, forKey: .skipped)
+        try container.encode(succeeded, forKey: .succeeded)
+    }
+}
+
+/// One chapter of a run.
+public struct ChapterRecord: Sendable, Equatable, Encodable {
+    public var number: Int
+    public var slug: String
+    public var title: String
+    public var file: String
+    public var segments: [SegmentRecord]
+    /// Set when the chapter could not be parsed; it then has no segments.
+    public var error: LessonError?
+
+    public var steps: [StepRecord] {
+        segments.compactMap { if case .step(let step) = $0 { step } else { nil } }
+    }
+}
+
+/// Prose or a step, in the order the chapter has them.
+public enum SegmentRecord: Sendable, Equatable, Encodable {
+    case prose(String)
+    case step(StepRecord)
+
+    enum CodingKeys: String, CodingKey { case kind, markdown, step }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .prose(let markdown):
+            try container.encode("prose", forKey: .kind)
+            try container.encode(markdown, forKey: .markdown)
+        case .step(let step):
+            try container.encode("step", forKey: .kind)
+            try container.encode(step, forKey: .step)
+        }
+    }
+}
+
+/// How a step ended.
+public enum StepStatus: String, Sendable, Equatable, Encodable {
+    /// It ran and every expectation held.
+    case passed
+    /// It could not run, or an expectation did not hold.
+    case failed
+    /// It was not run because a step it depends on failed.
+    case skipped
+}
+
+/// One step of a run.
+public struct StepRecord: Sendable, Equatable, Encodable {
+    public var id: String
+    /// The chapter's number.
+    public var chapter: Int
+    /// 1-based position among the chapter's steps.
+    public var index: Int
+    public var location: SourceLocation
+    public var status: StepStatus
+    public var outputs: [StepOutput]
+    /// Every value the step reported, by name, in the order it reported them.
+    public var values: [NamedValue]
+    public var checks: [CheckRecord]
+    /// Why the step failed or was skipped (the first failed check, when it ran).
+    public var error: LessonError?
+}
+
+/// A value a step reported.
+public struct NamedValue: Sendable, Equatable, Encodable {
+    public var name: String
+    public var value: CheckValue
+}
+
+/// One expectation and how it went.
+public struct CheckRecord: Sendable, Equatable, Encodable {
+    public var name: String
+    public var location: SourceLocation
+    /// The expectation as written: "0.7071 ± 0.0001" or "ERROR".
+    public var expected: String
+    /// What the step reported, or nil when it reported no value of that name.
+    public var actual: CheckValue?
+    public var passed: Bool
+}
+
+// MARK: JSON shapes
+
+extension StepOutput {
+    enum CodingKeys: String, CodingKey { case kind, lines, table, graph, matrix, series, bars, code }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .text(let lines):
+            try container.encode("text", forKey: .kind)
+            try container.encode(lines, forKey: .lines)
+        case .table(let table):
+            try container.encode("table", forKey: .kind)
+            try container.encode(table, forKey: .table)
+        case .graph(let graph):
+            try container.encode("graph", forKey: .kind)
+            try container.encode(graph, forKey: .graph)
+        case .matrix(let matrix):
+            try container.encode("matrix", forKey: .kind)
+            try container.encode(matrix, forKey: .matrix)
+        case .series(let series):
+            try container.encode("series", forKey: .kind)
+            try container.encode(series, forKey: .series)
+        case .bars(let bars):
+            try container.encode("bars", forKey: .kind)
+            try container.encode(bars, forKey: .bars)
+        case .code(let code):
+            try container.encode("code", forKey: .kind)
+            try container.encode(code, forKey: .code)
+        }
+    }
+}
+
+extension Cell {
+    /// A cell is its JSON value: a string, a number, or null.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let text): try container.encode(text)
+        case .integer(let n): try container.encode(n)
+        case .number(let x): try container.encode(x.isFinite ? x : nil)
+        case .empty: try container.encodeNil()
+        }
+    }
+}
+
+extension CheckValue {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .number(let x): try container.encode(x.isFinite ? x : nil)
+        case .text(let text): try container.encode(text)
+        }
+    }
+}
+
+extension RunRecord {
+    /// The record as pretty-printed JSON with sorted keys, identical for identical runs.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+extension ChapterSource {
+    /// A record with the chapter's heading fields and no segments yet, for headers shown live.
+    public var header: ChapterRecord {
+        let title = (try? parsed.get())?.title ?? slug
+        let error: LessonError? = if case .failure(let e) = parsed { e } else { nil }
+        return ChapterRecord(number: number, slug: slug, title: title, file: file, segments: [], error: error)
+    }
+}

@@ -1,0 +1,168 @@
+// Steps over arithmetic expressions: the forward pass of chapter 1 and the backward pass of
+// chapter 2, for any expression an author writes, plus micrograd's own reference expression.
+import Autograd
+
+enum ExpressionSteps {
+    static let all = [forward, backward, micrograd]
+
+    static let expressionParameter = ParameterSpec(
+        "expr", .expression, default: nil,
+        "arithmetic over named inputs: + - * / ^, parentheses, tanh exp log relu; give each input as 'name: number'")
+
+    static let forward = StepDefinition(
+        id: "forward",
+        summary: "Records an expression on a tape and shows every node's value, in the order they were computed.",
+        parameters: [expressionParameter],
+        takesNamedInputs: true
+    ) { context in
+        let built = try build(context)
+        let view = TapeView(tape: built.tape, root: built.output.id)
+        var report = StepReport()
+        report.text("\(context.text("expr")) = \(NumberFormat.short(built.output.data))  with "
+                    + built.inputs.map { "\($0.name) = \(NumberFormat.full($0.value.data))" }.joined(separator: ", "))
+        report.add(.table(Table(
+            title: "Nodes in the order the tape recorded them",
+            columns: ["node", "computes", "data"],
+            rows: view.nodes.map { [.text(view.name($0)), .text(view.formula($0)), .number(built.tape.data($0))] })))
+        report.check("out", built.output.data)
+        report.check("nodes", view.nodes.count)
+        return report
+    }
+
+    static let backward = StepDefinition(
+        id: "backward",
+        summary: "Runs an expression forward and backward; shows values, gradients, a finite-difference check and the graph.",
+        parameters: [
+            expressionParameter,
+            ParameterSpec("graph", .flag, default: "true", "draw the computation graph"),
+        ],
+        takesNamedInputs: true
+    ) { context in
+        let built = try build(context)
+        built.output.backward()
+        let tape = built.tape
+        let view = TapeView(tape: tape, root: built.output.id)
+        let numeric = finiteDifferences(built.expression, at: built.inputs.map { ($0.name, $0.value.data) })
+        var report = StepReport()
+        report.add(.table(Table(
+            title: "The backward pass visits nodes newest first",
+            columns: ["node", "computes", "data", "grad"],
+            rows: view.nodes.reversed().map { id in
+                [.text(view.name(id)), .text(view.formula(id)), .number(tape.data(id)), .number(tape.grad(id))]
+            })))
+        var worst = 0.0
+        var rows: [[Cell]] = []
+        for (input, estimate) in zip(built.inputs, numeric) {
+            let difference = abs(input.value.grad - estimate)
+            worst = max(worst, difference)
+            rows.append([.text(input.name), .number(input.value.grad), .number(estimate), .number(difference)])
+        }
+        report.add(.table(Table(title: "Gradients of the inputs against finite differences (f(x+h) - f(x-h)) / 2h",
+                                columns: ["input", "backward", "finite difference", "difference"], rows: rows)))
+        if context.flag("graph") {
+            report.add(.graph(view.graph(title: context.text("expr"), withGrads: true)))
+        }
+        report.check("out", built.output.data)
+        for input in built.inputs { report.check("grad.\(input.name)", input.value.grad) }
+        report.check("max_fd_error", worst)
+        report.check("nodes", view.nodes.count)
+        return report
+    }
+
+    static let micrograd = StepDefinition(
+        id: "micrograd-reference",
+        summary: "Runs micrograd's test_more_ops expression with Value and reports g, dg/da and dg/db.",
+        parameters: [ParameterSpec("graph", .flag, default: "false", "draw the computation graph")]
+    ) { context in
+        let tape = Tape()
+        let (a, b, g) = microgradTestMoreOps(on: tape)
+        var report = StepReport()
+        report.add(.table(Table(title: "micrograd's reference values (PyTorch agrees to 1e-6)",
+                                columns: ["value", "ours", "micrograd"],
+                                rows: [[.text("g"), .number(g.data), .number(24.70408163265306)],
+                                       [.text("dg/da"), .number(a.grad), .number(138.83381924198252)],
+                                       [.text("dg/db"), .number(b.grad), .number(645.5772594752186)]])))
+        let view = TapeView(tape: tape, root: g.id)
+        if context.flag("graph") { report.add(.graph(view.graph(title: "test_more_ops", withGrads: true))) }
+        report.check("g", g.data)
+        report.check("grad.a", a.grad)
+        report.check("grad.b", b.grad)
+        report.check("nodes", view.nodes.count)
+        return report
+    }
+
+    // region: micrograd-test-more-ops
+    /// micrograd's test_more_ops, line for line with Value.
+    static func microgradTestMoreOps(on tape: Tape) -> (a: Value, b: Value, g: Value) {
+        let a = Value(-4.0, on: tape, label: "a")
+        let b = Value(2.0, on: tape, label: "b")
+        var c = a + b
+        var d = a * b + b.pow(3)
+        c += c + 1
+        c += 1 + c + (-a)
+        d += d * 2 + (b + a).relu()
+        d += 3 * d + (b - a).relu()
+        let e = c - d
+        let f = e.pow(2)
+        var g = f / 2.0
+        g += 10.0 / f
+        g.named("g").backward()
+        return (a, b, g)
+    }
+    // endregion
+
+    // MARK: Building an expression from the step's parameters
+
+    struct Built {
+        let tape: Tape
+        let expression: Expression
+        let inputs: [(name: String, value: Value)]
+        let output: Value
+    }
+
+    /// Parses `expr`, matches its variables with the step's named inputs, and records it.
+    static func build(_ context: StepContext) throws(LessonError) -> Built {
+        let text = context.text("expr")
+        let expression: Expression
+        do {
+            expression = try ExpressionParser.parse(text)
+        } catch {
+            throw context.error(in: "expr", offset: error.offset, error.message,
+                                hint: "expressions use + - * / ^, parentheses and tanh exp log relu, as in 'tanh(a*b + c)'")
+        }
+        let given = context.namedInputs
+        let variables = expression.variables
+        for parameter in given where !variables.contains(parameter.name) {
+            throw LessonError(at: parameter.location, step: context.invocation.id,
+                              "input '\(parameter.name)' does not appear in the expression",
+                              hint: Suggestions.hint(for: parameter.name, among: variables, kind: "input"))
+        }
+        let tape = Tape()
+        var inputs: [(name: String, value: Value)] = []
+        for name in variables {
+            guard let parameter = given.first(where: { $0.name == name }), let number = Double(parameter.value) else {
+                throw context.error("the expression uses '\(name)' but the step gives it no value",
+                                    hint: "add a line '\(name): <number>' to the step")
+            }
+            inputs.append((name, Value(number, on: tape, label: name)))
+        }
+        let lookup = Dictionary(uniqueKeysWithValues: inputs.map { ($0.name, $0.value) })
+        guard case .value(let output) = expression.record(lookup, on: tape) else {
+            throw context.error(in: "expr", "the expression has no inputs, so there is nothing to differentiate",
+                                hint: "use named inputs, as in 'expr: a * b' with 'a: 2' and 'b: -3'")
+        }
+        return Built(tape: tape, expression: expression, inputs: inputs, output: output)
+    }
+
+    /// Central differences (f(x + h) - f(x - h)) / 2h for each input, h scaled to the input.
+    static func finiteDifferences(_ expression: Expression, at point: [(String, Double)]) -> [Double] {
+        let values = Dictionary(uniqueKeysWithValues: point)
+        return point.map { name, x in
+            let h = 1e-6 * max(1, abs(x))
+            var plus = values, minus = values
+            plus[name] = x + h
+            minus[name] = x - h
+            return (expression.evaluate(plus) - expression.evaluate(minus)) / (2 * h)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+// The lesson commands run as processes: the built `gpt` binary next to the test bundle (build
+// it first with `swift build`), on the real Lessons/ and on small folders made here.
+import Foundation
+import Testing
+
+@Suite(.serialized) struct LessonCommandTests {
+    /// `gpt` from the build folder this test bundle was built in.
+    static let binary: String? = {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("gpt").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }()
+
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func gpt(_ arguments: [String]) throws -> Output {
+        let binary = try #require(Self.binary, "build the gpt executable first: swift build")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func checkPassesOnTheRealLessons() throws {
+        let result = try gpt(["check"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.hasPrefix("OK: ") && result.stdout.contains("steps passed in"))
+    }
+
+    @Test func lessonsListsChaptersInOrder() throws {
+        let result = try gpt(["lessons"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("values") == true && lines.first?.contains("Values and operations") == true)
+    }
+
+    @Test func stepsDescribesParameters() throws {
+        let result = try gpt(["steps"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("attention\n") && result.stdout.contains("head: text (default 0)"))
+    }
+
+    @Test func runOneChapterAsJSON() throws {
+        let result = try gpt(["run", "values", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let chapters = try #require(object["chapters"] as? [[String: Any]])
+        #expect(chapters.count == 1 && chapters[0]["number"] as? Int == 1)
+        let segments = try #require(chapters[0]["segments"] as? [[String: Any]])
+        let step = try #require(segments.first { $0["kind"] as? String == "step" }?["step"] as? [String: Any])
+        #expect(step["status"] as? String == "passed" && step["id"] as? String == "forward")
+        #expect((step["location"] as? [String: Any])?["line"] as? Int != nil)
+        #expect((step["outputs"] as? [[String: Any]])?.first?["kind"] as? String == "text")
+    }
+
+    @Test func failuresGiveExitStatusOneAndNameTheirPlace() throws {
+        let lessons = try makeLessons(["01-bad.md": chapter("forward\nexpr: a\na: 1\nexpect out = 2\n")])
+        let check = try gpt(["check", "--lessons", lessons])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("01-bad.md:8:1: error: in step 'forward': expected out = 2, got 1"))
+        #expect(check.stdout.contains("FAILED: 0 steps passed, 1 failed in 1 chapter"))
+        let run = try gpt(["run", "9", "--lessons", lessons])
+        #expect(run.status == 1 && run.stderr.contains("no chapter '9'"))
+    }
+
+    @Test func reportWritesOneSelfContainedFile() throws {
+        let lessons = try makeLessons(["01-ok.md": chapter("backward\nexpr: tanh(a)\na: 0.5\n")])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("walk-\(UUID().uuidString).html").path
+        let result = try gpt(["report", "--lessons", lessons, "-o", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let html = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(html.contains("<svg") && !html.contains("<script") && !html.contains("https://"))
+    }
+}

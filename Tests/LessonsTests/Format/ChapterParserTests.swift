@@ -1,0 +1,87 @@
+// Parsing chapters: steps with their positions, parameters and expectations, and every format
+// error with its file:line:column.
+import Testing
+@testable import Lessons
+
+@Suite struct ChapterParserTests {
+    let text = """
+    # Values and operations
+
+    Prose with `code`.
+
+    ```step forward
+    expr: a * b
+    # a comment
+    a: 2
+      b: -3
+    expect out = -6
+    expect nodes = 3 ± 0.5
+    expect name = "quoted text"
+    ```
+
+    ```swift
+    let notAStep = 1
+    ```
+
+    ```step backward
+    expr: tanh(a)
+    a: 1
+    ```
+    """
+
+    @Test func findsTitleProseAndSteps() throws {
+        let chapter = try ChapterParser.parse(text, file: "01-values.md", number: 1, slug: "values")
+        #expect(chapter.title == "Values and operations")
+        #expect(chapter.steps.map(\.id) == ["forward", "backward"])
+        #expect(chapter.segments.count == 4)  // prose, step, prose with the swift block, step
+        if case .prose(let prose) = chapter.segments[2] { #expect(prose.contains("let notAStep")) } else { Issue.record("expected prose") }
+    }
+
+    @Test func recordsPositionsOfStepsParametersAndExpectations() throws {
+        let step = try #require(try ChapterParser.parse(text, file: "01-values.md", number: 1, slug: "values").steps.first)
+        #expect(step.location == SourceLocation(file: "01-values.md", line: 5, column: 1))
+        #expect(step.idLocation.column == 9)
+        #expect(step.parameters.map(\.name) == ["expr", "a", "b"])
+        #expect(step.parameters.map(\.value) == ["a * b", "2", "-3"])
+        #expect(step.parameter("b")?.location == SourceLocation(file: "01-values.md", line: 9, column: 3))
+        #expect(step.parameter("expr")?.valueLocation.column == 7)
+        #expect(step.expectations.map(\.name) == ["out", "nodes", "name"])
+        #expect(step.expectations[0].expected == .number(-6, tolerance: 0))
+        #expect(step.expectations[1].expected == .number(3, tolerance: 0.5))
+        #expect(step.expectations[2].expected == .text("quoted text"))
+        #expect(step.expectations[1].location.line == 11)
+    }
+
+    @Test(arguments: [
+        ("no heading here\n", 1, 1, "no heading"),
+        ("# T\n\n```step\n```\n", 3, 1, "names no step"),
+        ("# T\n\n```step forward extra\n```\n", 3, 1, "unexpected text"),
+        ("# T\n\n```step forward\nexpr a\n```\n", 4, 1, "expected 'key: value'"),
+        ("# T\n\n```step forward\na: 1\na: 2\n```\n", 5, 1, "given twice"),
+        ("# T\n\n```step forward\nexpect out 3\n```\n", 4, 1, "needs '='"),
+        ("# T\n\n```step forward\nexpect out = x ± 1\n```\n", 4, 1, "number ± tolerance"),
+        ("# T\n\n- item\n\n  ```step forward\n  ```\n", 5, 3, "inside a list"),
+    ])
+    func formatErrorsNameTheirPlace(_ text: String, line: Int, column: Int, message: String) {
+        #expect {
+            _ = try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x")
+        } throws: { error in
+            guard let error = error as? LessonError else { return false }
+            return error.location == SourceLocation(file: "x.md", line: line, column: column)
+                && error.description.contains(message) && error.description.hasPrefix("x.md:\(line):\(column): error:")
+        }
+    }
+
+    @Test func chapterFilesAreOrderedByNumberAndClashesAreErrors() throws {
+        let lessons = try makeLessons(["10-b.md": "# B\n", "02-a.md": "# A\n", "README.md": "# Not a chapter\n"])
+        let files = try ChapterParser.chapterFiles(in: lessons)
+        #expect(files.map(\.slug) == ["a", "b"])
+        let clash = try makeLessons(["01-a.md": "# A\n", "1-b.md": "# B\n"])
+        #expect(throws: LessonError.self) { try ChapterParser.chapterFiles(in: clash) }
+    }
+
+    @Test func suggestionsFindCloseNames() {
+        #expect(Suggestions.closest(to: "forwrd", among: ["forward", "backward", "train"]) == ["forward"])
+        #expect(Suggestions.hint(for: "zzz", among: ["a", "b"], kind: "step") == "valid steps: a, b")
+    }
+}

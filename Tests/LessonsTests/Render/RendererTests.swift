@@ -1,0 +1,71 @@
+// The terminal and HTML renderers: structure present, data escaped, nothing from the network.
+import Foundation
+import Testing
+@testable import Lessons
+
+@Suite struct RendererTests {
+    /// A run whose data holds markup: a dataset line with a script tag, and a failing step.
+    func runWithHostileData() throws -> RunRecord {
+        let lines = (0..<30).map { i in "<script>alert(\(i))</script> & \"quotes\" on web-0\(i % 10) -> \(["INFO", "WARNING", "ERROR"][i % 3])" }
+        let lessons = try makeLessons(
+            ["01-data.md": chapter("dataset\npath: hostile.txt\n", "backward\nexpr: a*b\na: 2\nb: 3\n", "nosuch\n")],
+            extraFiles: ["hostile.txt": lines.joined(separator: "\n")])
+        return try runLessons(lessons)
+    }
+
+    @Test func htmlEscapesDataAndLoadsNothingFromTheNetwork() throws {
+        let html = HTMLRenderer().render(try runWithHostileData())
+        #expect(!html.contains("<script"))
+        #expect(html.contains("&lt;script&gt;alert("))
+        #expect(html.contains("&quot;quotes&quot;"))
+        #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("@import"))
+        #expect(!html.contains("<link") && !html.contains("<img"))
+    }
+
+    @Test func htmlHasContentsChaptersGraphsAndErrorBoxes() throws {
+        let html = HTMLRenderer().render(try runWithHostileData())
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(html.contains("<nav><h2>Contents</h2>"))
+        #expect(html.contains("<a href=\"#chapter-1\">Test chapter</a>"))
+        #expect(html.contains("<section class=\"chapter\" id=\"chapter-1\">"))
+        #expect(html.contains("<figure class=\"graph\">") && html.contains("<circle"))
+        #expect(html.contains("class=\"error-box\"") && html.contains("unknown step &#39;nosuch&#39;"))
+        #expect(html.contains("<style>") && html.contains("@media print"))
+    }
+
+    @Test func heatmapChartAndBarsAreDrawn() {
+        let matrix = Matrix(title: "w", kind: .weights, rowTitle: "q", columnTitle: "k", rowLabels: ["<", "b"],
+                            columnLabels: ["<", "b"], values: [[1, nil], [0.25, 0.75]])
+        let step = StepRecord(id: "x", chapter: 1, index: 1, location: SourceLocation(file: "f", line: 1, column: 1),
+                              status: .passed, outputs: [
+                                .matrix(matrix),
+                                .series(Series(title: "loss", xLabel: "step", yLabel: "loss", lines: [.init(name: "loss", values: [3, 2, 1])])),
+                                .bars(BarSet(title: "p", bars: [.init(label: "ERROR", value: 0.5)], maximum: 1)),
+                              ], values: [], checks: [], error: nil)
+        let record = RunRecord(lessons: "l", chapters: [ChapterRecord(number: 1, slug: "s", title: "T", file: "f",
+                                                                       segments: [.step(step)], error: nil)])
+        let html = HTMLRenderer().render(record)
+        #expect(html.contains("<figure class=\"heatmap\">") && html.contains("fill=\"#f1f1f1\""))
+        #expect(html.contains("&lt; -&gt; b: 0.0000") == false && html.contains("masked"))
+        #expect(html.contains("<polyline points=\"56.0,"))
+        #expect(html.contains("<figure class=\"bars\">") && html.contains("width=\"210.0\""))
+        let text = TerminalRenderer(colour: false).render(record)
+        #expect(text.contains("\n< █·\nb ░▓\n"))
+        #expect(text.contains("ERROR ████████████████████ 0.5000"))
+    }
+
+    @Test func terminalTablesAlignNumbersRight() {
+        let table = Table(title: "t", columns: ["name", "value"], rows: [[.text("a"), .number(1)], [.text("long"), .number(-12.5)]])
+        #expect(TerminalRenderer(colour: false).table(table) == "t\nname     value\na       1.0000\nlong  -12.5000")
+        #expect(TerminalRenderer(colour: true).table(table).contains("\u{1B}["))
+    }
+
+    @Test func writesAtomically() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("walk-\(UUID().uuidString).html").path
+        try HTMLRenderer.write("<p>hello</p>", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "<p>hello</p>")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
+            .filter { $0.hasPrefix((path as NSString).lastPathComponent + ".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+}

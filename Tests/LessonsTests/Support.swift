@@ -1,0 +1,32 @@
+// Helpers shared by the lessons tests: temporary lesson folders beside a link to the real
+// Sources/ and Dataset/, and the package's own folders.
+import Foundation
+@testable import Lessons
+
+/// The package root, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// A folder `root/Lessons` holding `chapters` (file name -> text), with `root/Sources` and
+/// `root/Dataset` linked to the package's, so code regions and the dataset resolve.
+func makeLessons(_ chapters: [String: String], extraFiles: [String: String] = [:]) throws -> String {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("lessons-test-\(UUID().uuidString)").path
+    let lessons = root + "/Lessons"
+    try FileManager.default.createDirectory(atPath: lessons, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(atPath: root + "/Sources", withDestinationPath: packageRoot + "/Sources")
+    try FileManager.default.createSymbolicLink(atPath: root + "/Dataset", withDestinationPath: packageRoot + "/Dataset")
+    for (name, text) in chapters { try text.write(toFile: lessons + "/" + name, atomically: true, encoding: .utf8) }
+    for (name, text) in extraFiles { try text.write(toFile: root + "/" + name, atomically: true, encoding: .utf8) }
+    return lessons
+}
+
+/// Runs every chapter of `directory`.
+func runLessons(_ directory: String) throws -> RunRecord {
+    let runner = LessonRunner(lessonsDirectory: directory)
+    return runner.run(try runner.chapters())
+}
+
+/// A chapter holding one step fence with `body`.
+func chapter(_ fences: String...) -> String {
+    "# Test chapter\n\nSome prose.\n\n" + fences.map { "```step " + $0 + "\n```\n" }.joined(separator: "\nMore prose.\n\n")
+}
