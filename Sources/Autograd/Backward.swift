@@ -53,7 +53,7 @@ extension Tape {
             case .sum: backSum(i, g)
             case .sumOf: backSumOf(i, g)
             case .dot: i = backDotRun(i)
-            case .weightedSum: backWeightedSum(i, g)
+            case .weightedSum: i = backWeightedSumRun(i)
             case .softmax: i = backSoftmax(i)
             case .rmsnorm: i = backRmsnorm(i)
             case .crossEntropy: backCrossEntropy(i, g)

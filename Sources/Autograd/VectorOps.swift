@@ -233,16 +233,89 @@ extension Tape {
         return append(.weightedSum, total, first: weights.start, second: rows.offset,
                       count: Int32(weights.count), constant: Double(column))
     }
-    @inline(__always) func backWeightedSum(_ i: Int, _ g: Double) {
-        let w = Int(first[i]), offset = Int(second[i]), column = Int(constants[i])
+    // Backward of a run of weighted sums over the same weights and rows, for consecutive columns
+    // (one head's output): each row is visited once for all of the run's columns.
+    // Returns the run's first node: the backward loop continues below it.
+    @inline(__always) func backWeightedSumRun(_ last: Int) -> Int {
+        let w = first[last], offset = second[last]
+        var start = last
+        while start > 0, ops[start - 1] == .weightedSum, first[start - 1] == w, second[start - 1] == offset,
+              constants[start - 1] == constants[start] - 1 {
+            start -= 1
+        }
+        let n = last - start + 1, column = Int(constants[start]), positions = Int(counts[last])
         let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
+        let g = grads + start
         links.withUnsafeBufferPointer { list in
-            for t in 0..<Int(counts[i]) {
-                let v = Int(list[offset + t]) + column
-                grads[w + t] += g * values[v]
-                grads[v] += g * values[w + t]
+            for t in 0..<positions {
+                let weight = values[Int(w) + t]
+                let row = Int(list[Int(offset) + t]) + column
+                let v = values + row, gv = grads + row
+                var gw = 0.0
+                for j in 0..<n {
+                    gw += g[j] * v[j]
+                    gv[j] += g[j] * weight
+                }
+                grads[Int(w) + t] += gw
             }
         }
+        return start
+    }
+
+    /// scale * (q . key) for each key, reading each key's components `offset ..< offset + q.count`:
+    /// attention's scores of one head against every cached position, one dot node each, in a row.
+    public func scores(_ q: Vector, keys: [NodeID], offset: Int, scale: Double) -> Vector {
+        let n = q.count
+        let start = reserve(keys.count)
+        let values = self.values
+        for (t, key) in keys.enumerated() {
+            let i = Int(start) + t
+            let k = key + NodeID(offset)
+            values[i] = Tape.dot(values + Int(q.start), values + Int(k), n) * scale
+            grads[i] = 0
+            if isRecording {
+                ops[i] = .dot
+                first[i] = q.start
+                second[i] = k
+                counts[i] = Int32(n)
+                constants[i] = scale
+            } else {
+                ops[i] = .input
+            }
+        }
+        return Vector(start: start, count: keys.count)
+    }
+
+    /// `weightedSum` for the consecutive columns `columns`, as consecutive nodes: one head's whole
+    /// output. Walks each row once for all columns, with each column summed in the same order as
+    /// `weightedSum`, so the bits match it.
+    public func weightedSums(_ weights: Vector, rows: RowList, columns: Range<Int>) -> Vector {
+        precondition(weights.count == rows.count, "\(weights.count) weights for \(rows.count) rows")
+        let n = columns.count
+        let start = reserve(n)
+        let values = self.values, out = values + Int(start)
+        out.update(repeating: 0, count: n)
+        links.withUnsafeBufferPointer { list in
+            for t in 0..<weights.count {
+                let w = values[Int(weights.start) + t]
+                let row = values + Int(list[Int(rows.offset) + t]) + columns.lowerBound
+                for j in 0..<n { out[j] += w * row[j] }
+            }
+        }
+        for j in 0..<n {
+            let i = Int(start) + j
+            grads[i] = 0
+            if isRecording {
+                ops[i] = .weightedSum
+                first[i] = weights.start
+                second[i] = rows.offset
+                counts[i] = Int32(weights.count)
+                constants[i] = Double(columns.lowerBound + j)
+            } else {
+                ops[i] = .input
+            }
+        }
+        return Vector(start: start, count: n)
     }
 
     // MARK: Normalising groups
@@ -261,7 +334,8 @@ extension Tape {
             ys[k] = DeterministicMath.exp(xs[k] - maxValue)
             total += ys[k]
         }
-        for k in 0..<n { ys[k] /= total }
+        let inverse = 1 / total  // one division, then multiplications: divisions are slow
+        for k in 0..<n { ys[k] *= inverse }
         recordGroup(.softmax, start, input: x, constant: 0)
         return Vector(start: start, count: n)
     }

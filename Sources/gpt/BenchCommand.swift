@@ -7,8 +7,8 @@ import GPT
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure training speed (median ms per step, nodes per step, peak memory).",
-        discussion: "The original project's configuration is --block-size 32 with everything else at its default."
+        abstract: "Measure training speed (median ms per step, nodes per step, peak memory), or classification speed.",
+        discussion: "The original project's configuration is --original (n_embd 24, 1 layer, block size 32). --classify times `gpt classify` on every message of --data instead."
     )
 
     @OptionGroup var data: DataOptions
@@ -20,6 +20,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "Measure classification instead: lines per second over the data file's messages, with --model.")
+    var classify = false
+
+    @OptionGroup var modelOptions: ModelOptions
+
     func validate() throws {
         guard warmupSteps >= 0 else { throw ValidationError("--warmup must be 0 or more") }
     }
@@ -28,6 +33,7 @@ struct BenchCommand: ParsableCommand {
         #if DEBUG
         Terminal.warn("warning: this is a debug build; for real numbers run `swift run -c release gpt bench`")
         #endif
+        if classify { return try runClassification() }
         var recipe = recipeOptions.recipe(seed: data.seed)
         if recipeOptions.steps == nil { recipe.steps = 500 }
         let result = try TrainingBenchmark.run(recipe: recipe, dataset: data.load(), warmupSteps: warmupSteps,
@@ -54,6 +60,29 @@ struct BenchCommand: ParsableCommand {
             print("steps per second: \(format(result.stepsPerSecond, 0))")
             print("nodes per step:   \(format(result.nodesPerStep, 0)) (mean)")
             print("peak memory:      \(format(peakMB, 1)) MB resident")
+        }
+    }
+}
+
+extension BenchCommand {
+    /// Classifies every message of the data file once and reports the rate.
+    private func runClassification() throws {
+        let classifier = LogClassifier(try modelOptions.load())
+        let messages = try data.load().examples.map(\.message)
+        let start = Terminal.now()
+        var failures = 0
+        for message in messages {
+            do { _ = try classifier.classify(message) } catch { failures += 1 }
+        }
+        let seconds = Terminal.now() - start
+        let rate = Double(messages.count) / seconds
+        if json {
+            let object: [String: Any] = ["lines": messages.count, "seconds": seconds, "lines_per_s": rate,
+                                         "failures": failures, "peak_rss_mb": ProcessMemory.peakResidentMegabytes()]
+            let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: bytes, as: UTF8.self))
+        } else {
+            print("classified \(messages.count) lines in \(format(seconds, 2)) s: \(format(rate, 0)) lines/s (one core)")
         }
     }
 }

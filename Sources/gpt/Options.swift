@@ -39,7 +39,7 @@ struct RecipeOptions: ParsableArguments {
             help: "Loss weight of the message's characters relative to the label's (1 = plain language modelling).")
     var messageWeight: Double?
 
-    @Flag(help: "Start from the original project's setup (block size 32, plain language modelling, 1000 steps).")
+    @Flag(help: "Start from the original project's setup (n_embd 24, 1 layer, block size 32, plain language modelling, 1000 steps).")
     var original = false
 
     /// The default (or original) recipe with every given flag applied.

@@ -104,6 +104,31 @@ private func checkGradients(_ x: [Double], tolerance: Double = 1e-6,
         }
     }
 
+    @Test func attentionScoresAndHeadOutputs() {
+        // Keys/values: two rows of 4 at inputs 0 and 4; query at 8...9 reads columns 2...3.
+        let x = [0.3, -1.2, 2.0, 0.5, -0.7, 1.1, 0.4, -0.9, 0.6, -0.25]
+        checkGradients(x) { t, v in
+            let scores = t.scores(Vector(start: v[8], count: 2), keys: [v[0], v[4]], offset: 2, scale: 0.7)
+            let weights = t.softmax(scores)
+            let head = t.weightedSums(weights, rows: t.rowList([v[0], v[4]]), columns: 1..<3)
+            return t.add(t.mul(head[0], head[1]), t.mul(head[1], constant: 3))
+        }
+    }
+
+    @Test func batchedAttentionOpsMatchTheOneNodeOps() {
+        let t = Tape()
+        let v = t.inputs([0.3, -1.2, 2.0, 0.5, -0.7, 1.1, 0.4, -0.9, 0.6, -0.25, 0.15, 0.85])
+        let q = v.slice(8, 2)
+        let scores = t.scores(q, keys: [v[0], v[4]], offset: 2, scale: 0.7)
+        #expect(t.data(scores[1]) == t.data(t.dot(q, Vector(start: v[4] + 2, count: 2), scale: 0.7)))
+        let w = v.slice(10, 2)
+        let rows = t.rowList([v[0], v[4]])
+        let head = t.weightedSums(w, rows: rows, columns: 1..<4)
+        for j in 0..<3 {
+            #expect(t.data(head[j]) == t.data(t.weightedSum(w, rows: rows, column: 1 + j)))
+        }
+    }
+
     @Test func softmaxValuesAndLossValue() {
         let t = Tape()
         let logits = t.inputs([1, 2, 3])

@@ -30,6 +30,7 @@ public struct Document: Sendable, Equatable {
 }
 
 extension GPT {
+    // region: document-loss
     /// Records the loss of one document: the weighted mean cross-entropy of predicting each next
     /// token. Targets in the label (and the final BOS) weigh 1; targets in the message weigh
     /// `messageWeight`, so training can spend its effort on what classification needs.
@@ -39,14 +40,16 @@ extension GPT {
         terms.reserveCapacity(document.positions)
         var totalWeight = 0.0
         for position in 0..<document.positions {
-            let logits = forward(token: document.tokens[position], position: position, cache: &cache)!
-            let target = document.tokens[position + 1]
             let weight = position + 1 >= document.labelStart ? 1 : messageWeight
-            guard weight > 0 else { continue }
+            // A target that weighs nothing needs no logits: only the keys and values later positions read.
+            guard let logits = forward(token: document.tokens[position], position: position, cache: &cache,
+                                       needLogits: weight > 0) else { continue }
+            let target = document.tokens[position + 1]
             let term = tape.crossEntropy(logits, target: target)
             terms.append(weight == 1 ? term : tape.mul(term, constant: weight))
             totalWeight += weight
         }
         return tape.mul(tape.sum(terms), constant: 1 / totalWeight)
     }
+    // endregion
 }

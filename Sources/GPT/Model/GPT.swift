@@ -138,25 +138,20 @@ public final class GPT {
         cache.values[layer].append(v.start)
         guard needOutput else { return x }
         let q = linear(block.attnWq, xn)  // (C)
-        let positions = cache.keys[layer].count  // T: this position and every earlier one (causal)
         let scale = 1 / Double(d).squareRoot()
         // Scores and softmax for every head first, so the heads' outputs below come out consecutive.
         var weights: [Vector] = []  // (H, T)
         weights.reserveCapacity(config.nHead)
+        // Causal by construction: the cache holds only this position and the earlier ones.
         for h in 0..<config.nHead {
-            let scoresStart = NodeID(tape.count)
-            for t in 0..<positions {
-                _ = tape.dot(q.slice(h * d, d), Vector(start: cache.keys[layer][t] + NodeID(h * d), count: d), scale: scale)
-            }
-            weights.append(tape.softmax(Vector(start: scoresStart, count: positions)))  // (T)
+            let scores = tape.scores(q.slice(h * d, d), keys: cache.keys[layer], offset: h * d, scale: scale)  // (T)
+            weights.append(tape.softmax(scores))  // (T)
             attentionObserver?(layer, h, weights[h])
         }
         let rows = tape.rowList(cache.values[layer])
         let headsStart = NodeID(tape.count)
         for h in 0..<config.nHead {
-            for j in 0..<d {
-                _ = tape.weightedSum(weights[h], rows: rows, column: h * d + j)
-            }
+            _ = tape.weightedSums(weights[h], rows: rows, columns: (h * d)..<(h * d + d))  // (D)
         }
         let heads = Vector(start: headsStart, count: c)  // (C) = H heads of D, side by side
         return tape.add(linear(block.attnWo, heads), x)

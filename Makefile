@@ -1,0 +1,34 @@
+# The two jobs of a fresh machine: `make run` (build, train, evaluate, classify examples)
+# and `make test`. Both install the C library the lessons need when it is missing.
+
+SWIFT ?= swift
+RELEASE := $(SWIFT) run -c release gpt
+
+.PHONY: run test deps build bench clean
+
+run: deps
+	$(SWIFT) build -c release --product gpt
+	$(RELEASE) train
+	$(RELEASE) eval
+	$(RELEASE) classify \
+		"user 4411 logged in from 10.0.3.7" \
+		"disk usage at 91% on db-02 (/var/lib/postgresql)" \
+		"payment-worker crashed on api-07 with exit code 137"
+
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+bench: deps
+	$(RELEASE) bench --original
+	$(RELEASE) bench
+
+# cmark-gfm and its GFM extensions, from Debian, when pkg-config cannot find them.
+deps:
+	@pkg-config --exists libcmark-gfm || { \
+		echo "installing cmark-gfm (libcmark-gfm-dev, libcmark-gfm-extensions-dev)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libcmark-gfm-dev libcmark-gfm-extensions-dev; }
+
+clean:
+	rm -rf .build

@@ -1,0 +1,65 @@
+// `gpt serve`: a local web page and JSON API that classify log lines with a trained model.
+// The server runs on Swift's concurrency threads while the main thread waits for it to end;
+// Ctrl-C (or SIGTERM) stops it, letting open requests finish.
+import ArgumentParser
+import Foundation
+import GPT
+import Server
+import Synchronization
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a web page and JSON API that classify log lines with a trained model.",
+        discussion: """
+            GET / is a page with a text box: each line gets its label, the three label \
+            probabilities and the last layer's attention over its characters. POST \
+            /api/classify takes {"lines": ["...", ...]} and answers with the label and \
+            probabilities of each line (the numbers 'gpt classify --json' prints); GET /api/model \
+            describes the model. Bad input gets a 4xx JSON error: malformed JSON or wrong types \
+            (400), a body over 1 MiB (413), no lines, more than 1000 lines, an empty line or \
+            characters the model never saw (422).
+            """
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Address to listen on: 127.0.0.1 serves this machine only; 0.0.0.0 every network.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 for any free port).")
+    var port: UInt16 = 8080
+
+    func run() throws {
+        let server = try LogServer(try modelOptions.load(), host: host, port: port,
+                                   report: { Terminal.warn("serve: \($0)") })
+        let failure = Mutex<String?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Task {
+            do { try await server.run() } catch { failure.withLock { $0 = "\(error)" } }
+            finished.signal()
+        }
+        Task {
+            guard let port = try? await server.listeningPort() else { return }
+            let shown = host.contains(":") ? "[\(host)]" : host
+            print("Serving the log classifier on http://\(shown):\(port)/  (Ctrl-C to stop)")
+            fflush(nil)  // a pipe buffers stdout; whoever started the server waits for this line
+        }
+        let stoppers = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)  // handled below instead of ending the process mid-response
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                Terminal.warn("\nstopping the server")
+                Task { await server.stop() }
+            }
+            source.resume()
+            return source
+        }
+        finished.wait()
+        stoppers.forEach { $0.cancel() }
+        if let failure = failure.withLock({ $0 }) {
+            Terminal.warn("error: \(failure)")
+            throw ExitCode.failure
+        }
+    }
+}
