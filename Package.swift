@@ -12,15 +12,38 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // Public API, in dependency order: engine <- model <- command line.
         .target(name: "Autograd"),
         .target(name: "GPT", dependencies: ["Autograd"]),
+        .target(
+            name: "Lessons",
+            dependencies: [
+                "Autograd", "GPT", "CCMarkGFM",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+
+        // The C library cmark-gfm from Debian; only Sources/Lessons/Markdown/CMark.swift imports it.
+        .systemLibrary(
+            name: "CCMarkGFM",
+            pkgConfig: "libcmark-gfm",
+            providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]
+        ),
+        .target(
+            name: "Server",
+            dependencies: [
+                "GPT", "FlyingFox",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
         .executableTarget(
             name: "gpt",
             dependencies: [
-                "GPT",
+                "GPT", "Lessons", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -28,7 +51,9 @@ let package = Package(
         // Tests mirror Sources/.
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
         .testTarget(name: "GPTTests", dependencies: ["GPT"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
         .testTarget(name: "CLITests", dependencies: ["gpt"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -118,11 +118,13 @@ public final class LogClassifier {
     }
 
     /// exp(score) / sum(exp(scores)), shifted by the largest score so nothing overflows.
+    /// Summed in `LogLabel.allCases` order, never a dictionary's, so the bits never vary.
     static func softmax(_ scores: [LogLabel: Double]) -> [LogLabel: Double] {
-        let top = scores.values.max() ?? 0
-        let weights = scores.mapValues { top.isFinite ? DeterministicMath.exp($0 - top) : 1 }
-        let total = weights.values.reduce(0, +)
-        return weights.mapValues { $0 / total }
+        let labels = LogLabel.allCases
+        let top = labels.map { scores[$0] ?? -.infinity }.max() ?? 0
+        let weights = labels.map { top.isFinite ? DeterministicMath.exp((scores[$0] ?? -.infinity) - top) : 1 }
+        let total = weights.reduce(0, +)
+        return Dictionary(uniqueKeysWithValues: zip(labels, weights.map { $0 / total }))
     }
 
     // MARK: The original method: greedy generation

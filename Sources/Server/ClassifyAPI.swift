@@ -1,0 +1,178 @@
+// The JSON API: what a request may contain, what a response says, and the error for each kind of
+// bad input. The web page checks its lines with the same rules, so both answer alike.
+//
+//   POST /api/classify  {"lines": ["disk full on /var", ...]}
+//     200  {"results": [{"message", "label", "probabilities": {"ERROR", "INFO", "WARNING"}, "warnings"}]}
+//     400  the body is not JSON, or "lines" is missing or not an array of strings
+//     413  the body is larger than the limit (1 MiB by default)
+//     422  no lines, too many lines (1000 by default), an empty line, or a line with characters
+//          the model never saw (the model would have to leave them out, so the label would be for
+//          other text than was sent)
+//   GET /api/model  the model's config, vocabulary and parameter count
+//
+// Every error is {"error": what failed, "hint": what to do, "index": the line, when one is at fault}.
+import Foundation
+import GPT
+
+/// Bounds on one request, so one client cannot make the server read or compute without end.
+public struct ServerLimits: Sendable, Equatable {
+    /// Largest request body in bytes.
+    public var maxBodyBytes = 1 << 20
+    /// Most lines in one request.
+    public var maxLines = 1000
+
+    public init(maxBodyBytes: Int = 1 << 20, maxLines: Int = 1000) {
+        self.maxBodyBytes = maxBodyBytes
+        self.maxLines = maxLines
+    }
+}
+
+/// A request the server will not answer with a result, and the status that says why.
+struct APIError: Error, Equatable, Encodable {
+    let status: Int
+    let error: String
+    let hint: String?
+    /// The line at fault, counting from 0 as in the request's array.
+    let index: Int?
+
+    init(status: Int, _ error: String, hint: String? = nil, index: Int? = nil) {
+        self.status = status
+        self.error = error
+        self.hint = hint
+        self.index = index
+    }
+
+    private enum CodingKeys: String, CodingKey { case error, hint, index }
+
+    static func tooLarge(_ limits: ServerLimits) -> APIError {
+        APIError(status: 413, "the request body is larger than \(limits.maxBodyBytes) bytes",
+                 hint: "send fewer or shorter lines per request")
+    }
+}
+
+/// The body of POST /api/classify.
+struct ClassifyRequest: Decodable {
+    let lines: [String]
+}
+
+/// One classified line, with the same numbers `gpt classify --json` prints for it.
+struct LineResult: Encodable {
+    let message: String
+    let label: String
+    /// P(label) for "INFO", "WARNING" and "ERROR"; they sum to 1.
+    let probabilities: [String: Double]
+    /// What the classifier changed about the line, such as keeping only the end of a long one.
+    let warnings: [String]
+
+    init(_ classification: Classification) {
+        message = classification.message
+        label = classification.label.rawValue
+        var probabilities: [String: Double] = [:]
+        for label in LogLabel.allCases { probabilities[label.rawValue] = classification.probabilities[label] }
+        self.probabilities = probabilities
+        warnings = classification.warnings
+    }
+}
+
+/// The body of a 200 answer to POST /api/classify.
+struct ClassifyResponse: Encodable {
+    let results: [LineResult]
+}
+
+/// The body of GET /api/model.
+struct ModelSummary: Encodable, Sendable {
+    let config: GPTConfig
+    let vocabSize: Int
+    let parameterCount: Int
+    /// Every character the model knows, in token id order (the BOS token is not a character).
+    let vocabulary: String
+    let labels: [String]
+    let limits: Limits
+
+    struct Limits: Encodable, Sendable {
+        let maxBodyBytes: Int
+        let maxLines: Int
+    }
+
+    init(_ trained: TrainedModel, limits: ServerLimits) {
+        config = trained.model.config
+        vocabSize = trained.tokenizer.vocabSize
+        parameterCount = trained.model.parameterCount
+        vocabulary = trained.tokenizer.vocabularyString
+        labels = LogLabel.allCases.map(\.rawValue)
+        self.limits = Limits(maxBodyBytes: limits.maxBodyBytes, maxLines: limits.maxLines)
+    }
+}
+
+// MARK: Reading and checking a request
+
+extension ClassifyRequest {
+    /// The request in `body`, or a 400 that says what is wrong with the JSON.
+    static func decode(_ body: Data) throws(APIError) -> ClassifyRequest {
+        let hint = #"send a JSON object such as {"lines": ["disk full on /var"]}"#
+        do {
+            return try JSONDecoder().decode(ClassifyRequest.self, from: body)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError(status: 400, "the JSON object has no \"\(key.stringValue)\" key", hint: hint)
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw APIError(status: 400, "\(path(context.codingPath)) must be \(expected(at: context.codingPath))", hint: hint)
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw APIError(status: 400, "\(path(context.codingPath)) is null; it must be \(expected(at: context.codingPath))",
+                           hint: hint)
+        } catch {
+            throw APIError(status: 400, "the request body is not valid JSON", hint: hint)
+        }
+    }
+
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        guard !codingPath.isEmpty else { return "the request body" }
+        return codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }.joined()
+    }
+
+    /// What belongs at `codingPath` in {"lines": ["...", ...]}.
+    private static func expected(at codingPath: [any CodingKey]) -> String {
+        switch codingPath.count {
+        case 0: "a JSON object with a \"lines\" array"
+        case 1: "an array of strings"
+        default: "a string"
+        }
+    }
+}
+
+/// Problems with the lines of a request (empty, too many, unknown characters), as 422 errors.
+struct LineChecker: Sendable {
+    let tokenizer: Tokenizer
+    let limits: ServerLimits
+
+    /// An error when there are no lines or more than the limit.
+    func checkCount(_ count: Int) throws(APIError) {
+        if count == 0 {
+            throw APIError(status: 422, "there are no lines to classify", hint: "give at least one log line")
+        }
+        if count > limits.maxLines {
+            throw APIError(status: 422, "\(count) lines is more than the limit of \(limits.maxLines) per request",
+                           hint: "split them into requests of at most \(limits.maxLines) lines")
+        }
+    }
+
+    /// An error when the line at `index` is empty or has characters the model never saw.
+    func check(_ line: String, index: Int) throws(APIError) {
+        if let problem = problem(with: line) {
+            throw APIError(status: 422, "lines[\(index)] \(problem.reason)", hint: problem.hint, index: index)
+        }
+    }
+
+    /// Why `line` cannot be classified as sent, with what to do about it; nil when it can.
+    func problem(with line: String) -> (reason: String, hint: String)? {
+        if line.allSatisfy(\.isWhitespace) {
+            return ("is empty", "give the text of a log line, or leave the line out")
+        }
+        let unknown = tokenizer.encodeKnown(line).unknown
+        if !unknown.isEmpty {
+            let shown = unknown.map { String($0).debugDescription }.sorted().joined(separator: ", ")
+            return ("has character(s) the model never saw in training: \(shown)",
+                    "remove or replace them; GET /api/model lists the characters the model knows")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,102 @@
+// The page: a form that works without JavaScript, each line's label, bars and heatmap, and no
+// way for a submitted line to become markup.
+import Foundation
+@testable import Server
+import Testing
+
+@Suite(.timeLimit(.minutes(5)))
+struct PageTests {
+    /// The form body a browser sends for the text box holding `text`.
+    static func form(_ text: String) -> Data {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let encoded = text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        return Data("lines=\(encoded)".utf8)
+    }
+
+    static let formType = "application/x-www-form-urlencoded"
+
+    @Test func theEmptyPageIsAFormThatPostsToItself() async throws {
+        try await Fixture.withServer { client in
+            let reply = try await client.get("/")
+            #expect(reply.status == 200)
+            #expect(reply.contentType.hasPrefix("text/html"))
+            #expect(reply.text.contains(#"<form method="post" action="/""#))
+            #expect(reply.text.contains(#"<textarea id="lines" name="lines""#))
+            // Nothing is fetched from the network.
+            #expect(!reply.text.contains("http://") && !reply.text.contains("https://"))
+            #expect(!reply.text.contains(#"class="result""#))
+        }
+    }
+
+    @Test func aFormPostShowsEachLinesLabelBarsAndHeatmap() async throws {
+        let text = "disk full on /var/lib/db\r\n\r\nuser alice logged in\r\nnaïve line\r\n"
+        let results = try await Fixture.withServer { client in
+            try await client.classify(lines: ["disk full on /var/lib/db", "user alice logged in"])
+        }
+        try await Fixture.withServer { client in
+            let reply = try await client.post("/", body: Self.form(text), contentType: Self.formType)
+            #expect(reply.status == 200)
+            let page = reply.text
+            // Blank lines are skipped; the three others each get an article.
+            #expect(page.components(separatedBy: #"<article class="result">"#).count - 1 == 3)
+            for result in results {
+                let label = try #require(result["label"] as? String)
+                let probabilities = try #require(result["probabilities"] as? [String: Double])
+                #expect(page.contains(#"<span class="badge \#(label)">\#(label)</span><code>\#(result["message"] as? String ?? "")</code>"#))
+                for (name, p) in probabilities {
+                    #expect(page.contains(#"<th scope="row">\#(name)</th>"#))
+                    #expect(page.contains(String(format: "%.3f", p)))
+                }
+            }
+            // The heatmap labels its cells with the line's characters, BOS first, and " -> " last.
+            #expect(page.contains(#"title="BOS: "#))
+            #expect(page.contains(#"title="&gt;: "#))
+            // A line the model cannot read says why instead of showing a label.
+            #expect(page.contains("This line has character(s) the model never saw"))
+            // The text box keeps what was sent.
+            #expect(page.contains("user alice logged in"))
+        }
+    }
+
+    @Test func submittedTextNeverBecomesMarkup() async throws {
+        let attack = #"<script>alert("x")</script> & <img src=x onerror='alert(1)'>"#
+        try await Fixture.withServer { client in
+            let reply = try await client.post("/", body: Self.form(attack), contentType: Self.formType)
+            let page = reply.text
+            #expect(!page.contains("<script>alert"))
+            #expect(!page.contains("<img"))
+            #expect(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=&#39;alert(1)&#39;&gt;"))
+            // The page's own script is the only one.
+            #expect(page.components(separatedBy: "<script>").count - 1 == 1)
+        }
+    }
+
+    @Test func tooManyLinesOrTooLargeAFormIsRefusedOnThePage() async throws {
+        try await Fixture.withServer(limits: ServerLimits(maxBodyBytes: 4096, maxLines: 3)) { client in
+            let many = try await client.post("/", body: Self.form("a\nb\nc\nd"), contentType: Self.formType)
+            #expect(many.status == 422)
+            #expect(many.text.contains("4 lines is more than the limit of 3 per request"))
+            let large = try await client.post("/", body: Self.form(String(repeating: "a", count: 5000)), contentType: Self.formType)
+            #expect(large.status == 413)
+            #expect(large.contentType.hasPrefix("text/html"))
+        }
+    }
+
+    @Test func theTemplateParsesAndNeverOutputsUnescapedValues() {
+        #expect(!PageTemplate.text.contains("{{{"))
+        #expect(!PageTemplate.text.contains("{{&"))
+        let view = PageView(model: .init(layers: 1, heads: 4, width: 16, blockSize: 64, vocabSize: 40, parameters: "1,234",
+                                         maxLines: 1000),
+                            input: "</textarea><b>", error: "<i>bad</i>", results: [])
+        let html = view.render()
+        #expect(html.contains("&lt;/textarea&gt;&lt;b&gt;</textarea>"))
+        #expect(html.contains(#"<p class="error">&lt;i&gt;bad&lt;/i&gt;</p>"#))
+    }
+
+    @Test func formFieldsDecodePlusAndPercent() throws {
+        #expect(try FormBody.field("lines", in: Data("other=1&lines=disk+full%0Aon+%2Fvar%21".utf8)) == "disk full\non /var!")
+        #expect(try FormBody.field("lines", in: Data("other=1".utf8)) == "")
+        #expect(throws: APIError.self) { try FormBody.field("lines", in: Data("lines=%E2%28".utf8)) }
+    }
+}
