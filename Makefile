@@ -1,5 +1,6 @@
-# The two jobs of a fresh machine: `make run` (build, train, evaluate, classify examples)
-# and `make test`. Both install the C library the lessons need when it is missing.
+# The two jobs of a fresh machine: `make run` (write the lessons' walkthrough, then train,
+# evaluate and classify examples) and `make test`. Both install the C library the lessons need
+# (cmark-gfm) when it is missing.
 
 SWIFT ?= swift
 RELEASE := $(SWIFT) run -c release gpt
@@ -8,6 +9,7 @@ RELEASE := $(SWIFT) run -c release gpt
 
 run: deps
 	$(SWIFT) build -c release --product gpt
+	$(RELEASE) report -o walkthrough.html
 	$(RELEASE) train
 	$(RELEASE) eval
 	$(RELEASE) classify \
