@@ -91,8 +91,7 @@ struct ClassifyCommand: ParsableCommand {
             data = contents
         }
         guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path) is not UTF-8 text") }
-        return text.split(separator: "\n", omittingEmptySubsequences: true)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-            .filter { !$0.allSatisfy(\.isWhitespace) }
+        // isNewline: "\r\n" is one Character in Swift, so splitting on "\n" alone would miss it.
+        return text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }
     }
 }

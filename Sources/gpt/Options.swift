@@ -32,7 +32,7 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("n-layer"), help: "Transformer blocks.")
     var nLayer: Int?
 
-    @Option(help: "Adam's learning rate at the first step; it falls linearly to 0.")
+    @Option(help: "Adam's learning rate at the first step (default 0.003); it falls linearly to 0.")
     var lr: Double?
 
     @Option(name: .customLong("message-weight"),

@@ -67,8 +67,10 @@ public struct TrainedModel {
             return value
         }
         guard let vocab = file.metadata["vocab"] else { throw fail("the metadata has no 'vocab' (the model's characters)") }
-        let tokenizer = Tokenizer(characters: Array(vocab))
-        guard tokenizer.characters.count == vocab.count else { throw fail("the metadata's 'vocab' repeats a character") }
+        let tokenizer = Tokenizer(vocabulary: vocab)
+        guard tokenizer.characters.count == vocab.unicodeScalars.count else {
+            throw fail("the metadata's 'vocab' repeats a character")
+        }
         let config = GPTConfig(vocabSize: tokenizer.vocabSize, nEmbd: try integer("n_embd"), nHead: try integer("n_head"),
                                nLayer: try integer("n_layer"), blockSize: try integer("block_size"))
         if let problem = config.problems.first { throw fail("the metadata describes an impossible model: \(problem)") }

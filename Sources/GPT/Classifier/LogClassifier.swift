@@ -59,9 +59,6 @@ public final class LogClassifier {
     private let labels = LogLabel.allCases
     private let labelTokens: [[Int]?]
 
-    /// Room the prompt leaves in the block for the longest label and the end token.
-    private let labelRoom: Int
-
     public init(_ trained: TrainedModel) {
         self.trained = trained
         self.model = trained.model.copy()
@@ -70,7 +67,6 @@ public final class LogClassifier {
             if case .success(let ids) = tokenizer.encode(label.rawValue) { return ids + [tokenizer.bos] }
             return nil
         }
-        labelRoom = LogLabel.allCases.map(\.rawValue.count).max() ?? 0
     }
 
     /// Another classifier over the same weights, for another thread.
@@ -202,12 +198,11 @@ public final class LogClassifier {
             let shown = encoded.unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")
             warnings.append("left out character(s) the model never saw in training: \(shown)")
         }
-        var ids = [trained.tokenizer.bos] + encoded.ids
-        let limit = model.config.blockSize - labelRoom
-        if ids.count > limit {
+        let full = [trained.tokenizer.bos] + encoded.ids
+        let ids = Document.keepEnd(of: full, blockSize: model.config.blockSize)
+        if ids.count < full.count {
             warnings.append("the message is longer than the model's block of \(model.config.blockSize); "
-                            + "only its last \(limit - LogExample.separator.count) characters were read")
-            ids = Array(ids.suffix(limit))
+                            + "only its last \(ids.count - LogExample.separator.count) characters were read")
         }
         if encoded.ids.count == LogExample.separator.count {
             throw ClassificationError(reason: "none of the message's characters are in the model's vocabulary")

@@ -1,5 +1,5 @@
 // A log line as the model sees it in training: [BOS] + "<message> -> " + "<LABEL>" + [BOS].
-// Lines longer than the block keep their end, where the label is, and lose the start of the message.
+// Lines longer than the block keep the end of the message, next to the label, and lose its start.
 import Autograd
 
 /// The token ids of one training line, and where its label begins.
@@ -11,18 +11,24 @@ public struct Document: Sendable, Equatable {
     /// How many characters were cut from the start because the line was longer than the block.
     public let truncatedCharacters: Int
 
-    /// The separator between a message and its label, as in the dataset files.
-    public static let separator = " -> "
-
     /// Builds the document of `message` with `label`, or nil when a character is not in the vocabulary.
     public init?(message: String, label: String, tokenizer: Tokenizer, blockSize: Int) {
-        guard case .success(let prompt) = tokenizer.encode(message + Document.separator),
+        guard case .success(let prompt) = tokenizer.encode(message + LogExample.separator),
               case .success(let labelIDs) = tokenizer.encode(label) else { return nil }
-        let full = [tokenizer.bos] + prompt + labelIDs + [tokenizer.bos]
-        let cut = max(0, full.count - (blockSize + 1))
-        tokens = Array(full[cut...])
-        labelStart = 1 + prompt.count - cut
-        truncatedCharacters = cut
+        let kept = Document.keepEnd(of: [tokenizer.bos] + prompt, blockSize: blockSize)
+        tokens = kept + labelIDs + [tokenizer.bos]
+        labelStart = kept.count
+        truncatedCharacters = prompt.count + 1 - kept.count
+    }
+
+    /// The longest label's length: the room every prompt leaves in the block for the label.
+    static let labelRoom = LogLabel.allCases.map(\.rawValue.count).max() ?? 0
+
+    /// The end of a prompt ([BOS] + "<message> -> "), cut to leave room in the block for the
+    /// longest label. Training and classification cut the same way, so a long line's label sits
+    /// at the same position whichever label it is, and its position gives nothing away.
+    static func keepEnd(of prompt: [Int], blockSize: Int) -> [Int] {
+        Array(prompt.suffix(max(1, blockSize - labelRoom)))
     }
 
     /// Number of predictions the document trains: one per position.

@@ -2,32 +2,47 @@
 // fixed order; one extra id, BOS (beginning/end of sequence), marks where a document starts and ends.
 
 /// A character-level tokenizer: one id per character, plus BOS as the last id.
+///
+/// A "character" here is one Unicode scalar (a code point), as in Python's `str`: then the
+/// vocabulary joined into one string splits back into exactly the same characters, which Swift's
+/// `Character` (a whole grapheme cluster, such as "e" followed by a combining accent) would not.
 public struct Tokenizer: Sendable, Equatable {
-    /// The characters in id order: character i has id i.
+    /// The characters in id order: character i has id i. Each holds one Unicode scalar.
     public let characters: [Character]
-    private let ids: [Character: Int]
+    private let scalars: [Unicode.Scalar]
+    private let ids: [Unicode.Scalar: Int]
 
     /// The BOS token's id: one past the last character.
-    public var bos: Int { characters.count }
+    public var bos: Int { scalars.count }
     /// Number of ids, BOS included.
-    public var vocabSize: Int { characters.count + 1 }
+    public var vocabSize: Int { scalars.count + 1 }
 
-    /// A tokenizer over `characters`, deduplicated and kept in the given order.
+    /// A tokenizer over the Unicode scalars of `characters`, deduplicated, in the given order.
     public init(characters: [Character]) {
-        var seen = Set<Character>()
-        self.characters = characters.filter { seen.insert($0).inserted }
-        self.ids = Dictionary(uniqueKeysWithValues: self.characters.enumerated().map { ($1, $0) })
+        var seen = Set<Unicode.Scalar>()
+        scalars = characters.flatMap(\.unicodeScalars).filter { seen.insert($0).inserted }
+        self.characters = scalars.map(Character.init)
+        ids = Dictionary(uniqueKeysWithValues: scalars.enumerated().map { ($1, $0) })
     }
 
-    /// The id of a character, or nil when it is not in the vocabulary.
-    public func id(of character: Character) -> Int? { ids[character] }
+    /// A tokenizer whose vocabulary is the characters of `vocabulary`, in order (as in checkpoints).
+    public init(vocabulary: String) {
+        self.init(characters: vocabulary.unicodeScalars.map(Character.init))
+    }
+
+    /// The id of a single-scalar character, or nil when it is not in the vocabulary.
+    public func id(of character: Character) -> Int? {
+        let parts = character.unicodeScalars
+        guard parts.count == 1, let scalar = parts.first else { return nil }
+        return ids[scalar]
+    }
 
     /// Ids of the characters of `text`, or the first character the vocabulary lacks.
     public func encode(_ text: String) -> Result<[Int], UnknownCharacter> {
         var result: [Int] = []
-        result.reserveCapacity(text.count)
-        for (offset, character) in text.enumerated() {
-            guard let id = ids[character] else { return .failure(UnknownCharacter(character: character, offset: offset)) }
+        result.reserveCapacity(text.unicodeScalars.count)
+        for (offset, scalar) in text.unicodeScalars.enumerated() {
+            guard let id = ids[scalar] else { return .failure(UnknownCharacter(character: Character(scalar), offset: offset)) }
             result.append(id)
         }
         return .success(result)
@@ -37,25 +52,27 @@ public struct Tokenizer: Sendable, Equatable {
     public func encodeKnown(_ text: String) -> (ids: [Int], unknown: Set<Character>) {
         var result: [Int] = []
         var unknown = Set<Character>()
-        for character in text {
-            if let id = ids[character] { result.append(id) } else { unknown.insert(character) }
+        for scalar in text.unicodeScalars {
+            if let id = ids[scalar] { result.append(id) } else { unknown.insert(Character(scalar)) }
         }
         return (result, unknown)
     }
 
-    /// The text of some ids; BOS becomes nothing.
+    /// The text of some ids; BOS (and any id outside the vocabulary) becomes nothing.
     public func decode(_ tokenIDs: [Int]) -> String {
-        String(tokenIDs.compactMap { $0 >= 0 && $0 < characters.count ? characters[$0] : nil })
+        var view = String.UnicodeScalarView()
+        for id in tokenIDs where id >= 0 && id < scalars.count { view.append(scalars[id]) }
+        return String(view)
     }
 
     /// The vocabulary as one string, as stored in checkpoints.
-    public var vocabularyString: String { String(characters) }
+    public var vocabularyString: String { decode(Array(scalars.indices)) }
 }
 
 /// A character the tokenizer has no id for.
 public struct UnknownCharacter: Error, Equatable, CustomStringConvertible {
     public let character: Character
-    /// Position in the text, counting characters from 0.
+    /// Position in the text, counting characters (Unicode scalars) from 0.
     public let offset: Int
 
     public var description: String {

@@ -132,8 +132,8 @@ enum TrainingSteps {
     ) { context in
         guard let gpt = context.state.model, let tokenizer = context.state.tokenizer else { throw context.error("no model") }
         let written = context.text("line")
-        let message = written.range(of: Document.separator, options: .backwards).map { String(written[..<$0.lowerBound]) } ?? written
-        guard case .success(let ids) = tokenizer.encode(message + Document.separator) else {
+        let message = written.range(of: LogExample.separator, options: .backwards).map { String(written[..<$0.lowerBound]) } ?? written
+        guard case .success(let ids) = tokenizer.encode(message + LogExample.separator) else {
             throw context.error(in: "line", "the message has characters outside the vocabulary")
         }
         let tape = gpt.tape
@@ -189,7 +189,7 @@ enum TrainingSteps {
     /// The step's `line` as (message, label); the label must be one of the dataset's.
     static func splitLabelled(_ context: StepContext) throws(LessonError) -> (String, String) {
         let line = context.text("line")
-        guard let separator = line.range(of: Document.separator, options: .backwards) else {
+        guard let separator = line.range(of: LogExample.separator, options: .backwards) else {
             throw context.error(in: "line", "the line has no ' -> LABEL' ending", hint: "write a labelled line, as in 'disk full on db-02 -> ERROR'")
         }
         let label = String(line[separator.upperBound...])

@@ -1,0 +1,382 @@
+import Foundation
+import Testing
+
+// The `gpt` command run as a process, the way people use it: every subcommand's output, its JSON,
+// and its errors (exit status and a message that says what to do). Each test works in a folder of
+// its own. The binary is the one built next to this test bundle (`swift build` before `swift test`).
+
+/// What a finished run of `gpt` printed and how it ended.
+struct Run {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    /// False when the process died of a signal (a crash) rather than exiting.
+    let exited: Bool
+
+    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+
+    func json() throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+    }
+}
+
+/// A folder of its own for one test, removed when the test ends.
+final class Workspace {
+    let path: String
+
+    init() {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("gpt-cli-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    @discardableResult
+    func write(_ text: String, to name: String) -> String {
+        let target = file(name)
+        try! Data(text.utf8).write(to: URL(fileURLWithPath: target))
+        return target
+    }
+}
+
+enum GPTBinary {
+    /// The package root: the folder above Tests/.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()  // CLITests
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `gpt` built with this test bundle: in the same build folder as the bundle, whatever
+    /// scratch path the build used; `.build/debug/gpt` when the bundle's folder cannot be told.
+    static let path: String? = {
+        let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            bundleFolder.appendingPathComponent("gpt").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("gpt").path,
+            packageRoot.appendingPathComponent(".build/debug/gpt").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// Runs `gpt` with `arguments` in `directory`, feeding it `input`, and stops it after `timeout` seconds.
+    static func run(_ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 60,
+                    sourceLocation: SourceLocation = #_sourceLocation) throws -> Run {
+        guard let path else {
+            Issue.record("""
+                the gpt binary was not found next to the test bundle (\(CommandLine.arguments[0])) \
+                nor at .build/debug/gpt; build it first with `swift build`
+                """, sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        // Output goes to files, not pipes: a pipe's buffer fills up on large output and blocks the child.
+        let id = UUID().uuidString
+        let outPath = directory + "/.stdout-\(id)", errPath = directory + "/.stderr-\(id)"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        process.standardOutput = out
+        process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = stdin
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+        stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
+        try stdin.fileHandleForWriting.close()
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            finished.wait()
+            Issue.record("gpt \(arguments.joined(separator: " ")) ran longer than \(timeout) s", sourceLocation: sourceLocation)
+        }
+        try out.close()
+        try err.close()
+        let read = { (file: String) in String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self) }
+        return Run(status: process.terminationStatus, stdout: read(outPath), stderr: read(errPath),
+                   exited: process.terminationReason == .exit)
+    }
+}
+
+/// Small made-up lines: each label has its own words.
+private func smallDataset(count: Int = 60) -> String {
+    let outcomes = [("ok", "INFO"), ("slow", "WARNING"), ("failed", "ERROR")]
+    let services = ["api", "db", "web", "cron"]
+    return (0..<count).map { i in
+        let (word, label) = outcomes[i % 3]
+        return "\(services[(i / 3) % 4]) job \(i) \(word) -> \(label)"
+    }.joined(separator: "\n") + "\n"
+}
+
+/// The flags of a model small enough to train in a moment.
+private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
+
+@Suite struct CLITests {
+    let workspace = Workspace()
+
+    private func gpt(_ arguments: [String], input: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> Run {
+        try GPTBinary.run(arguments, in: workspace.path, input: input, sourceLocation: sourceLocation)
+    }
+
+    private func gpt(_ arguments: String..., input: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> Run {
+        try gpt(arguments, input: input, sourceLocation: sourceLocation)
+    }
+
+    /// Trains a tiny model on the small dataset and returns its path and the data's path.
+    private func trainTinyModel(steps: Int = 30) throws -> (model: String, data: String) {
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        let model = workspace.file("m.safetensors")
+        let run = try GPTBinary.run(["train", "--data", data, "--steps", String(steps), "-o", model] + tinyModel,
+                                    in: workspace.path)
+        try #require(run.status == 0, "gpt train failed: \(run.stderr)")
+        return (model, data)
+    }
+
+    // MARK: help and dataset
+
+    @Test func helpListsTheSubcommands() throws {
+        let run = try gpt("--help")
+        #expect(run.status == 0)
+        for name in ["train", "eval", "classify", "bench", "dataset"] {
+            #expect(run.stdout.contains("  \(name) "), "--help does not list \(name)")
+        }
+    }
+
+    @Test func datasetPrintsTheRequestedNumberOfWellFormedLines() throws {
+        let run = try gpt("dataset", "--count", "5", "--seed", "1")
+        #expect(run.status == 0)
+        #expect(run.lines.count == 5)
+        #expect(run.stdout.hasSuffix("\n"))
+        let line = /^(.+) -> (INFO|WARNING|ERROR)$/
+        for text in run.lines {
+            let match = try #require(text.wholeMatch(of: line), "not a '<message> -> <LABEL>' line: \(text)")
+            #expect(!match.1.trimmingCharacters(in: .whitespaces).isEmpty)
+        }
+        #expect(try gpt("dataset", "--count", "5", "--seed", "1").stdout == run.stdout)
+        #expect(try gpt("dataset", "--count", "5", "--seed", "2").stdout != run.stdout)
+    }
+
+    @Test func datasetWithDefaultsIsTheShippedFileByteForByte() throws {
+        let shipped = try #require(FileManager.default.contents(
+            atPath: GPTBinary.packageRoot.appendingPathComponent("Dataset/logs_5000.txt").path))
+        let run = try gpt("dataset")
+        #expect(run.status == 0)
+        #expect(Data(run.stdout.utf8) == shipped)
+        // -o writes the same bytes to a file.
+        let written = workspace.file("out.txt")
+        #expect(try gpt("dataset", "-o", written).status == 0)
+        #expect(FileManager.default.contents(atPath: written) == shipped)
+    }
+
+    @Test func datasetRejectsACountBelowOne() throws {
+        let run = try gpt("dataset", "--count", "0")
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--count must be at least 1"))
+    }
+
+    // MARK: train
+
+    @Test func trainWritesTheModelAndReportsItsLosses() throws {
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        let model = workspace.file("m.safetensors")
+        let run = try gpt(["train", "--data", data, "--steps", "30", "-o", model] + tinyModel)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: model))
+        let losses = try #require(run.stdout.firstMatch(of: /train loss (\d+\.\d+), validation loss (\d+\.\d+)/))
+        #expect(Double(losses.1)! > 0 && Double(losses.2)! > 0)
+        #expect(run.stdout.contains("model written to \(model)"))
+        #expect(run.stdout.contains("training on \(data): 60 lines"))
+        #expect(run.stdout.contains("30 steps"))
+    }
+
+    @Test func trainNamesTheLineOfAMalformedFile() throws {
+        let data = workspace.write("api ok -> INFO\ndb slow -> WARNING\nthis line has no label\nweb failed -> ERROR\n", to: "bad.txt")
+        let run = try gpt(["train", "--data", data, "--steps", "5", "-o", workspace.file("m.safetensors")] + tinyModel)
+        #expect(run.status != 0)
+        #expect(run.exited)
+        #expect(run.stderr.contains("bad.txt:3"), "the error should name line 3: \(run.stderr)")
+        #expect(run.stderr.contains("HINT"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.file("m.safetensors")))
+    }
+
+    @Test func trainRejectsAnImpossibleShape() throws {
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        let run = try gpt("train", "--data", data, "--steps", "5", "--n-embd", "10", "--n-head", "3")
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("not divisible by n_head 3"))
+    }
+
+    // MARK: classify
+
+    @Test func classifyPrintsALabelAndThreeProbabilities() throws {
+        let (model, _) = try trainTinyModel()
+        let run = try gpt("classify", "--model", model, "api job 7 ok", "db job 8 failed")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.lines.count == 2)
+        let shape = /^(INFO|WARNING|ERROR) +INFO (\d\.\d{3})  WARNING (\d\.\d{3})  ERROR (\d\.\d{3})  (.+)$/
+        for (line, message) in zip(run.lines, ["api job 7 ok", "db job 8 failed"]) {
+            let match = try #require(line.wholeMatch(of: shape), "unexpected line: \(line)")
+            let sum = Double(match.2)! + Double(match.3)! + Double(match.4)!
+            #expect(abs(sum - 1) <= 0.002, "probabilities rounded to 3 decimals sum to \(sum)")
+            #expect(match.5 == message)
+        }
+    }
+
+    @Test func classifyJSONHasTheMessageLabelAndProbabilities() throws {
+        let (model, _) = try trainTinyModel()
+        let run = try gpt("classify", "--model", model, "--json", "web job 3 slow")
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = try #require(try run.json() as? [[String: Any]])
+        #expect(records.count == 1)
+        let record = try #require(records.first)
+        #expect(Set(record.keys) == ["message", "label", "probabilities"])
+        #expect(record["message"] as? String == "web job 3 slow")
+        let label = try #require(record["label"] as? String)
+        let probabilities = try #require(record["probabilities"] as? [String: Double])
+        #expect(Set(probabilities.keys) == ["INFO", "WARNING", "ERROR"])
+        #expect(abs(probabilities.values.reduce(0, +) - 1) <= 1e-9)
+        #expect(probabilities[label] == probabilities.values.max())
+    }
+
+    @Test func classifyReadsMessagesFromStandardInput() throws {
+        let (model, _) = try trainTinyModel()
+        let run = try gpt("classify", "--model", model, "--file", "-", "--json",
+                          input: "api job 1 ok\n\n   \ncron job 2 failed\n")
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = try #require(try run.json() as? [[String: Any]])
+        #expect(records.map { $0["message"] as? String } == ["api job 1 ok", "cron job 2 failed"])
+        #expect(run.stderr.isEmpty, "\(run.stderr)")
+    }
+
+    @Test func classifyReadsAFileWithWindowsLineEnds() throws {
+        let (model, _) = try trainTinyModel()
+        let file = workspace.write("api job 1 ok\r\ncron job 2 failed\r\n", to: "messages.txt")
+        let run = try gpt("classify", "--model", model, "--file", file, "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = try #require(try run.json() as? [[String: Any]])
+        #expect(records.map { $0["message"] as? String } == ["api job 1 ok", "cron job 2 failed"])
+        #expect(!run.stderr.contains("never saw"), "\(run.stderr)")
+    }
+
+    @Test func classifyOfAnEmptyMessageIsAnError() throws {
+        let (model, _) = try trainTinyModel()
+        let run = try gpt("classify", "--model", model, "")
+        #expect(run.status != 0)
+        #expect(run.exited)
+        #expect(run.stderr.contains("the message is empty"))
+        #expect(try gpt("classify", "--model", model).status != 0, "no message at all")
+    }
+
+    @Test func classifyWarnsAboutUnknownCharactersAndStillAnswers() throws {
+        let (model, _) = try trainTinyModel()
+        let run = try gpt("classify", "--model", model, "api job \u{2713} ok", String(repeating: "api job ", count: 40) + "ok")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.lines.count == 2)
+        #expect(run.stderr.contains("'\u{2713}'"))
+        #expect(run.stderr.contains("longer than the model's block of 32"))
+    }
+
+    @Test func classifyGreedyPrintsALabelOrUncertainWithTheGeneratedText() throws {
+        let (model, _) = try trainTinyModel()
+        let run = try gpt("classify", "--model", model, "--greedy", "api job 5 ok")
+        #expect(run.status == 0, "\(run.stderr)")
+        let line = try #require(run.lines.first)
+        #expect(line.wholeMatch(of: /^(INFO|WARNING|ERROR|UNCERTAIN) +generated ".*"  api job 5 ok$/) != nil, "\(line)")
+        let json = try gpt("classify", "--model", model, "--greedy", "--json", "api job 5 ok")
+        let records = try #require(try json.json() as? [[String: Any]])
+        #expect(Set(try #require(records.first).keys) == ["message", "label", "generated"])
+    }
+
+    @Test func aCorruptModelFileIsAClearErrorNotACrash() throws {
+        let model = workspace.write("definitely not safetensors", to: "m.safetensors")
+        for arguments in [["classify", "--model", model, "api ok"], ["eval", "--model", model, "--data", model]] {
+            let run = try GPTBinary.run(arguments, in: workspace.path)
+            #expect(run.exited, "gpt \(arguments[0]) crashed: \(run.stderr)")
+            #expect(run.status != 0)
+            #expect(run.stderr.contains(model))
+            #expect(run.stderr.contains("truncated"), "\(run.stderr)")
+        }
+        // A model cut short.
+        let (trained, _) = try trainTinyModel()
+        let bytes = try #require(FileManager.default.contents(atPath: trained))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: trained))
+        let run = try gpt("classify", "--model", trained, "api ok")
+        #expect(run.exited)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("truncated"), "\(run.stderr)")
+    }
+
+    // MARK: eval
+
+    @Test func evalJSONHasTheScores() throws {
+        let (model, data) = try trainTinyModel()
+        let run = try gpt("eval", "--model", model, "--data", data, "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try run.json() as? [String: Any])
+        for key in ["accuracy", "macro_f1", "confusion", "per_class", "mistakes", "count"] {
+            #expect(report[key] != nil, "no \(key) in \(report.keys.sorted())")
+        }
+        // The training file is recognised: only its test part (a tenth) is evaluated.
+        let count = try #require(report["count"] as? Int)
+        #expect(count == 6)
+        let confusion = try #require(report["confusion"] as? [[Int]])
+        #expect(confusion.joined().reduce(0, +) == count)
+        let accuracy = try #require(report["accuracy"] as? Double)
+        #expect(abs(accuracy - Double((0..<3).map { confusion[$0][$0] }.reduce(0, +)) / Double(count)) <= 1e-12)
+        let perClass = try #require(report["per_class"] as? [String: [String: Any]])
+        #expect(Set(perClass.keys) == ["INFO", "WARNING", "ERROR"])
+        #expect((report["evaluated_on"] as? String)?.contains("test part") == true)
+
+        // Another file is evaluated whole.
+        let other = workspace.write(smallDataset(count: 12), to: "other.txt")
+        let whole = try #require(try gpt("eval", "--model", model, "--data", other, "--json").json() as? [String: Any])
+        #expect(whole["count"] as? Int == 12)
+    }
+
+    @Test func evalPrintsAReadableReport() throws {
+        let (model, data) = try trainTinyModel()
+        let run = try gpt("eval", "--model", model, "--data", data)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("accuracy"))
+        #expect(run.stdout.contains("macro-F1"))
+        #expect(run.stdout.contains("confusion (rows: actual, columns: predicted)"))
+    }
+
+    @Test func evalWithoutAModelSaysToTrainOne() throws {
+        // The workspace holds no model.safetensors.
+        let run = try gpt("eval")
+        #expect(run.status != 0)
+        #expect(run.exited)
+        #expect(run.stderr.contains("gpt train"), "\(run.stderr)")
+        #expect(run.stderr.contains("model.safetensors"))
+    }
+
+    // MARK: bench
+
+    @Test func benchJSONHasTheFigures() throws {
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        let run = try gpt(["bench", "--steps", "5", "--warmup", "1", "--json", "--data", data] + tinyModel)
+        #expect(run.status == 0, "\(run.stderr)")
+        let figures = try #require(try run.json() as? [String: Any])
+        for key in ["ms_per_step_median", "steps_per_s", "nodes_per_step", "peak_rss_mb", "config"] {
+            #expect(figures[key] != nil, "no \(key) in \(figures.keys.sorted())")
+        }
+        #expect((figures["ms_per_step_median"] as? Double ?? 0) > 0)
+        #expect((figures["nodes_per_step"] as? Double ?? 0) > 0)
+        #expect(figures["steps"] as? Int == 5)
+        let config = try #require(figures["config"] as? [String: Any])
+        #expect(config["n_embd"] as? Int == 8)
+        #expect(config["n_head"] as? Int == 2)
+        #expect(config["block_size"] as? Int == 32)
+    }
+}
