@@ -130,14 +130,18 @@ public enum DeterministicMath {
         return result
     }
 
-    /// y * 2^k in two exact steps, so results that land in the subnormal range round only once.
+    /// y * 2^k, with 2^k built from its bits; outside the normal range in two exact steps, so
+    /// results that land in the subnormal range round only once.
+    @inline(__always)
     private static func scaleByPowerOfTwo(_ y: Double, _ k: Int) -> Double {
-        if k > 1023 {
-            return y * Double(sign: .plus, exponent: 1023, significand: 1) * Double(sign: .plus, exponent: k - 1023, significand: 1)
-        }
-        if k < -1022 {
-            return y * Double(sign: .plus, exponent: -1022, significand: 1) * Double(sign: .plus, exponent: k + 1022, significand: 1)
-        }
-        return y * Double(sign: .plus, exponent: k, significand: 1)
+        if k >= -1022 && k <= 1023 { return y * powerOfTwo(k) }
+        if k > 1023 { return y * powerOfTwo(1023) * powerOfTwo(k - 1023) }
+        return y * powerOfTwo(-1022) * powerOfTwo(k + 1022)
+    }
+
+    /// 2^k for -1022 <= k <= 1023: the exponent field is k + 1023, the fraction zero.
+    @inline(__always)
+    private static func powerOfTwo(_ k: Int) -> Double {
+        Double(bitPattern: UInt64(k + 1023) << 52)
     }
 }

@@ -78,16 +78,8 @@ public final class LogClassifier {
     public func classify(_ message: String) throws(ClassificationError) -> Classification {
         let prompt = try promptTokens(message)
         let tape = model.tape
-        tape.isRecording = false
-        defer {
-            tape.truncate(to: model.weightsEnd)
-            tape.isRecording = true
-        }
-        var cache = KVCache(layers: model.config.nLayer)
-        var logits: Vector? = nil
-        for (position, token) in prompt.ids.enumerated() {
-            logits = model.forward(token: token, position: position, cache: &cache, needLogits: position == prompt.ids.count - 1)
-        }
+        defer { endInference() }
+        let (cache, logits) = readPrompt(prompt.ids)
         let afterPrompt = tape.mark()
         var scores: [LogLabel: Double] = [:]
         for (label, tokens) in zip(labels, labelTokens) {
@@ -96,7 +88,7 @@ public final class LogClassifier {
                 continue
             }
             var labelCache = cache
-            var next = logits!
+            var next = logits
             var total = 0.0
             for (offset, token) in tokens.enumerated() {
                 total += tape.logProbability(next, of: token)
@@ -130,20 +122,12 @@ public final class LogClassifier {
     public func classifyGreedy(_ message: String) throws(ClassificationError) -> GreedyClassification {
         let prompt = try promptTokens(message)
         let tape = model.tape
-        tape.isRecording = false
-        defer {
-            tape.truncate(to: model.weightsEnd)
-            tape.isRecording = true
-        }
-        var cache = KVCache(layers: model.config.nLayer)
-        var logits: Vector? = nil
-        for (position, token) in prompt.ids.enumerated() {
-            logits = model.forward(token: token, position: position, cache: &cache, needLogits: position == prompt.ids.count - 1)
-        }
+        defer { endInference() }
+        var (cache, logits) = readPrompt(prompt.ids)
         var generated: [Int] = []
         var position = prompt.ids.count
         while generated.count < 12 {
-            let values = tape.data(logits!)
+            let values = tape.data(logits)
             let token = values.indices.max { values[$0] < values[$1] }!
             if token == trained.tokenizer.bos || position >= model.config.blockSize { break }
             generated.append(token)
@@ -186,6 +170,24 @@ public final class LogClassifier {
     }
 
     // MARK: The prompt
+
+    /// Runs the prompt through the model in inference mode (nothing recorded for backward) and
+    /// returns its key/value cache and the logits after its last token. Pair with `endInference`.
+    private func readPrompt(_ ids: [Int]) -> (KVCache, Vector) {
+        model.tape.isRecording = false
+        var cache = KVCache(layers: model.config.nLayer)
+        var logits: Vector? = nil
+        for (position, token) in ids.enumerated() {
+            logits = model.forward(token: token, position: position, cache: &cache, needLogits: position == ids.count - 1)
+        }
+        return (cache, logits!)  // promptTokens never returns an empty prompt
+    }
+
+    /// Forgets what inference put on the tape and goes back to recording.
+    private func endInference() {
+        model.tape.truncate(to: model.weightsEnd)
+        model.tape.isRecording = true
+    }
 
     /// [BOS] + "<message> -> " as ids, with unknown characters left out and a long prompt cut.
     private func promptTokens(_ message: String) throws(ClassificationError) -> (ids: [Int], warnings: [String]) {
