@@ -33,6 +33,8 @@ extension Tape {
     /// Nodes made together (a softmax's outputs, a linear layer's rows) are handled together when
     /// the loop reaches the newest of them, and the loop then skips to below the oldest.
     private func propagate(from root: Int) {
+        deferredRuns.removeAll(keepingCapacity: true)
+        defer { addDeferredParameterGradients() }
         var i = root
         while i >= 0 {
             let g = grads[i]

@@ -33,6 +33,17 @@ public final class Tape {
     /// gathered nodes, such as attention's weighted sum of values from earlier positions).
     @exclusivity(unchecked) @usableFromInline var links: [Int32] = []
 
+    /// Nodes below this index are parameters: leaves whose grads are read only after a backward
+    /// pass has finished. Their share of a linear layer's gradient is then added up over every
+    /// position at once (ParameterGradients.swift). 0, the default, defers nothing.
+    @exclusivity(unchecked) public var parametersEnd = 0
+
+    /// (first, last) node pairs of dot runs whose parameter gradients wait for the pass's end.
+    @exclusivity(unchecked) var deferredRuns: [Int32] = []
+    /// One weight row's waiting gradient factors and the inputs they multiply (reused buffers).
+    @exclusivity(unchecked) var rowFactors: [Double] = []
+    @exclusivity(unchecked) var rowInputs: [UnsafeMutablePointer<Double>] = []
+
     /// Working memory for backward rules that sum a vector before adding it to grads.
     @exclusivity(unchecked) var scratchBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 256)
     @exclusivity(unchecked) var scratchCapacity = 256

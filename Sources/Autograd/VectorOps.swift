@@ -103,6 +103,15 @@ extension Tape {
         let sum = scratch(n)
         sum.update(repeating: 0, count: n)
         let xs = values + Int(x)
+        if rowsAreParameters(start, last, n) {
+            // The rows' own gradients wait for the end of the pass (see ParameterGradients.swift).
+            sumRowsTimesGrads(start, last, n, scale, into: sum)
+            deferredRuns.append(Int32(start))
+            deferredRuns.append(Int32(last))
+            let gx = grads + Int(x)
+            for k in 0..<n { gx[k] += sum[k] }
+            return start
+        }
         var j = start
         while j <= last {
             // Two rows at a time when both carry a gradient: one pass over x and the sum for both.

@@ -84,6 +84,34 @@ private func checkGradients(_ x: [Double], tolerance: Double = 1e-6,
         }
     }
 
+    /// Parameter gradients batched at the end of the pass equal the plain rule's.
+    @Test func deferredParameterGradientsMatchThePlainRule() {
+        func gradients(deferring: Bool) -> [Double] {
+            let t = Tape()
+            var random: UInt64 = 12345
+            func next() -> Double {  // a small fixed generator, enough for test data
+                random = random &* 6364136223846793005 &+ 1442695040888963407
+                return Double(random >> 11) / Double(1 << 53) - 0.5
+            }
+            let w1 = t.inputs((0..<(12 * 10)).map { _ in next() })   // [12, 10]
+            let w2 = t.inputs((0..<(3 * 12)).map { _ in next() })    // [3, 12]
+            t.parametersEnd = deferring ? t.count : 0
+            var losses: [NodeID] = []
+            for _ in 0..<5 {  // five "positions" reuse the same weights
+                let x = t.inputs((0..<10).map { _ in next() })
+                let h = t.relu(t.matvec(w1.start, rows: 12, t.rmsnorm(x)))
+                losses.append(t.crossEntropy(t.matvec(w2.start, rows: 3, h), target: 1))
+            }
+            t.backward(from: t.sum(losses))
+            return t.grad(w1) + t.grad(w2)
+        }
+        let plain = gradients(deferring: false), deferred = gradients(deferring: true)
+        #expect(plain.contains { $0 != 0 })
+        for (a, b) in zip(plain, deferred) {
+            #expect(abs(a - b) <= 1e-14 * max(1, abs(a)), "plain \(a), deferred \(b)")
+        }
+    }
+
     @Test func softmaxRmsnormAndLoss() {
         // Weight the outputs so every output's gradient differs.
         func weighted(_ t: Tape, _ y: Vector) -> NodeID {

@@ -88,6 +88,7 @@ public final class GPT {
         lmHead = matrices[matrices.count - 1]
         self.matrices = matrices
         weightsEnd = tape.mark()
+        tape.parametersEnd = weightsEnd.nodes  // weights are leaves: backward may batch their gradients
         self.tape = tape
     }
 

@@ -1,0 +1,122 @@
+// A speed-up of the backward pass for models, with the same result as the plain rule.
+//
+// A linear layer's weights get gradient g_t * x_t from every position t: walked node by node,
+// each position loads and stores the whole weight matrix's gradient again. The weights are
+// parameters, though (leaves, read by nobody during backward), so their gradient can wait: the
+// dot-run rule records the run, and when the pass ends every matrix row adds up
+// sum_t g_t * x_t over all positions in registers and touches its gradient once.
+// Only nodes below `parametersEnd` are treated this way; any other dot node follows the plain rule.
+
+extension Tape {
+    /// True when every row of the run start...last reads n parameters.
+    @inline(__always) func rowsAreParameters(_ start: Int, _ last: Int, _ n: Int) -> Bool {
+        guard parametersEnd > 0 else { return false }
+        for j in start...last where Int(first[j]) + n > parametersEnd { return false }
+        return true
+    }
+
+    /// sum += scale * g_j * row_j over the run: the part of the rows' backward that goes to x.
+    @inline(__always) func sumRowsTimesGrads(_ start: Int, _ last: Int, _ n: Int, _ scale: Double,
+                                             into sum: UnsafeMutablePointer<Double>) {
+        let values = self.values, grads = self.grads
+        var j = start
+        while j <= last {
+            let g = grads[j] * scale
+            let g2 = j < last ? grads[j + 1] * scale : 0
+            let w = values + Int(first[j])
+            if g != 0 && g2 != 0 {
+                let w2 = values + Int(first[j + 1])
+                for k in 0..<n { sum[k] += g * w[k] + g2 * w2[k] }
+                j += 2
+                continue
+            }
+            if g != 0 {  // zero is common after relu
+                for k in 0..<n { sum[k] += g * w[k] }
+            }
+            j += 1
+        }
+    }
+
+    /// The waiting gradients: runs that read the same rows (one matrix at every position) are
+    /// taken together, and each row adds sum_t g_t * x_t to its gradient in one sweep.
+    func addDeferredParameterGradients() {
+        let runCount = deferredRuns.count / 2
+        guard runCount > 0 else { return }
+        var done = [Bool](repeating: false, count: runCount)
+        var members: [Int] = []
+        for r in 0..<runCount where !done[r] {
+            let start = Int(deferredRuns[2 * r]), length = Int(deferredRuns[2 * r + 1]) - start
+            members.removeAll(keepingCapacity: true)
+            for other in r..<runCount where !done[other] {
+                let otherStart = Int(deferredRuns[2 * other])
+                if Int(deferredRuns[2 * other + 1]) - otherStart == length, sameRows(start, otherStart, length) {
+                    members.append(otherStart)
+                    done[other] = true
+                }
+            }
+            for row in 0...length { addRowGradient(row: row, runStarts: members) }
+        }
+    }
+
+    /// True when two runs read the same weight rows, in the same order, with the same count and scale.
+    private func sameRows(_ a: Int, _ b: Int, _ length: Int) -> Bool {
+        guard counts[a] == counts[b], constants[a] == constants[b] else { return false }
+        for j in 0...length where first[a + j] != first[b + j] { return false }
+        return true
+    }
+
+    /// grad(row) += sum over the runs of scale * g * x, for one row of the runs.
+    private func addRowGradient(row: Int, runStarts: [Int]) {
+        let first0 = runStarts[0] + row
+        let n = Int(counts[first0]), scale = constants[first0]
+        let gw = grads + Int(first[first0])
+        // The positions that carry a gradient (after relu, often half), as two flat lists.
+        rowFactors.removeAll(keepingCapacity: true)
+        rowInputs.removeAll(keepingCapacity: true)
+        for start in runStarts {
+            let g = grads[start + row] * scale
+            if g == 0 { continue }
+            rowFactors.append(g)
+            rowInputs.append(values + Int(second[start]))
+        }
+        guard !rowFactors.isEmpty else { return }
+        rowFactors.withUnsafeBufferPointer { factors in
+            rowInputs.withUnsafeBufferPointer { inputs in
+                var k = 0
+                // Sixteen components at a time stay in registers while every position adds to them.
+                while k + 16 <= n {
+                    var a = load4(gw + k), b = load4(gw + k + 4), c = load4(gw + k + 8), d = load4(gw + k + 12)
+                    for m in 0..<factors.count {
+                        let g = SIMD4(repeating: factors[m]), x = inputs[m] + k
+                        a += g * load4(x)
+                        b += g * load4(x + 4)
+                        c += g * load4(x + 8)
+                        d += g * load4(x + 12)
+                    }
+                    store4(a, gw + k); store4(b, gw + k + 4); store4(c, gw + k + 8); store4(d, gw + k + 12)
+                    k += 16
+                }
+                while k + 4 <= n {
+                    var a = load4(gw + k)
+                    for m in 0..<factors.count { a += SIMD4(repeating: factors[m]) * load4(inputs[m] + k) }
+                    store4(a, gw + k)
+                    k += 4
+                }
+                while k < n {
+                    var total = gw[k]
+                    for m in 0..<factors.count { total += factors[m] * inputs[m][k] }
+                    gw[k] = total
+                    k += 1
+                }
+            }
+        }
+    }
+}
+
+@inline(__always) private func load4(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+}
+
+@inline(__always) private func store4(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
+}
