@@ -16,24 +16,35 @@ extension Tape {
     }
 
     /// sum += scale * g_j * row_j over the run: the part of the rows' backward that goes to x.
+    /// Four rows per pass over the sum, skipping rows whose gradient is zero (common after relu).
     @inline(__always) func sumRowsTimesGrads(_ start: Int, _ last: Int, _ n: Int, _ scale: Double,
                                              into sum: UnsafeMutablePointer<Double>) {
         let values = self.values, grads = self.grads
-        var j = start
-        while j <= last {
+        var pending: (UnsafeMutablePointer<Double>, Double, UnsafeMutablePointer<Double>, Double,
+                      UnsafeMutablePointer<Double>, Double) = (sum, 0, sum, 0, sum, 0)
+        var waiting = 0
+        for j in start...last {
             let g = grads[j] * scale
-            let g2 = j < last ? grads[j + 1] * scale : 0
+            if g == 0 { continue }
             let w = values + Int(first[j])
-            if g != 0 && g2 != 0 {
-                let w2 = values + Int(first[j + 1])
-                for k in 0..<n { sum[k] += g * w[k] + g2 * w2[k] }
-                j += 2
+            switch waiting {
+            case 0: pending.0 = w; pending.1 = g
+            case 1: pending.2 = w; pending.3 = g
+            case 2: pending.4 = w; pending.5 = g
+            default:
+                let (w0, g0, w1, g1, w2, g2) = pending
+                for k in 0..<n { sum[k] += (g0 * w0[k] + g1 * w1[k]) + (g2 * w2[k] + g * w[k]) }
+                waiting = 0
                 continue
             }
-            if g != 0 {  // zero is common after relu
-                for k in 0..<n { sum[k] += g * w[k] }
-            }
-            j += 1
+            waiting += 1
+        }
+        let (w0, g0, w1, g1, w2, g2) = pending
+        switch waiting {
+        case 1: for k in 0..<n { sum[k] += g0 * w0[k] }
+        case 2: for k in 0..<n { sum[k] += g0 * w0[k] + g1 * w1[k] }
+        case 3: for k in 0..<n { sum[k] += (g0 * w0[k] + g1 * w1[k]) + g2 * w2[k] }
+        default: break
         }
     }
 

@@ -100,6 +100,7 @@ extension Tape {
               constants[start - 1] == scale {
             start -= 1
         }
+        if start == last, let sharedFirstStart = backSharedFirstRun(last) { return sharedFirstStart }
         let sum = scratch(n)
         sum.update(repeating: 0, count: n)
         let xs = values + Int(x)
@@ -138,6 +139,37 @@ extension Tape {
         }
         let gx = grads + Int(x)
         for k in 0..<n { gx[k] += sum[k] }
+        return start
+    }
+
+    // Backward of a run of dot nodes that share their first input and scale but not their second:
+    // one attention head's scores, a query against every cached key. Each key gets g_t * q; the
+    // query's gradient sums g_t * key_t in a scratch buffer and is written once.
+    // Returns the run's first node, or nil when the node before has another first input.
+    @inline(__always) func backSharedFirstRun(_ last: Int) -> Int? {
+        let q = first[last], n = Int(counts[last]), scale = constants[last]
+        guard last > 0, ops[last - 1] == .dot, first[last - 1] == q, Int(counts[last - 1]) == n,
+              constants[last - 1] == scale else { return nil }
+        var start = last - 1
+        while start > 0, ops[start - 1] == .dot, first[start - 1] == q, Int(counts[start - 1]) == n,
+              constants[start - 1] == scale {
+            start -= 1
+        }
+        let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
+        let sum = scratch(n)
+        sum.update(repeating: 0, count: n)
+        let qs = values + Int(q)
+        for j in start...last {
+            let g = grads[j] * scale
+            if g == 0 { continue }
+            let key = values + Int(second[j]), gk = grads + Int(second[j])
+            for k in 0..<n {
+                sum[k] += g * key[k]
+                gk[k] += g * qs[k]
+            }
+        }
+        let gq = grads + Int(q)
+        for k in 0..<n { gq[k] += sum[k] }
         return start
     }
 
