@@ -35,6 +35,18 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "Adam's learning rate at the first step (default 0.003); it falls linearly to 0.")
     var lr: Double?
 
+    @Option(help: "Adam's decay rate of the gradient's running mean (default 0.85).")
+    var beta1: Double?
+
+    @Option(help: "Adam's decay rate of the squared gradient's running mean (default 0.99).")
+    var beta2: Double?
+
+    @Option(help: "Adam's epsilon, which keeps updates finite (default 1e-8).")
+    var eps: Double?
+
+    @Option(name: .customLong("init-std"), help: "Standard deviation of the initial weights (default 0.08).")
+    var initStd: Double?
+
     @Option(name: .customLong("message-weight"),
             help: "Loss weight of the message's characters relative to the label's (1 = plain language modelling).")
     var messageWeight: Double?
@@ -52,6 +64,10 @@ struct RecipeOptions: ParsableArguments {
         if let nHead { recipe.nHead = nHead }
         if let nLayer { recipe.nLayer = nLayer }
         if let lr { recipe.adam.learningRate = lr }
+        if let beta1 { recipe.adam.beta1 = beta1 }
+        if let beta2 { recipe.adam.beta2 = beta2 }
+        if let eps { recipe.adam.epsilon = eps }
+        if let initStd { recipe.initStd = initStd }
         if let messageWeight { recipe.messageWeight = messageWeight }
         return recipe
     }

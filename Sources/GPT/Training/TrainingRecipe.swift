@@ -10,6 +10,7 @@ public struct TrainingRecipe: Sendable, Equatable {
     public var nHead = 4         // attention heads
     public var nLayer = 2        // transformer blocks: a second one lets the label read what the first found
     public var blockSize = 96    // context: a whole generated line with its label fits
+    public var initStd = 0.08    // standard deviation of every initial weight
     public var steps = 15_000    // optimizer steps, one document each: about 3.75 passes over 4000 lines
     public var seed: UInt64 = 42 // weights, split and document order all follow from it
     public var adam = AdamSettings(learningRate: 0.003) // 0.01 (the original's) is too jumpy with one line per step
@@ -32,7 +33,7 @@ public struct TrainingRecipe: Sendable, Equatable {
 
     /// The model config for a vocabulary of `vocabSize` ids.
     public func config(vocabSize: Int) -> GPTConfig {
-        GPTConfig(vocabSize: vocabSize, nEmbd: nEmbd, nHead: nHead, nLayer: nLayer, blockSize: blockSize)
+        GPTConfig(vocabSize: vocabSize, nEmbd: nEmbd, nHead: nHead, nLayer: nLayer, blockSize: blockSize, initStd: initStd)
     }
 
     /// Problems with the recipe, in words a user can act on; empty when it is usable.
@@ -40,6 +41,9 @@ public struct TrainingRecipe: Sendable, Equatable {
         var found = config(vocabSize: 2).problems
         if steps < 1 { found.append("steps is \(steps); train for at least 1 step") }
         if !(adam.learningRate > 0) { found.append("the learning rate must be positive") }
+        if !(adam.beta1 >= 0 && adam.beta1 < 1) { found.append("beta1 is \(adam.beta1); it must be in [0, 1)") }
+        if !(adam.beta2 >= 0 && adam.beta2 < 1) { found.append("beta2 is \(adam.beta2); it must be in [0, 1)") }
+        if !(adam.epsilon > 0) { found.append("eps must be positive") }
         if !(messageWeight >= 0) { found.append("the message weight must be 0 or more") }
         return found
     }
