@@ -17,7 +17,9 @@ let package = Package(
     ],
     targets: [
         // Public API, in dependency order: engine <- model <- command line.
-        .target(name: "Autograd"),
+        // The engine's own math needs only libm's rounding and sqrt; a program that uses the engine
+        // without Foundation would otherwise not link on Linux.
+        .target(name: "Autograd", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         .target(name: "GPT", dependencies: ["Autograd"]),
         .target(
             name: "Lessons",
