@@ -108,7 +108,7 @@ public struct StepRegistry: Sendable {
 
     public subscript(id: String) -> StepDefinition? { definitions.first { $0.id == id } }
 
-    /// Every built-in step, chapter by chapter. New groups (such as the classifier's) go here.
+    /// Every built-in step, chapter by chapter. New groups go here.
     public static let standard = StepRegistry(
-        ExpressionSteps.all + SourceSteps.all + TokenSteps.all + AttentionSteps.all + TrainingSteps.all)
+        ExpressionSteps.all + SourceSteps.all + TokenSteps.all + AttentionSteps.all + TrainingSteps.all + ClassifierSteps.all)
 }
