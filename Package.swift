@@ -3,6 +3,10 @@
 // and the tools that teach it and use it to classify log lines.
 import PackageDescription
 
+// The engine and the model are compiled with optimisation in debug builds too: the lessons and
+// the tests train models, which runs some 30 times slower without it.
+let optimizedEvenInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "GPTFromScratch",
     products: [
@@ -19,8 +23,9 @@ let package = Package(
         // Public API, in dependency order: engine <- model <- command line.
         // The engine's own math needs only libm's rounding and sqrt; a program that uses the engine
         // without Foundation would otherwise not link on Linux.
-        .target(name: "Autograd", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
-        .target(name: "GPT", dependencies: ["Autograd"]),
+        .target(name: "Autograd", swiftSettings: optimizedEvenInDebug,
+                linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(name: "GPT", dependencies: ["Autograd"], swiftSettings: optimizedEvenInDebug),
         .target(
             name: "Lessons",
             dependencies: [
