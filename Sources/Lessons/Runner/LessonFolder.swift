@@ -14,11 +14,14 @@ public enum LessonFolder {
             }
             return explicit
         }
-        var directory = (start as NSString).standardizingPath
+        let startDirectory = (start as NSString).standardizingPath
+        var directory = startDirectory
         while true {
             let candidate = (directory as NSString).appendingPathComponent("Lessons")
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue {
-                return candidate
+                // Relative when it is right here, so reports say "Lessons/02-backward.md:82:1"
+                // wherever the package was checked out.
+                return directory == startDirectory ? "Lessons" : candidate
             }
             let parent = (directory as NSString).deletingLastPathComponent
             if parent == directory || parent.isEmpty { break }
