@@ -40,7 +40,7 @@ extension Tape {
             let g = grads[i]
             switch ops[i] {
             case .input: break
-            case .add: backAdd(i, g)
+            case .add: i = backAddRun(i)
             case .sub: backSub(i, g)
             case .mul: backMul(i, g)
             case .div: backDiv(i, g)
@@ -50,7 +50,7 @@ extension Tape {
             case .pow: backPow(i, g)
             case .exp: backExp(i, g)
             case .log: backLog(i, g)
-            case .relu: backRelu(i, g)
+            case .relu: i = backReluRun(i)
             case .tanh: backTanh(i, g)
             case .sum: backSum(i, g)
             case .sumOf: backSumOf(i, g)

@@ -10,12 +10,9 @@ extension Tape {
     }
 
     // a + b:  d/da = 1, d/db = 1
+    // (Backward is `backAddRun` in VectorOps.swift, which also takes a whole vector add at once.)
     public func add(_ a: NodeID, _ b: NodeID) -> NodeID {
         append(.add, values[Int(a)] + values[Int(b)], first: a, second: b)
-    }
-    @inline(__always) func backAdd(_ i: Int, _ g: Double) {
-        grads[Int(first[i])] += g
-        grads[Int(second[i])] += g
     }
 
     // a - b:  d/da = 1, d/db = -1
@@ -100,11 +97,9 @@ extension Tape {
     }
 
     // max(0, a):  d/da = 1 where a > 0, else 0
+    // (Backward is `backReluRun` in VectorOps.swift, which also takes a whole vector at once.)
     public func relu(_ a: NodeID) -> NodeID {
         append(.relu, max(0, values[Int(a)]), first: a)
-    }
-    @inline(__always) func backRelu(_ i: Int, _ g: Double) {
-        if values[i] > 0 { grads[Int(first[i])] += g }
     }
 
     // region: tanh

@@ -463,18 +463,74 @@ extension Tape {
 
     // MARK: Elementwise
 
-    /// x + y, componentwise.
+    // Elementwise vector ops write scalar `add` and `relu` nodes, exactly as adding or clamping
+    // each component by hand would, but fill them in one loop. Their backward (in the same
+    // spirit) handles a whole run of such nodes at once; see `backAddRun` and `backReluRun`.
+
+    /// x + y, componentwise: one `add` node per component.
     public func add(_ x: Vector, _ y: Vector) -> Vector {
         precondition(x.count == y.count, "adding vectors of lengths \(x.count) and \(y.count)")
-        let start = NodeID(count)
-        for k in 0..<x.count { _ = add(x[k], y[k]) }
-        return Vector(start: start, count: x.count)
+        let n = x.count
+        let start = reserve(n)
+        let values = self.values, xs = values + Int(x.start), ys = values + Int(y.start), out = values + Int(start)
+        for k in 0..<n { out[k] = xs[k] + ys[k] }
+        recordElementwise(.add, start, n, first: x.start, second: y.start)
+        return Vector(start: start, count: n)
     }
 
-    /// max(0, x), componentwise.
+    /// max(0, x), componentwise: one `relu` node per component.
     public func relu(_ x: Vector) -> Vector {
-        let start = NodeID(count)
-        for k in 0..<x.count { _ = relu(x[k]) }
-        return Vector(start: start, count: x.count)
+        let n = x.count
+        let start = reserve(n)
+        let values = self.values, xs = values + Int(x.start), out = values + Int(start)
+        for k in 0..<n { out[k] = max(0, xs[k]) }
+        recordElementwise(.relu, start, n, first: x.start, second: -1)
+        return Vector(start: start, count: n)
+    }
+
+    /// Node j of the n reserved at `start` reads first + j (and second + j when second >= 0).
+    @inline(__always) private func recordElementwise(_ op: Op, _ start: NodeID, _ n: Int, first a: NodeID, second b: NodeID) {
+        grads.advanced(by: Int(start)).update(repeating: 0, count: n)
+        guard isRecording else {
+            ops.advanced(by: Int(start)).update(repeating: .input, count: n)
+            return
+        }
+        for j in 0..<n {
+            let i = Int(start) + j
+            ops[i] = op
+            first[i] = a + NodeID(j)
+            second[i] = b < 0 ? -1 : b + NodeID(j)
+            counts[i] = 0
+            constants[i] = 0
+        }
+    }
+
+    // Backward of a run of add nodes over consecutive inputs (a vector add): each input gets g.
+    // Returns the run's first node.
+    @inline(__always) func backAddRun(_ last: Int) -> Int {
+        var start = last
+        while start > 0, ops[start - 1] == .add, first[start - 1] == first[start] - 1,
+              second[start - 1] == second[start] - 1 {
+            start -= 1
+        }
+        let grads = self.grads, g = grads + start
+        let ga = grads + Int(first[start]), gb = grads + Int(second[start])
+        for k in 0...(last - start) {
+            ga[k] += g[k]
+            gb[k] += g[k]
+        }
+        return start
+    }
+
+    // Backward of a run of relu nodes over consecutive inputs: g passes where the output is > 0.
+    @inline(__always) func backReluRun(_ last: Int) -> Int {
+        var start = last
+        while start > 0, ops[start - 1] == .relu, first[start - 1] == first[start] - 1 {
+            start -= 1
+        }
+        let values = self.values, grads = self.grads, g = grads + start, y = values + start
+        let gx = grads + Int(first[start])
+        for k in 0...(last - start) where y[k] > 0 { gx[k] += g[k] }
+        return start
     }
 }
