@@ -61,7 +61,7 @@ struct LineResult: Encodable {
     let label: String
     /// P(label) for "INFO", "WARNING" and "ERROR"; they sum to 1.
     let probabilities: [String: Double]
-    /// What the classifier changed about the line, such as keeping only the end of a long one.
+    /// What the classifier changed about the line, such as keeping only the start of a long one.
     let warnings: [String]
 
     init(_ classification: Classification) {

@@ -12,7 +12,7 @@ struct ClassifyCommand: ParsableCommand {
             end token) after "<message> -> ", and the three scores become probabilities by a \
             softmax. --greedy uses the original project's method instead: generate after " -> " and \
             read the label off the text (UNCERTAIN when it spells none). Characters the model never \
-            saw are left out with a warning; a message longer than the model's block keeps its end.
+            saw are left out with a warning; a message too long for the model's block keeps its start.
             """
     )
 

@@ -20,7 +20,7 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "Optimizer steps (one log line each).")
     var steps: Int?
 
-    @Option(name: .customLong("block-size"), help: "Longest context in characters; longer lines keep their end.")
+    @Option(name: .customLong("block-size"), help: "Longest context in characters; longer messages keep their start.")
     var blockSize: Int?
 
     @Option(name: .customLong("n-embd"), help: "Width of the model's vectors.")

@@ -35,7 +35,8 @@ struct TrainCommand: ParsableCommand {
         print("train loss \(format(report.trainLoss, 4)), validation loss \(format(report.validationLoss, 4)) "
               + "(mean per character)")
         if report.truncatedLines > 0 {
-            print("\(report.truncatedLines) training line(s) were longer than the block; they kept their last \(recipe.blockSize + 1) tokens")
+            print("\(report.truncatedLines) training line(s) were longer than the block; their messages kept "
+                  + "their first \(recipe.blockSize - 12) characters")
         }
         print("trained \(report.steps) steps in \(format(report.seconds, 1)) s; model written to \(output)"
               + (output == TrainedModel.defaultPath ? " (the default the other commands read)" : ""))

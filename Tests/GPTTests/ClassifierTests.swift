@@ -154,19 +154,19 @@ enum TrainedFixtures {
         #expect(try classifier.classifyGreedy("api \u{2713} 12 ok!").warnings == result.warnings)
     }
 
-    @Test func aMessageLongerThanTheBlockKeepsItsEndWithAWarning() throws {
+    @Test func aMessageLongerThanTheBlockKeepsItsStartWithAWarning() throws {
         let trained = randomModel()
         let classifier = LogClassifier(trained)
-        let ending = "disk 9 failed"
-        let long = String(repeating: "abc ", count: 120) + ending  // 493 characters, block 32
+        let opening = "disk 9 failed "
+        let long = opening + String(repeating: "abc ", count: 120)  // 494 characters, block 32
         let result = try classifier.classify(long)
         #expect(result.warnings.count == 1)
-        let limit = trained.model.config.blockSize - "WARNING".count
-        #expect(result.warnings.first == "the message is longer than the model's block of 32; only its last \(limit - 4) characters were read")
+        let kept = trained.model.config.blockSize - "WARNING".count - 1 - 4  // BOS and " -> " take 5
+        #expect(result.warnings.first == "the message is longer than the model's block of 32; only its first \(kept) characters were read")
         #expect(abs(result.probabilities.values.reduce(0, +) - 1) <= 1e-12)
-        // Only the end was read: any start gives the same scores.
-        let otherStart = try classifier.classify(String(repeating: "xyz ", count: 50) + String(long.suffix(limit - 4)))
-        #expect(otherStart.logLikelihoods == result.logLikelihoods)
+        // Only the start was read: any end gives the same scores.
+        let otherEnd = try classifier.classify(String(long.prefix(kept)) + String(repeating: "xyz ", count: 50))
+        #expect(otherEnd.logLikelihoods == result.logLikelihoods)
         let greedy = try classifier.classifyGreedy(long)
         #expect(greedy.warnings == result.warnings)
         #expect(greedy.generated.count <= 7, "generation stops at the end of the block")
@@ -337,7 +337,7 @@ extension ClassifierTests {
             #expect(split.train.count + split.validation.count + split.test.count == 243)
             #expect(Set(split.train.map(\.message)).isDisjoint(with: split.test.map(\.message)))
 
-            // A block of 48 holds the short lines whole; the long ones keep their end.
+            // A block of 48 holds the short lines whole; the long ones keep their start.
             var recipe = MadeUpLogs.recipe(steps: 300)
             recipe.blockSize = 48
             recipe.adam.learningRate = 0.02
@@ -367,7 +367,7 @@ extension ClassifierTests {
             let starts = try LogLabel.allCases.map { label in
                 try #require(Document(message: message, label: label.rawValue, tokenizer: tokenizer, blockSize: 32)).labelStart
             }
-            // The classifier reads a long prompt as its last blockSize - 7 tokens: the label comes next.
+            // The classifier fits a long prompt into blockSize - 7 tokens: the label comes next.
             let classifierStart = 32 - LogLabel.allCases.map(\.rawValue.count).max()!
             #expect(Set(starts).count == 1, "label starts \(starts)")
             #expect(starts.allSatisfy { $0 == classifierStart }, "label starts \(starts), classifier \(classifierStart)")

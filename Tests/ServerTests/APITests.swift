@@ -12,7 +12,7 @@ struct APITests {
         "user alice logged in from 10.0.0.7",
         "slow query took 2300 ms on orders",
         "backup of orders failed: permission denied",
-        // Longer than the block of 64: only its end is read, with a warning.
+        // Longer than the block of 64: only its start is read, with a warning.
         String(repeating: "health check passed for api on node-1 ", count: 4),
     ]
 

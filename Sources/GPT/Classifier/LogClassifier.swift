@@ -11,8 +11,8 @@
 // Odd input, each with a defined behaviour:
 // - an empty (or all-space) message is an error;
 // - characters the model never saw are left out, with a warning naming them;
-// - a prompt longer than the block keeps its end (the last blockSize - 7 characters, room for
-//   the longest label and the end token), like training, with a warning.
+// - a message too long for the block keeps its start (the first blockSize - 12 characters: room
+//   for BOS, " -> ", and the longest label), like training, with a warning.
 import Autograd
 
 /// The label of one message, with how sure the model is.
@@ -200,11 +200,13 @@ public final class LogClassifier {
             let shown = encoded.unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")
             warnings.append("left out character(s) the model never saw in training: \(shown)")
         }
-        let full = [trained.tokenizer.bos] + encoded.ids
-        let ids = Document.keepEnd(of: full, blockSize: model.config.blockSize)
-        if ids.count < full.count {
+        let separator = trained.tokenizer.encodeKnown(LogExample.separator).ids
+        let messageIDs = Array(encoded.ids.dropLast(separator.count))
+        let ids = Document.fitPrompt(bos: trained.tokenizer.bos, message: messageIDs, separator: separator,
+                                     blockSize: model.config.blockSize)
+        if ids.count < 1 + encoded.ids.count {
             warnings.append("the message is longer than the model's block of \(model.config.blockSize); "
-                            + "only its last \(ids.count - LogExample.separator.count) characters were read")
+                            + "only its first \(ids.count - 1 - separator.count) characters were read")
         }
         if encoded.ids.count == LogExample.separator.count {
             throw ClassificationError(reason: "none of the message's characters are in the model's vocabulary")

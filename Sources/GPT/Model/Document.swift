@@ -1,5 +1,5 @@
 // A log line as the model sees it in training: [BOS] + "<message> -> " + "<LABEL>" + [BOS].
-// Lines longer than the block keep the end of the message, next to the label, and lose its start.
+// A line longer than the block keeps the start of its message and loses the end (see fitPrompt).
 import Autograd
 
 /// The token ids of one training line, and where its label begins.
@@ -13,22 +13,28 @@ public struct Document: Sendable, Equatable {
 
     /// Builds the document of `message` with `label`, or nil when a character is not in the vocabulary.
     public init?(message: String, label: String, tokenizer: Tokenizer, blockSize: Int) {
-        guard case .success(let prompt) = tokenizer.encode(message + LogExample.separator),
+        guard case .success(let messageIDs) = tokenizer.encode(message),
+              case .success(let separatorIDs) = tokenizer.encode(LogExample.separator),
               case .success(let labelIDs) = tokenizer.encode(label) else { return nil }
-        let kept = Document.keepEnd(of: [tokenizer.bos] + prompt, blockSize: blockSize)
-        tokens = kept + labelIDs + [tokenizer.bos]
-        labelStart = kept.count
-        truncatedCharacters = prompt.count + 1 - kept.count
+        let prompt = Document.fitPrompt(bos: tokenizer.bos, message: messageIDs, separator: separatorIDs,
+                                        blockSize: blockSize)
+        tokens = prompt + labelIDs + [tokenizer.bos]
+        labelStart = prompt.count
+        truncatedCharacters = 1 + messageIDs.count + separatorIDs.count - prompt.count
     }
 
     /// The longest label's length: the room every prompt leaves in the block for the label.
     static let labelRoom = LogLabel.allCases.map(\.rawValue.count).max() ?? 0
 
-    /// The end of a prompt ([BOS] + "<message> -> "), cut to leave room in the block for the
-    /// longest label. Training and classification cut the same way, so a long line's label sits
-    /// at the same position whichever label it is, and its position gives nothing away.
-    static func keepEnd(of prompt: [Int], blockSize: Int) -> [Int] {
-        Array(prompt.suffix(max(1, blockSize - labelRoom)))
+    /// The prompt [BOS] + message + " -> ", fitted into the block beside the longest label. A long
+    /// message keeps its start, where a log line names its process and its event (its end is
+    /// often ids, payloads or stack frames), and the separator is always kept, so the label comes
+    /// right after it. Training and classification fit prompts the same way, so a long line's
+    /// label always sits at the same position, whichever label it is.
+    static func fitPrompt(bos: Int, message: [Int], separator: [Int], blockSize: Int) -> [Int] {
+        let room = max(1, blockSize - labelRoom)
+        let prompt = [bos] + message.prefix(max(0, room - 1 - separator.count)) + separator
+        return Array(prompt.suffix(room))  // only a block too small for the separator cuts more
     }
 
     /// Number of predictions the document trains: one per position.

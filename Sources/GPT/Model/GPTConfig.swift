@@ -11,7 +11,7 @@ public struct GPTConfig: Sendable, Equatable, Codable {
     /// Transformer blocks (attention + MLP) stacked.
     public var nLayer: Int = 1
     /// Longest context in tokens. 96 holds a whole generated log line with its label and both BOS
-    /// tokens (the original's 32 cut most lines before the label); longer lines keep their end.
+    /// tokens (the original's 32 cut most lines before the label); longer lines keep their start.
     public var blockSize: Int = 96
     /// Standard deviation of the Gaussian that initialises every weight.
     public var initStd: Double = 0.08
