@@ -32,8 +32,13 @@ struct TrainCommand: ParsableCommand {
         var reporter = ProgressReporter()
         let (trained, report) = try recipe.trainModel(on: dataset, clock: Terminal.now) { reporter.show($0) }
         try trained.write(to: output)
-        print("train loss \(format(report.trainLoss, 4)), validation loss \(format(report.validationLoss, 4)) "
-              + "(mean per character)")
+        if report.validationLoss.isNaN {
+            print("train loss \(format(report.trainLoss, 4)) (mean per character); no validation loss: "
+                  + "the file is too small to set lines aside")
+        } else {
+            print("train loss \(format(report.trainLoss, 4)), validation loss \(format(report.validationLoss, 4)) "
+                  + "(mean per character)")
+        }
         if report.truncatedLines > 0 {
             print("\(report.truncatedLines) training line(s) were longer than the block; their messages kept "
                   + "their first \(recipe.blockSize - 12) characters")
