@@ -25,12 +25,13 @@ bench: deps
 	$(RELEASE) bench --original
 	$(RELEASE) bench
 
-# cmark-gfm and its GFM extensions, from Debian, when pkg-config cannot find them.
+# cmark-gfm and its GFM extensions (and pkg-config, which finds them), from Debian, when missing.
 deps:
-	@pkg-config --exists libcmark-gfm || { \
-		echo "installing cmark-gfm (libcmark-gfm-dev, libcmark-gfm-extensions-dev)"; \
+	@{ command -v pkg-config >/dev/null && pkg-config --exists libcmark-gfm; } || { \
+		echo "installing cmark-gfm (libcmark-gfm-dev, libcmark-gfm-extensions-dev) and pkg-config"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libcmark-gfm-dev libcmark-gfm-extensions-dev; }
+		$$SUDO apt-get update -qq && \
+		$$SUDO apt-get install -y -qq pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev; }
 
 clean:
 	rm -rf .build
