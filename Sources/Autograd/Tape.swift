@@ -29,8 +29,9 @@ public final class Tape {
     /// How many nodes the tape holds.
     @exclusivity(unchecked) public private(set) var count: Int = 0
 
-    /// Input ids of the n-ary nodes whose inputs are not consecutive (sums and dot products over
-    /// gathered nodes, such as attention's weighted sum of values from earlier positions).
+    /// Node ids that some nodes read from a list rather than from a run of consecutive nodes: the
+    /// inputs of sums over scattered nodes, and where each cached value vector starts for
+    /// attention's weighted sums (the value vectors of earlier positions lie apart on the tape).
     @exclusivity(unchecked) @usableFromInline var links: [Int32] = []
 
     /// Nodes below this index are parameters: leaves whose grads are read only after a backward
