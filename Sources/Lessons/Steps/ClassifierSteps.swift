@@ -41,10 +41,9 @@ enum ClassifierSteps {
         report.add(.table(Table(title: "The recipe, beside the original project's", columns: ["setting", "this run", "recipe default", "original"],
                                 rows: settings.map { name, value in [.text(name), value(recipe), value(full), value(original)] })))
         report.text("\(gpt.parameterCount) weights. The lessons train \(recipe.steps) of the recipe's \(full.steps) steps.")
-        report.add(.series(Series(title: "Training loss (label characters weigh 1, message characters \(NumberFormat.short(recipe.messageWeight)))",
-                                  xLabel: "step", yLabel: "loss",
-                                  lines: [Series.Line(name: "loss", values: losses),
-                                          Series.Line(name: "mean of last \(window)", values: average)])))
+        report.add(TrainingSteps.lossCurve(
+            "Training loss (label characters weigh 1, message characters \(NumberFormat.short(recipe.messageWeight)))",
+            losses, average: average, window: window))
         report.check("steps", losses.count)
         report.check("recipe_steps", full.steps)
         report.check("parameters", gpt.parameterCount)

@@ -107,9 +107,7 @@ enum TrainingSteps {
         let window = try context.integer("window")
         let average = movingAverage(losses, window: window)
         var report = StepReport()
-        report.add(.series(Series(title: "Training loss, step by step", xLabel: "step", yLabel: "loss",
-                                  lines: [Series.Line(name: "loss", values: losses),
-                                          Series.Line(name: "mean of last \(window)", values: average)])))
+        report.add(lossCurve("Training loss, step by step", losses, average: average, window: window))
         report.add(.table(Table(title: "Mean loss per token on \(validation.count) validation lines", columns: ["", "loss"],
                                 rows: [[.text("before training"), .number(before)], [.text("after training"), .number(after)]])))
         report.check("steps", losses.count)
@@ -208,6 +206,13 @@ enum TrainingSteps {
         let exps = logits.map { DeterministicMath.exp($0 - top) }
         let total = exps.reduce(0, +)
         return exps.map { $0 / total }
+    }
+
+    /// The loss of every step with its moving average, as a chart.
+    static func lossCurve(_ title: String, _ losses: [Double], average: [Double], window: Int) -> StepOutput {
+        .series(Series(title: title, xLabel: "step", yLabel: "loss",
+                       lines: [Series.Line(name: "loss", values: losses),
+                               Series.Line(name: "mean of last \(window)", values: average)]))
     }
 
     static func movingAverage(_ values: [Double], window: Int) -> [Double] {
