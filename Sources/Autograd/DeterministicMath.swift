@@ -32,6 +32,36 @@ public enum DeterministicMath {
         return scaleByPowerOfTwo(t + t * p, n >> 5)
     }
 
+    /// e^x for four values at once: the same operations as `exp(_:)` in each lane, so the same
+    /// bits, with the rounding and the polynomial done on SIMD registers. Softmax over many
+    /// scores (inference's attention) calls it. Lanes outside +-700 (or NaN) take the scalar path,
+    /// which handles overflow, underflow and NaN.
+    public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> {
+        let limit = SIMD4<Double>(repeating: 700)
+        guard all(x .>= -limit) && all(x .<= limit) else {
+            return SIMD4(exp(x[0]), exp(x[1]), exp(x[2]), exp(x[3]))
+        }
+        let k = (x * (32 * inverseLn2)).rounded(.toNearestOrEven)
+        let r = (x - k * (ln2High / 32)) - k * (ln2Low / 32)
+        var p = SIMD4<Double>(repeating: 1.0 / 720.0)
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r
+        // k as integers: adding 1.5 * 2^52 puts a whole number |k| < 2^51 in the low bits of the
+        // mantissa exactly (the generic SIMD conversion is a slow lane-by-lane library call).
+        let magic = SIMD4<Double>(repeating: 0x1.8p52)
+        let n = unsafeBitCast(k + magic, to: SIMD4<Int64>.self) &- unsafeBitCast(magic, to: SIMD4<Int64>.self)
+        let j = n & 31
+        let t = SIMD4(twoToTheJOver32[Int(j[0])], twoToTheJOver32[Int(j[1])],
+                      twoToTheJOver32[Int(j[2])], twoToTheJOver32[Int(j[3])])
+        // 2^(n >> 5) built from its exponent bits, as powerOfTwo does; |n >> 5| <= 1010 here.
+        let exponentBits = SIMD4<UInt64>(truncatingIfNeeded: (n &>> 5) &+ 1023) &<< 52
+        return (t + t * p) * unsafeBitCast(exponentBits, to: SIMD4<Double>.self)
+    }
+
     /// 2^(j/32) for j = 0...31, each the double nearest the exact value.
     private static let twoToTheJOver32: [Double] = [
         0x1.0000000000000p+0, 0x1.059b0d3158574p+0, 0x1.0b5586cf9890fp+0, 0x1.11301d0125b51p+0,

@@ -23,6 +23,21 @@ import Testing
         #expect(worstUlps(from: -1, to: 1, step: 0.000123, DeterministicMath.exp, Foundation.exp) <= 2)
     }
 
+    @Test func fourAtATimeExpHasTheScalarBits() {
+        var x = -760.0
+        while x <= 760 {
+            let lanes = SIMD4(x, x * 0.37, -x * 0.011, x + 0.5)
+            let four = DeterministicMath.exp(lanes)
+            for lane in 0..<4 {
+                #expect(four[lane].bitPattern == DeterministicMath.exp(lanes[lane]).bitPattern, "exp(\(lanes[lane]))")
+            }
+            x += 0.731
+        }
+        let edges = SIMD4(Double.nan, -.infinity, .infinity, 0)
+        let four = DeterministicMath.exp(edges)
+        #expect(four[0].isNaN && four[1] == 0 && four[2] == .infinity && four[3] == 1)
+    }
+
     @Test func logIsWithinTwoUlps() {
         #expect(worstUlps(from: 1e-6, to: 10, step: 0.000731, DeterministicMath.log, Foundation.log) <= 2)
         #expect(worstUlps(from: 10, to: 1e6, step: 13.7, DeterministicMath.log, Foundation.log) <= 2)

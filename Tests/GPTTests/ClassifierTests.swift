@@ -34,6 +34,20 @@ private func bruteForceLogLikelihood(_ trained: TrainedModel, message: String, l
     return total
 }
 
+/// The label's log-likelihood after `prompt` from the recorded forward pass, summed as the
+/// classifier sums it: the reference for the tape-free inference pass.
+private func tapeLogLikelihood(_ trained: TrainedModel, prompt: [Int], label: LogLabel) -> Double {
+    let model = trained.model.copy()
+    let tokens = prompt + (try! trained.tokenizer.encode(label.rawValue).get()) + [trained.tokenizer.bos]
+    var cache = KVCache(layers: model.config.nLayer)
+    var total = 0.0
+    for position in 0..<(tokens.count - 1) {
+        let logits = model.forward(token: tokens[position], position: position, cache: &cache)!
+        if position + 1 >= prompt.count { total += model.tape.logProbability(logits, of: tokens[position + 1]) }
+    }
+    return total
+}
+
 /// The same number from the training loss: with message weight 0 the loss of the line's document
 /// is the mean cross-entropy over exactly the label's characters and the final BOS.
 private func logLikelihoodFromLoss(_ trained: TrainedModel, message: String, label: LogLabel) -> Double {
@@ -71,6 +85,24 @@ enum TrainedFixtures {
             #expect(result.probabilities[result.label] == result.probabilities.values.max())
             #expect(result.message == message)
             #expect(result.warnings.isEmpty)
+        }
+    }
+
+    /// Classification runs the weights without a tape (`InferencePass`), many positions at a time;
+    /// its sums are added in the tape's order, so its scores must equal the recorded forward
+    /// pass's to the last bit. Odd widths and head sizes exercise every remainder loop.
+    @Test(arguments: [(8, 2), (6, 2), (12, 4), (9, 3), (16, 1)])
+    func inferencePassHasTheTapesBits(nEmbd: Int, nHead: Int) throws {
+        let tokenizer = Tokenizer(characters: Array("abcdefghijklmnopqrstuvwxyz0123456789 ->INFOWARNGE"))
+        let config = GPTConfig(vocabSize: tokenizer.vocabSize, nEmbd: nEmbd, nHead: nHead, nLayer: 2, blockSize: 40, initStd: 0.4)
+        let trained = TrainedModel(model: GPT(config: config, seed: 3), tokenizer: tokenizer)
+        let classifier = LogClassifier(trained)
+        for message in messages + [String(repeating: "disk 97 full ", count: 5)] {
+            let result = try classifier.classify(message)
+            for label in LogLabel.allCases {
+                let tape = tapeLogLikelihood(trained, prompt: try classifier.promptTokens(message).ids, label: label)
+                #expect(result.logLikelihoods[label]!.bitPattern == tape.bitPattern, "\(message) \(label)")
+            }
         }
     }
 

@@ -4,9 +4,9 @@
 //   score(label) = log P(label's characters, then BOS | "<message> -> ")
 //   P(label)     = softmax over the three scores
 //
-// The prompt's forward pass is shared: it runs once, and each label continues from a copy of its
-// key/value cache. Nothing is recorded for backward (the tape only holds values), so this is the
-// model's own forward code running as inference.
+// The prompt's forward pass is shared: it runs once, and each label continues from its keys and
+// values. Inference needs no graph: `InferencePass` runs the same weights with the same arithmetic
+// as the model's forward pass (same bits), on plain buffers and several positions at a time.
 //
 // Odd input, each with a defined behaviour:
 // - an empty (or all-space) message is an error;
@@ -56,12 +56,15 @@ public struct ClassificationError: Error, CustomStringConvertible, Equatable {
 public final class LogClassifier {
     public let trained: TrainedModel
     private let model: GPT
+    /// The same weights without a tape, for the label likelihoods: many lines a second.
+    private let inference: InferencePass
     private let labels = LogLabel.allCases
     private let labelTokens: [[Int]?]
 
     public init(_ trained: TrainedModel) {
         self.trained = trained
         self.model = trained.model.copy()
+        self.inference = InferencePass(trained.model)
         let tokenizer = trained.tokenizer
         labelTokens = LogLabel.allCases.map { label in
             if case .success(let ids) = tokenizer.encode(label.rawValue) { return ids + [tokenizer.bos] }
@@ -77,28 +80,10 @@ public final class LogClassifier {
     /// The label whose characters the model finds most likely after "<message> -> ".
     public func classify(_ message: String) throws(ClassificationError) -> Classification {
         let prompt = try promptTokens(message)
-        let tape = model.tape
-        defer { endInference() }
-        let (cache, logits) = readPrompt(prompt.ids)
-        let afterPrompt = tape.mark()
-        var scores: [LogLabel: Double] = [:]
-        for (label, tokens) in zip(labels, labelTokens) {
-            guard let tokens else {
-                scores[label] = -.infinity  // the vocabulary cannot even spell this label
-                continue
-            }
-            var labelCache = cache
-            var next = logits
-            var total = 0.0
-            for (offset, token) in tokens.enumerated() {
-                total += tape.logProbability(next, of: token)
-                if offset < tokens.count - 1 {
-                    next = model.forward(token: token, position: prompt.ids.count + offset, cache: &labelCache)!
-                }
-            }
-            scores[label] = total
-            tape.truncate(to: afterPrompt)
-        }
+        let spelled = zip(labels, labelTokens).compactMap { label, tokens in tokens.map { (label, $0) } }
+        let likelihoods = inference.logLikelihoods(prompt: prompt.ids, continuations: spelled.map(\.1))
+        var scores = Dictionary(uniqueKeysWithValues: labels.map { ($0, -Double.infinity) })  // unspellable labels
+        for ((label, _), likelihood) in zip(spelled, likelihoods) { scores[label] = likelihood }
         let probabilities = LogClassifier.softmax(scores)
         let best = labels.max { probabilities[$0]! < probabilities[$1]! }!
         return Classification(message: message, label: best, probabilities: probabilities, logLikelihoods: scores,
@@ -190,7 +175,7 @@ public final class LogClassifier {
     }
 
     /// [BOS] + "<message> -> " as ids, with unknown characters left out and a long prompt cut.
-    private func promptTokens(_ message: String) throws(ClassificationError) -> (ids: [Int], warnings: [String]) {
+    func promptTokens(_ message: String) throws(ClassificationError) -> (ids: [Int], warnings: [String]) {
         guard !message.trimmingSpaces.isEmpty else {
             throw ClassificationError(reason: "the message is empty; give the text of a log line, without ' -> LABEL'")
         }
