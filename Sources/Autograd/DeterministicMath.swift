@@ -32,34 +32,33 @@ public enum DeterministicMath {
         return scaleByPowerOfTwo(t + t * p, n >> 5)
     }
 
-    /// e^x for four values at once: the same operations as `exp(_:)` in each lane, so the same
-    /// bits, with the rounding and the polynomial done on SIMD registers. Softmax over many
-    /// scores (inference's attention) calls it. Lanes outside +-700 (or NaN) take the scalar path,
-    /// which handles overflow, underflow and NaN.
-    public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> {
-        let limit = SIMD4<Double>(repeating: 700)
-        guard all(x .>= -limit) && all(x .<= limit) else {
-            return SIMD4(exp(x[0]), exp(x[1]), exp(x[2]), exp(x[3]))
-        }
-        let k = (x * (32 * inverseLn2)).rounded(.toNearestOrEven)
-        let r = (x - k * (ln2High / 32)) - k * (ln2Low / 32)
-        var p = SIMD4<Double>(repeating: 1.0 / 720.0)
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r
-        // k as integers: adding 1.5 * 2^52 puts a whole number |k| < 2^51 in the low bits of the
-        // mantissa exactly (the generic SIMD conversion is a slow lane-by-lane library call).
-        let magic = SIMD4<Double>(repeating: 0x1.8p52)
-        let n = unsafeBitCast(k + magic, to: SIMD4<Int64>.self) &- unsafeBitCast(magic, to: SIMD4<Int64>.self)
-        let j = n & 31
-        let t = SIMD4(twoToTheJOver32[Int(j[0])], twoToTheJOver32[Int(j[1])],
-                      twoToTheJOver32[Int(j[2])], twoToTheJOver32[Int(j[3])])
-        // 2^(n >> 5) built from its exponent bits, as powerOfTwo does; |n >> 5| <= 1010 here.
-        let exponentBits = SIMD4<UInt64>(truncatingIfNeeded: (n &>> 5) &+ 1023) &<< 52
-        return (t + t * p) * unsafeBitCast(exponentBits, to: SIMD4<Double>.self)
+    /// e^x for eight Floats at once, for inference in single precision (softmax over attention
+    /// scores and logits). Reduces x = k ln2 + r with |r| <= ln2/2 and uses a degree-7 polynomial
+    /// for e^r (the classic Cephes expf coefficients): within 2 units in the last place of a Float.
+    /// Below -87.3 the result is 0 (e^x is no longer a normal Float), -inf included; above 88.3 it
+    /// is +inf (from 88.3 on, a little early: e^88.7 is the largest Float); NaN stays NaN.
+    @inlinable @inline(__always) public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // Clamped with compares and blends (`clamped` goes lane by lane to order NaNs).
+        var clamped = x
+        clamped.replace(with: -87.3, where: x .< -87.3)
+        clamped.replace(with: 88.3, where: x .> 88.3)
+        let k = (clamped * 1.44269504).rounded(.toNearestOrEven)
+        let r = (clamped - k * 0.693359375) - k * -2.12194440e-4  // ln 2 in two parts, the first exact times k
+        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        p = p * (r * r) + r + 1
+        // 2^k from its exponent bits: adding 1.5 * 2^23 puts the whole number k in the low bits.
+        let magic = SIMD8<Float>(repeating: 0x1.8p23)
+        let n = unsafeBitCast(k + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        var result = p * unsafeBitCast((n &+ 127) &<< 23, to: SIMD8<Float>.self)
+        result.replace(with: 0, where: x .< -87.3)
+        result.replace(with: .infinity, where: x .> 88.3)
+        result.replace(with: x, where: x .!= x)  // NaN
+        return result
     }
 
     /// 2^(j/32) for j = 0...31, each the double nearest the exact value.

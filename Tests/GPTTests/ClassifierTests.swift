@@ -88,11 +88,12 @@ enum TrainedFixtures {
         }
     }
 
-    /// Classification runs the weights without a tape (`InferencePass`), many positions at a time;
-    /// its sums are added in the tape's order, so its scores must equal the recorded forward
-    /// pass's to the last bit. Odd widths and head sizes exercise every remainder loop.
-    @Test(arguments: [(8, 2), (6, 2), (12, 4), (9, 3), (16, 1)])
-    func inferencePassHasTheTapesBits(nEmbd: Int, nHead: Int) throws {
+    /// Classification runs the weights without a tape (`InferencePass`), in single precision and
+    /// many positions at a time; its scores must match the recorded forward pass to within what
+    /// single precision allows. Odd widths and head sizes exercise every remainder loop, and a
+    /// long message the truncated prompt.
+    @Test(arguments: [(8, 2), (6, 2), (12, 4), (9, 3), (16, 1), (40, 5)])
+    func inferencePassMatchesTheRecordedForwardPass(nEmbd: Int, nHead: Int) throws {
         let tokenizer = Tokenizer(characters: Array("abcdefghijklmnopqrstuvwxyz0123456789 ->INFOWARNGE"))
         let config = GPTConfig(vocabSize: tokenizer.vocabSize, nEmbd: nEmbd, nHead: nHead, nLayer: 2, blockSize: 40, initStd: 0.4)
         let trained = TrainedModel(model: GPT(config: config, seed: 3), tokenizer: tokenizer)
@@ -101,7 +102,8 @@ enum TrainedFixtures {
             let result = try classifier.classify(message)
             for label in LogLabel.allCases {
                 let tape = tapeLogLikelihood(trained, prompt: try classifier.promptTokens(message).ids, label: label)
-                #expect(result.logLikelihoods[label]!.bitPattern == tape.bitPattern, "\(message) \(label)")
+                let score = try #require(result.logLikelihoods[label])
+                #expect(abs(score - tape) <= 1e-4 * max(1, abs(tape)), "\(message) \(label): \(score) vs \(tape)")
             }
         }
     }
@@ -117,13 +119,13 @@ enum TrainedFixtures {
                     let brute = bruteForceLogLikelihood(trained, message: message, label: label)
                     let fromLoss = logLikelihoodFromLoss(trained, message: message, label: label)
                     let score = try #require(result.logLikelihoods[label])
-                    #expect(abs(score - brute) <= 1e-9, "\(message) \(label): classifier \(score), brute force \(brute)")
+                    #expect(abs(score - brute) <= 1e-4, "\(message) \(label): classifier \(score), brute force \(brute)")
                     #expect(abs(fromLoss - brute) <= 1e-9, "\(message) \(label): loss \(fromLoss), brute force \(brute)")
                     reference[label] = brute
                 }
                 let total = reference.values.map(exp).reduce(0, +)
                 for label in LogLabel.allCases {
-                    #expect(abs(result.probabilities[label]! - exp(reference[label]!) / total) <= 1e-9)
+                    #expect(abs(result.probabilities[label]! - exp(reference[label]!) / total) <= 1e-4)
                 }
                 #expect(result.label == LogLabel.allCases.max { reference[$0]! < reference[$1]! })
             }

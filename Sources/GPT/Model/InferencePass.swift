@@ -1,81 +1,87 @@
-// The model's forward pass for inference: the same weights and the same arithmetic as
-// `GPT.forward`, on plain buffers, with no tape and no nodes, and many positions at a time.
+// The model's forward pass for inference: the same weights and the same computation as
+// `GPT.forward`, run without a tape, in single precision, many positions at a time.
 //
-// Classifying a line reads about 55 prompt positions and 16 label positions. Recording each
-// output of each linear layer as a node costs more than the arithmetic itself; here a linear layer
-// is a small matrix product (each weight row loaded once serves two positions), attention's
-// scores and weighted sums are plain loops, and softmax takes its exponentials four at a time.
-//
-// Every sum is added up in the same order as the tape's ops (see `Tape.dot`: four running sums,
-// lane k holding terms k, k+4, ..., combined as (s0 + s1) + (s2 + s3)), so the results have the
-// same bits as the recorded forward pass. The tests compare the two.
+// Classifying a line reads about 55 prompt positions and 16 label positions, some 1.4 million
+// multiply-adds. Recording a node for each output of each linear layer costs more than the
+// arithmetic itself, and double precision gets four numbers into a vector register where single
+// precision gets eight. So here:
+// - the weights are copied once as Floats, each matrix transposed ([in, out]), so a linear layer
+//   is rows of outputs built from whole vectors of weights, with fused multiply-adds;
+// - a prompt's positions go through the linear layers together (each weight load serves four);
+// - keys are stored transposed too, so eight positions' attention scores come from vector loads;
+// - softmax takes its exponentials eight at a time (`DeterministicMath.exp` for Floats).
+// Single precision moves a label's log-likelihood by about 1e-5 from the recorded pass; the
+// tests hold the two within 1e-4. The order of every sum is written out, so the results are
+// the same on every machine.
 import Autograd
 
-/// A trained model's weights in plain buffers, and the scratch space to run them without a tape.
-/// Not thread-safe (the scratch space is reused); give each thread its own.
+/// A trained model's weights in plain single-precision buffers, and the scratch space to run them
+/// without a tape. Not thread-safe (the scratch space is reused); give each thread its own.
 final class InferencePass {
     let config: GPTConfig
-    private let c: Int        // nEmbd
+    private let c: Int         // nEmbd
     private let headDim: Int
-    private let weights: UnsafeMutableBufferPointer<Double>
-    private let wte: UnsafePointer<Double>, wpe: UnsafePointer<Double>, lmHead: UnsafePointer<Double>
+    private let width: Int     // a row of C activations in memory: C rounded up to a whole vector
+    private let slotCapacity: Int
+
+    private let wte: Rows, wpe: Rows
+    private let lmHead: TransposedMatrix
     private let layers: [LayerWeights]
 
-    /// One block's matrices, each [out, in] row by row, as on the tape.
+    /// One block's linear layers.
     private struct LayerWeights {
-        let wq, wk, wv, wo, fc1, fc2: UnsafePointer<Double>
+        let wq, wk, wv, wo, fc1, fc2: TransposedMatrix
     }
 
-    // Scratch space, sized for a whole block of positions.
-    private let keys: [UnsafeMutablePointer<Double>]    // [layer][c * slotCapacity + slot]: transposed,
-                                                        // so four slots' scores come from vector loads
-    private let values: [UnsafeMutablePointer<Double>]  // [layer][slot * C + c]
-    private let x: UnsafeMutablePointer<Double>         // residual stream [row * C + c]
-    private let normed: UnsafeMutablePointer<Double>    // rmsnorm(x) rows
-    private let queries: UnsafeMutablePointer<Double>   // q rows
-    private let heads: UnsafeMutablePointer<Double>     // attention output before wo, rows
-    private let projected: UnsafeMutablePointer<Double> // a linear layer's output rows (C)
-    private let hidden: UnsafeMutablePointer<Double>    // the MLP's hidden rows (4C)
-    private let scores: UnsafeMutablePointer<Double>    // one row's attention weights [head * T + t]
-    private let logits: UnsafeMutablePointer<Double>    // one row's logits (V)
-    private let slotCapacity: Int
+    // Scratch space, rows `width` (or the layer's padded output count) apart.
+    private let keys: [Buffer]     // [layer][c * slotCapacity + slot]: transposed, for vector loads over slots
+    private let values: [Buffer]   // [layer][slot * width + c]
+    private let x: Buffer          // the residual stream
+    private let normed: Buffer     // rmsnorm(x)
+    private let queries: Buffer
+    private let newKeys: Buffer    // keys of this batch of rows, before they are transposed into `keys`
+    private let heads: Buffer      // attention output before wo
+    private let projected: Buffer  // a linear layer's output (C)
+    private let hidden: Buffer     // the MLP's hidden rows (4C)
+    private let scores: Buffer     // one row's attention weights [head * slotCapacity + t]
+    private let logits: Buffer     // logits rows
+    private var buffers: [Buffer] { keys + values + [x, normed, queries, newKeys, heads, projected, hidden, scores, logits] }
 
     init(_ model: GPT) {
         config = model.config
         c = config.nEmbd
         headDim = config.headDim
-        let count = model.parameterCount
-        weights = .allocate(capacity: count)
-        _ = weights.initialize(from: UnsafeBufferPointer(start: model.tape.dataPointer(0), count: count))
-        let base = UnsafePointer(weights.baseAddress!)
-        func at(_ matrix: WeightMatrix) -> UnsafePointer<Double> { base + Int(matrix.start) }
-        wte = at(model.wte)
-        wpe = at(model.wpe)
-        lmHead = at(model.lmHead)
+        width = Self.padded(c)
+        // A prompt fills at most the block; a continuation of it adds at most as much again.
+        slotCapacity = Self.padded(2 * config.blockSize)
+        let weights = model.tape.dataPointer(0)
+        func rows(_ m: WeightMatrix) -> Rows { Rows(weights + Int(m.start), rows: m.rows, cols: m.cols, width: Self.padded(m.cols)) }
+        func transposed(_ m: WeightMatrix) -> TransposedMatrix { TransposedMatrix(weights + Int(m.start), rows: m.rows, cols: m.cols) }
+        wte = rows(model.wte)
+        wpe = rows(model.wpe)
+        lmHead = transposed(model.lmHead)
         layers = model.layers.map {
-            LayerWeights(wq: at($0.attnWq), wk: at($0.attnWk), wv: at($0.attnWv), wo: at($0.attnWo),
-                         fc1: at($0.mlpFc1), fc2: at($0.mlpFc2))
+            LayerWeights(wq: transposed($0.attnWq), wk: transposed($0.attnWk), wv: transposed($0.attnWv),
+                         wo: transposed($0.attnWo), fc1: transposed($0.mlpFc1), fc2: transposed($0.mlpFc2))
         }
-        // A prompt fills at most the block; its continuations add at most a block's worth more.
-        slotCapacity = 2 * config.blockSize
-        let rows = slotCapacity * c
-        keys = (0..<config.nLayer).map { _ in .allocate(capacity: rows) }
-        values = (0..<config.nLayer).map { _ in .allocate(capacity: rows) }
-        x = .allocate(capacity: rows)
-        normed = .allocate(capacity: rows)
-        queries = .allocate(capacity: rows)
-        heads = .allocate(capacity: rows)
-        projected = .allocate(capacity: rows)
-        hidden = .allocate(capacity: rows * 4)
-        scores = .allocate(capacity: config.nHead * slotCapacity)
-        logits = .allocate(capacity: config.vocabSize)
+        let activations = slotCapacity * width
+        keys = (0..<config.nLayer).map { _ in Buffer(count: activations) }
+        values = (0..<config.nLayer).map { _ in Buffer(count: activations) }
+        x = Buffer(count: activations)
+        normed = Buffer(count: activations)
+        queries = Buffer(count: activations)
+        newKeys = Buffer(count: activations)
+        heads = Buffer(count: activations)
+        projected = Buffer(count: activations)
+        hidden = Buffer(count: slotCapacity * Self.padded(4 * c))
+        scores = Buffer(count: config.nHead * slotCapacity)
+        logits = Buffer(count: slotCapacity * Self.padded(config.vocabSize))
     }
 
     deinit {
-        weights.deallocate()
-        for buffer in keys + values + [x, normed, queries, heads, projected, hidden, scores, logits] {
-            buffer.deallocate()
-        }
+        for buffer in buffers { buffer.pointer.deallocate() }
+        for rows in [wte, wpe] { rows.pointer.deallocate() }
+        for matrix in [lmHead] + layers.flatMap({ [$0.wq, $0.wk, $0.wv, $0.wo, $0.fc1, $0.fc2] }) { matrix.pointer.deallocate() }
     }
 
     // MARK: Scoring continuations of a prompt
@@ -95,8 +101,8 @@ final class InferencePass {
             let outputs = layer == config.nLayer - 1 ? (p - 1)..<p : 0..<p
             block(layer, rows: p, firstSlot: 0, outputs: outputs)
         }
-        let afterPrompt = logProbabilities(row: p - 1)
-        var totals = continuations.map { $0.isEmpty ? 0 : afterPrompt[$0[0]] }
+        let afterPrompt = logProbabilities(rows: (p - 1)..<p)
+        var totals = continuations.map { $0.isEmpty ? 0 : afterPrompt.at(row: 0, token: $0[0]) }
 
         // Each continuation in turn, in the slots right after the prompt's (the next one
         // overwrites them): every token but the last is a row (the last is only predicted), and
@@ -107,8 +113,9 @@ final class InferencePass {
             for layer in 0..<config.nLayer {
                 block(layer, rows: tokens.count, firstSlot: p, outputs: 0..<tokens.count)
             }
+            let predicted = logProbabilities(rows: 0..<tokens.count)
             for (row, next) in continuation.dropFirst().enumerated() {
-                totals[index] += logProbabilities(row: row)[next]
+                totals[index] += predicted.at(row: row, token: next)
             }
         }
         return totals
@@ -119,7 +126,7 @@ final class InferencePass {
     /// x[row] = rmsnorm(wte[token] + wpe[position]) for each row.
     private func embed(_ rows: [(token: Int, position: Int)]) {
         for (row, item) in rows.enumerated() {
-            let out = x + row * c, token = wte + item.token * c, position = wpe + item.position * c
+            let out = x.row(row, width), token = wte.row(item.token), position = wpe.row(item.position)
             for j in 0..<c { out[j] = token[j] + position[j] }
             rmsnorm(out, into: out)
         }
@@ -130,209 +137,272 @@ final class InferencePass {
     /// `outputs` get the block's output (attention and MLP); the others only leave keys and values.
     private func block(_ layer: Int, rows: Int, firstSlot: Int, outputs: Range<Int>) {
         let w = layers[layer]
-        for row in 0..<rows { rmsnorm(x + row * c, into: normed + row * c) }
-        Self.linear(normed, rows: rows, w.wk, inputs: c, outputs: c,
-                    into: keys[layer] + firstSlot, rowStride: 1, columnStride: slotCapacity)
-        Self.linear(normed, rows: rows, w.wv, inputs: c, outputs: c,
-                    into: values[layer] + firstSlot * c, rowStride: c, columnStride: 1)
+        for row in 0..<rows { rmsnorm(x.row(row, width), into: normed.row(row, width)) }
+        w.wv.apply(normed.pointer, rows: rows, inputStride: width, into: values[layer].row(firstSlot, width), outputStride: width)
+        w.wk.apply(normed.pointer, rows: rows, inputStride: width, into: newKeys.pointer, outputStride: width)
+        let slotKeys = keys[layer].pointer
+        for row in 0..<rows {
+            let key = newKeys.row(row, width)
+            for j in 0..<c { slotKeys[j * slotCapacity + firstSlot + row] = key[j] }
+        }
         guard !outputs.isEmpty else { return }
         let first = outputs.lowerBound, count = outputs.count
-        Self.linear(normed + first * c, rows: count, w.wq, inputs: c, outputs: c, into: queries)
+        w.wq.apply(normed.row(first, width), rows: count, inputStride: width, into: queries.pointer, outputStride: width)
         for index in 0..<count {
-            attend(layer, query: queries + index * c, slots: firstSlot + first + index + 1, into: heads + index * c)
+            attend(layer, query: queries.row(index, width), slots: firstSlot + first + index + 1, into: heads.row(index, width))
         }
         // x += wo heads
-        Self.linear(heads, rows: count, w.wo, inputs: c, outputs: c, into: projected)
-        addInPlace(projected, rows: first, count: count)
+        w.wo.apply(heads.pointer, rows: count, inputStride: width, into: projected.pointer, outputStride: width)
+        addToResidual(rows: first..<(first + count))
         // x += fc2 relu(fc1 rmsnorm(x))
-        for index in 0..<count { rmsnorm(x + (first + index) * c, into: normed + index * c) }
-        Self.linear(normed, rows: count, w.fc1, inputs: c, outputs: 4 * c, into: hidden)
-        for k in 0..<(count * 4 * c) { hidden[k] = max(0, hidden[k]) }
-        Self.linear(hidden, rows: count, w.fc2, inputs: 4 * c, outputs: c, into: projected)
-        addInPlace(projected, rows: first, count: count)
+        let hiddenWidth = w.fc1.paddedOutputs
+        for index in 0..<count { rmsnorm(x.row(first + index, width), into: normed.row(index, width)) }
+        w.fc1.apply(normed.pointer, rows: count, inputStride: width, into: hidden.pointer, outputStride: hiddenWidth)
+        let h = hidden.pointer
+        for k in 0..<(count * hiddenWidth) { h[k] = max(0, h[k]) }
+        w.fc2.apply(hidden.pointer, rows: count, inputStride: hiddenWidth, into: projected.pointer, outputStride: width)
+        addToResidual(rows: first..<(first + count))
     }
 
-    /// x[first + i] = projected[i] + x[first + i], in the order the tape adds them.
-    private func addInPlace(_ projected: UnsafeMutablePointer<Double>, rows first: Int, count: Int) {
-        let out = x + first * c
-        for k in 0..<(count * c) { out[k] = projected[k] + out[k] }
+    /// x[row] += projected[row - rows.lowerBound] for each row.
+    private func addToResidual(rows: Range<Int>) {
+        for (index, row) in rows.enumerated() {
+            let out = x.row(row, width), add = projected.row(index, width)
+            for j in 0..<c { out[j] += add[j] }
+        }
     }
 
     /// Multi-head attention of one query over the keys and values of slots 0..<slots, heads side by side.
-    private func attend(_ layer: Int, query: UnsafeMutablePointer<Double>, slots: Int,
-                        into out: UnsafeMutablePointer<Double>) {
-        let d = headDim, scale = SIMD4<Double>(repeating: 1 / Double(d).squareRoot())
-        let keys = self.keys[layer], values = self.values[layer], stride = slotCapacity
-        let body = d & ~3
+    private func attend(_ layer: Int, query: UnsafeMutablePointer<Float>, slots: Int, into out: UnsafeMutablePointer<Float>) {
+        let d = headDim, scale = 1 / Float(d).squareRoot()
+        let keys = self.keys[layer].pointer, values = self.values[layer].pointer
+        let chunks = (slots + 7) / 8  // scores are computed for whole vectors of slots; the rest are ignored
         for h in 0..<config.nHead {
-            let weights = scores + h * slots, q = query + h * d, k = keys + h * d * stride
-            // Four slots at a time: lane l of `dot` (terms l, l+4, ...) is the vector sums[l],
-            // across slots, read from the transposed keys; then (s0 + s1) + (s2 + s3) as `dot`.
-            var t = 0
-            while t + 4 <= slots {
-                var sums = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
-                var j = 0
-                while j < body {
-                    sums.0 += SIMD4(repeating: q[j]) * Self.load(k + j * stride + t)
-                    sums.1 += SIMD4(repeating: q[j + 1]) * Self.load(k + (j + 1) * stride + t)
-                    sums.2 += SIMD4(repeating: q[j + 2]) * Self.load(k + (j + 2) * stride + t)
-                    sums.3 += SIMD4(repeating: q[j + 3]) * Self.load(k + (j + 3) * stride + t)
-                    j += 4
+            let weights = scores.pointer + h * slotCapacity
+            for chunk in 0..<chunks {
+                let t = chunk * 8
+                var even = SIMD8<Float>(), odd = SIMD8<Float>()  // two chains, so the adds overlap
+                var j = h * d
+                while j + 2 <= (h + 1) * d {
+                    even.addProduct(SIMD8(repeating: query[j]), load8(keys + j * slotCapacity + t))
+                    odd.addProduct(SIMD8(repeating: query[j + 1]), load8(keys + (j + 1) * slotCapacity + t))
+                    j += 2
                 }
-                while j < d {
-                    sums.0 += SIMD4(repeating: q[j]) * Self.load(k + j * stride + t)
-                    j += 1
-                }
-                let dots = ((sums.0 + sums.1) + (sums.2 + sums.3)) * scale
-                UnsafeMutableRawPointer(weights + t).storeBytes(of: dots, as: SIMD4<Double>.self)
-                t += 4
-            }
-            while t < slots {
-                var sums = SIMD4<Double>()
-                var j = 0
-                while j < body {
-                    sums += Self.load(q + j) * SIMD4(k[j * stride + t], k[(j + 1) * stride + t],
-                                                     k[(j + 2) * stride + t], k[(j + 3) * stride + t])
-                    j += 4
-                }
-                while j < d {
-                    sums[0] += q[j] * k[j * stride + t]
-                    j += 1
-                }
-                weights[t] = Self.total(sums) * scale[0]
-                t += 1
+                if j < (h + 1) * d { even.addProduct(SIMD8(repeating: query[j]), load8(keys + j * slotCapacity + t)) }
+                store8((even + odd) * scale, weights + t)
             }
             Self.softmax(weights, slots)
         }
-        // out[j] = sum over t of weight(t) * v[t][j], for each head's columns, in order of t.
-        out.update(repeating: 0, count: c)
-        for t in 0..<slots {
-            let row = values + t * c
-            for h in 0..<config.nHead {
-                let weight = scores[h * slots + t], sums = out + h * d, v = row + h * d
-                var j = 0
-                while j < body {
-                    let updated = Self.load(sums + j) + SIMD4(repeating: weight) * Self.load(v + j)
-                    UnsafeMutableRawPointer(sums + j).storeBytes(of: updated, as: SIMD4<Double>.self)
-                    j += 4
+        // out[j] = sum over t of weight(t) * v[t][j], a head's columns weighted by that head's row.
+        // Thirty-two columns at a time when heads are whole vectors wide: four independent sums,
+        // so one multiply-add's latency overlaps the next; column by column otherwise.
+        var j = 0
+        if d % 8 == 0 {
+            while j + 32 <= c {
+                let w0 = scores.pointer + (j / d) * slotCapacity, w1 = scores.pointer + ((j + 8) / d) * slotCapacity
+                let w2 = scores.pointer + ((j + 16) / d) * slotCapacity, w3 = scores.pointer + ((j + 24) / d) * slotCapacity
+                var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+                for t in 0..<slots {
+                    let row = values + t * width + j
+                    s0.addProduct(SIMD8(repeating: w0[t]), load8(row))
+                    s1.addProduct(SIMD8(repeating: w1[t]), load8(row + 8))
+                    s2.addProduct(SIMD8(repeating: w2[t]), load8(row + 16))
+                    s3.addProduct(SIMD8(repeating: w3[t]), load8(row + 24))
                 }
-                while j < d {
-                    sums[j] += weight * v[j]
-                    j += 1
-                }
+                store8(s0, out + j); store8(s1, out + j + 8); store8(s2, out + j + 16); store8(s3, out + j + 24)
+                j += 32
             }
+            while j < c {
+                let weights = scores.pointer + (j / d) * slotCapacity
+                var sum = SIMD8<Float>()
+                for t in 0..<slots { sum.addProduct(SIMD8(repeating: weights[t]), load8(values + t * width + j)) }
+                store8(sum, out + j)
+                j += 8
+            }
+        }
+        while j < c {
+            let weights = scores.pointer + (j / d) * slotCapacity
+            var sum: Float = 0
+            for t in 0..<slots { sum += weights[t] * values[t * width + j] }
+            out[j] = sum
+            j += 1
         }
     }
 
-    /// log P(next token) for every token, from the logits of x[row] (lm_head, no norm: as `GPT.forward`).
-    private func logProbabilities(row: Int) -> UnsafeMutableBufferPointer<Double> {
-        let v = config.vocabSize
-        Self.linear(x + row * c, rows: 1, lmHead, inputs: c, outputs: v, into: logits)
-        var maxValue = -Double.infinity
-        for k in 0..<v { maxValue = max(maxValue, logits[k]) }
-        var total = 0.0
-        for k in 0..<v { total += DeterministicMath.exp(logits[k] - maxValue) }
-        let logSumExp = maxValue + DeterministicMath.log(total)
-        for k in 0..<v { logits[k] -= logSumExp }
-        return UnsafeMutableBufferPointer(start: logits, count: v)
+    /// The log-softmax of each x row's logits in `rows` (lm_head, no norm: as `GPT.forward`).
+    /// Valid until the next call, which reuses the logits buffer.
+    private func logProbabilities(rows: Range<Int>) -> LogProbabilityRows {
+        let v = config.vocabSize, stride = lmHead.paddedOutputs
+        lmHead.apply(x.row(rows.lowerBound, width), rows: rows.count, inputStride: width, into: logits.pointer, outputStride: stride)
+        let logSumExps = (0..<rows.count).map { row in
+            let values = logits.pointer + row * stride
+            let maxValue = Self.maximum(values, v)
+            return Double(maxValue) + DeterministicMath.log(Double(Self.sumOfExponentials(values, minus: maxValue, v)))
+        }
+        return LogProbabilityRows(logits: logits.pointer, stride: stride, logSumExps: logSumExps)
     }
 
-    // MARK: Kernels, each in the tape's order of summation
+    /// log P(token) read off consecutive rows of logits.
+    private struct LogProbabilityRows {
+        let logits: UnsafeMutablePointer<Float>
+        let stride: Int
+        let logSumExps: [Double]
 
-    private func rmsnorm(_ input: UnsafeMutablePointer<Double>, into out: UnsafeMutablePointer<Double>) {
-        let meanSquare = Self.dot(input, input, c) / Double(c)
-        let r = 1 / (meanSquare + 1e-5).squareRoot()
+        func at(row: Int, token: Int) -> Double { Double(logits[row * stride + token]) - logSumExps[row] }
+    }
+
+    // MARK: Kernels
+
+    private func rmsnorm(_ input: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        var squares: Float = 0
+        for k in 0..<c { squares += input[k] * input[k] }
+        let r = 1 / (squares / Float(c) + 1e-5).squareRoot()
         for k in 0..<c { out[k] = input[k] * r }
     }
 
-    /// In place: e^(x - max) / sum, the sum taken in order.
-    private static func softmax(_ xs: UnsafeMutablePointer<Double>, _ n: Int) {
-        var maxValue = -Double.infinity
-        for k in 0..<n { maxValue = max(maxValue, xs[k]) }
-        var k = 0
-        while k + 4 <= n {
-            let shifted = load(xs + k) - SIMD4(repeating: maxValue)
-            UnsafeMutableRawPointer(xs + k).storeBytes(of: DeterministicMath.exp(shifted), as: SIMD4<Double>.self)
-            k += 4
-        }
-        while k < n {
-            xs[k] = DeterministicMath.exp(xs[k] - maxValue)
-            k += 1
-        }
-        var total = 0.0
-        for k in 0..<n { total += xs[k] }
-        let inverse = 1 / total
+    /// In place over xs[0..<n]: e^(x - max) / sum.
+    private static func softmax(_ xs: UnsafeMutablePointer<Float>, _ n: Int) {
+        let maxValue = maximum(xs, n)
+        let inverse = 1 / sumOfExponentials(xs, minus: maxValue, n, keep: true)
         for k in 0..<n { xs[k] *= inverse }
     }
 
-    @inline(__always) private static func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
-    }
-
-    @inline(__always) private static func total(_ s: SIMD4<Double>) -> Double {
-        (s[0] + s[1]) + (s[2] + s[3])
-    }
-
-    /// a . b over n terms, exactly as `Tape.dot` sums it.
-    @inline(__always) private static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
-        var sums = SIMD4<Double>()
+    /// The largest of xs[0..<n], eight lanes at a time.
+    private static func maximum(_ xs: UnsafePointer<Float>, _ n: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
         var k = 0
-        while k + 4 <= n {
-            sums += load(a + k) * load(b + k)
-            k += 4
+        while k + 8 <= n {
+            let v = load8(xs + k)
+            lanes.replace(with: v, where: v .> lanes)  // a compare and a blend (pointwiseMax goes lane by lane)
+            k += 8
         }
+        var result = lanes[0]
+        for lane in 1..<8 { result = max(result, lanes[lane]) }  // SIMD's max() is a slow generic reduction
         while k < n {
-            sums[0] += a[k] * b[k]
+            result = max(result, xs[k])
             k += 1
         }
-        return total(sums)
+        return result
     }
 
-    /// out[i][o] = W[o] . input[i] for `rows` input rows: a linear layer applied to several
-    /// positions. Works on two input rows and four weight rows at a time, so every load feeds
-    /// several products; each output is summed as `dot` sums it.
-    /// Output [i][o] goes to out[i * rowStride + o * columnStride]: row by row unless asked otherwise.
-    private static func linear(_ input: UnsafePointer<Double>, rows: Int, _ w: UnsafePointer<Double>,
-                               inputs n: Int, outputs: Int, into out: UnsafeMutablePointer<Double>,
-                               rowStride: Int? = nil, columnStride: Int = 1) {
-        let rowStride = rowStride ?? outputs, cs = columnStride
-        let body = n & ~3
-        var i = 0
-        while i + 2 <= rows {
-            let x0 = input + i * n, x1 = x0 + n
-            let y0 = out + i * rowStride, y1 = y0 + rowStride
-            var o = 0
-            while o + 4 <= outputs {
-                let w0 = w + o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
-                var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
-                var b0 = SIMD4<Double>(), b1 = SIMD4<Double>(), b2 = SIMD4<Double>(), b3 = SIMD4<Double>()
-                var k = 0
-                while k < body {
-                    let xa = load(x0 + k), xb = load(x1 + k)
-                    let v0 = load(w0 + k), v1 = load(w1 + k), v2 = load(w2 + k), v3 = load(w3 + k)
-                    a0 += v0 * xa; a1 += v1 * xa; a2 += v2 * xa; a3 += v3 * xa
-                    b0 += v0 * xb; b1 += v1 * xb; b2 += v2 * xb; b3 += v3 * xb
-                    k += 4
-                }
-                while k < n {
-                    a0[0] += w0[k] * x0[k]; a1[0] += w1[k] * x0[k]; a2[0] += w2[k] * x0[k]; a3[0] += w3[k] * x0[k]
-                    b0[0] += w0[k] * x1[k]; b1[0] += w1[k] * x1[k]; b2[0] += w2[k] * x1[k]; b3[0] += w3[k] * x1[k]
-                    k += 1
-                }
-                y0[o * cs] = total(a0); y0[(o + 1) * cs] = total(a1); y0[(o + 2) * cs] = total(a2); y0[(o + 3) * cs] = total(a3)
-                y1[o * cs] = total(b0); y1[(o + 1) * cs] = total(b1); y1[(o + 2) * cs] = total(b2); y1[(o + 3) * cs] = total(b3)
-                o += 4
-            }
-            while o < outputs {
-                y0[o * cs] = dot(w + o * n, x0, n)
-                y1[o * cs] = dot(w + o * n, x1, n)
-                o += 1
-            }
-            i += 2
+    /// The sum of e^(x - shift) over xs[0..<n], eight at a time; with `keep`, each term replaces its x.
+    private static func sumOfExponentials(_ xs: UnsafeMutablePointer<Float>, minus shift: Float, _ n: Int,
+                                          keep: Bool = false) -> Float {
+        var k = 0, sums = SIMD8<Float>()
+        while k + 8 <= n {
+            let e = DeterministicMath.exp(load8(xs + k) - SIMD8(repeating: shift))
+            if keep { store8(e, xs + k) }
+            sums += e
+            k += 8
         }
-        if i < rows {
-            let x0 = input + i * n, y0 = out + i * rowStride
-            for o in 0..<outputs { y0[o * cs] = dot(w + o * n, x0, n) }
+        var total = sums.sum()
+        while k < n {
+            let e = DeterministicMath.exp(SIMD8(repeating: xs[k] - shift))[0]
+            if keep { xs[k] = e }
+            total += e
+            k += 1
+        }
+        return total
+    }
+
+    /// n rounded up to a whole number of 8-wide vectors.
+    static func padded(_ n: Int) -> Int { (n + 7) / 8 * 8 }
+}
+
+// MARK: Storage
+
+/// Scratch space of Floats, zeroed, so lanes past the end of a row are numbers, never garbage.
+private struct Buffer {
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(count: Int) {
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+    }
+
+    func row(_ index: Int, _ width: Int) -> UnsafeMutablePointer<Float> { pointer + index * width }
+}
+
+/// Embedding rows as Floats, `width` apart.
+private struct Rows {
+    let pointer: UnsafeMutablePointer<Float>
+    let width: Int
+
+    init(_ weights: UnsafePointer<Double>, rows: Int, cols: Int, width: Int) {
+        self.width = width
+        pointer = .allocate(capacity: rows * width)
+        pointer.initialize(repeating: 0, count: rows * width)
+        for r in 0..<rows {
+            for k in 0..<cols { pointer[r * width + k] = Float(weights[r * cols + k]) }
         }
     }
+
+    func row(_ index: Int) -> UnsafeMutablePointer<Float> { pointer + index * width }
+}
+
+/// A linear layer's [out, in] weights stored as [in, out] Floats, each input's row of outputs
+/// zero-padded to whole vectors: out = W x is then a sum of weight rows scaled by the inputs.
+private struct TransposedMatrix {
+    let pointer: UnsafeMutablePointer<Float>
+    let inputs: Int
+    let paddedOutputs: Int
+
+    init(_ weights: UnsafePointer<Double>, rows: Int, cols: Int) {
+        inputs = cols
+        paddedOutputs = InferencePass.padded(rows)
+        pointer = .allocate(capacity: cols * paddedOutputs)
+        pointer.initialize(repeating: 0, count: cols * paddedOutputs)
+        for o in 0..<rows {
+            for k in 0..<cols { pointer[k * paddedOutputs + o] = Float(weights[o * cols + k]) }
+        }
+    }
+
+    /// out[i][o] = sum over k of input[i][k] W[o][k], for `rows` input rows, all padded outputs.
+    /// Four input rows by sixteen outputs at a time: eight vector sums in registers, and every
+    /// load of weights feeds four rows. A short last group repeats its last row (computed, not stored).
+    func apply(_ input: UnsafePointer<Float>, rows: Int, inputStride: Int,
+               into out: UnsafeMutablePointer<Float>, outputStride: Int) {
+        var i = 0
+        while i < rows {
+            let live = min(4, rows - i)
+            let x0 = input + i * inputStride
+            let x1 = x0 + min(1, live - 1) * inputStride, x2 = x0 + min(2, live - 1) * inputStride
+            let x3 = x0 + min(3, live - 1) * inputStride
+            let y = out + i * outputStride
+            var o = 0
+            while o < paddedOutputs {
+                let pair = o + 16 <= paddedOutputs  // sixteen outputs, or the last eight
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b0 = SIMD8<Float>(), b1 = SIMD8<Float>()
+                var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
+                var w = UnsafePointer(pointer + o)
+                let second = pair ? 8 : 0
+                for k in 0..<inputs {
+                    let w0 = load8(w), w1 = load8(w + second)
+                    let xa = SIMD8(repeating: x0[k]), xb = SIMD8(repeating: x1[k])
+                    let xc = SIMD8(repeating: x2[k]), xd = SIMD8(repeating: x3[k])
+                    a0.addProduct(xa, w0); a1.addProduct(xa, w1)
+                    b0.addProduct(xb, w0); b1.addProduct(xb, w1)
+                    c0.addProduct(xc, w0); c1.addProduct(xc, w1)
+                    d0.addProduct(xd, w0); d1.addProduct(xd, w1)
+                    w += paddedOutputs
+                }
+                func put(_ r: Int, _ low: SIMD8<Float>, _ high: SIMD8<Float>) {
+                    guard r < live else { return }
+                    store8(low, y + r * outputStride + o)
+                    if pair { store8(high, y + r * outputStride + o + 8) }
+                }
+                put(0, a0, a1); put(1, b0, b1); put(2, c0, c1); put(3, d0, d1)
+                o += pair ? 16 : 8
+            }
+            i += 4
+        }
+    }
+}
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
