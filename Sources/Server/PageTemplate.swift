@@ -58,7 +58,7 @@ enum PageTemplate {
 <main>
   <form method="post" action="/" id="classify">
     <label for="lines">Log lines, one per line</label>
-    <textarea id="lines" name="lines" rows="6" spellcheck="false" placeholder="disk usage at 91% on /var/log&#10;user admin logged in from 10.0.0.7">{{input}}</textarea>
+    <textarea id="lines" name="lines" rows="6" spellcheck="false" placeholder="disk usage at 86% on /var/log&#10;user admin logged in from 10.0.0.7">{{input}}</textarea>
     <div class="actions">
       <button type="submit">Classify</button>
       <span class="note">Up to {{model.maxLines}} lines. Results update as you type when JavaScript is on.</span>

@@ -27,9 +27,11 @@ import Testing
         return value
     }
 
+    /// The lesson sums each label's terms in double precision; the classifier runs in single
+    /// precision, so the two agree to about a millionth.
     @Test func classifyShowsScoresThatAddUpToTheClassifiers() throws {
         let record = try run("train-classifier\nsteps: 3\nexpect steps = 3\n",
-                             "classify\nline: disk full on db-02 -> ERROR\nattention: true\nexpect max_score_difference = 0 ± 1e-9\n")
+                             "classify\nline: disk full on db-02 -> ERROR\nattention: true\nexpect max_score_difference = 0 ± 1e-4\n")
         #expect(record.failed == 0, "\(record.steps.compactMap(\.error))")
         let step = record.steps[1]
         let total = LogLabel.allCases.compactMap { number(step, "p.\($0.rawValue)") }.reduce(0, +)
