@@ -35,8 +35,9 @@ public enum DeterministicMath {
     /// e^x for eight Floats at once, for inference in single precision (softmax over attention
     /// scores and logits). Reduces x = k ln2 + r with |r| <= ln2/2 and uses a degree-7 polynomial
     /// for e^r (the classic Cephes expf coefficients): within 2 units in the last place of a Float.
-    /// Below -87.3 the result is 0 (e^x is no longer a normal Float), -inf included; above 88.3 it
-    /// is +inf (from 88.3 on, a little early: e^88.7 is the largest Float); NaN stays NaN.
+    /// Below -87.3 the result is 0 (a little early: e^x stays a normal Float down to -87.34), -inf
+    /// included; above 88.3 it is +inf (also a little early: the largest Float is e^88.72); NaN
+    /// stays NaN. Softmax only ever passes x <= 0.
     @inlinable @inline(__always) public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         // Clamped with compares and blends (`clamped` goes lane by lane to order NaNs).
         var clamped = x

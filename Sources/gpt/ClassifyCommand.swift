@@ -18,7 +18,7 @@ struct ClassifyCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Read messages from this file, one per line ('-' for standard input).")
+    @Option(help: "Read messages from this file, one per line ('-' for standard input). A line that ends in ' -> LABEL' (a dataset line) is classified by its message.")
     var file: String?
 
     @Flag(help: "Print one JSON array of {message, label, probabilities}.")
@@ -39,7 +39,7 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let classifier = LogClassifier(try modelOptions.load())
         var inputs = messages
-        if let file { inputs += try readLines(file) }
+        if let file { inputs += try readLines(file).map(Self.messageOfDatasetLine) }
         var records: [[String: Any]] = []
         var failures = 0
         for message in inputs {
@@ -77,6 +77,16 @@ struct ClassifyCommand: ParsableCommand {
         var probabilities: [String: Double] = [:]
         for label in LogLabel.allCases { probabilities[label.rawValue] = result.probabilities[label] }
         return ["message": message, "label": result.label.rawValue, "probabilities": probabilities]
+    }
+
+    /// A dataset line "<message> -> <LABEL>" without its label, so a dataset file can be classified
+    /// as it is; any other line unchanged. As when reading a dataset, the label is what follows
+    /// the last " -> ", and only INFO, WARNING or ERROR count as one.
+    static func messageOfDatasetLine(_ line: String) -> String {
+        guard let arrow = line.range(of: LogExample.separator, options: .backwards),
+              LogLabel(rawValue: line[arrow.upperBound...].trimmingCharacters(in: .whitespaces)) != nil,
+              !line[..<arrow.lowerBound].allSatisfy(\.isWhitespace) else { return line }
+        return String(line[..<arrow.lowerBound])
     }
 
     /// The non-empty lines of a file or of standard input.

@@ -268,6 +268,16 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect(!run.stderr.contains("never saw"), "\(run.stderr)")
     }
 
+    @Test func classifyTakesDatasetLinesByTheirMessage() throws {
+        let (model, _) = try trainTinyModel()
+        let file = workspace.write("api job 1 ok -> INFO\ncron -> job 2 failed -> ERROR\nweb job 3 -> later\n", to: "lines.txt")
+        let run = try gpt("classify", "--model", model, "--file", file, "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = try #require(try run.json() as? [[String: Any]])
+        // The label after the last arrow goes; an arrow followed by anything else stays.
+        #expect(records.map { $0["message"] as? String } == ["api job 1 ok", "cron -> job 2 failed", "web job 3 -> later"])
+    }
+
     @Test func classifyOfAnEmptyMessageIsAnError() throws {
         let (model, _) = try trainTinyModel()
         let run = try gpt("classify", "--model", model, "")

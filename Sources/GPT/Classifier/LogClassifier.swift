@@ -7,7 +7,7 @@
 // The prompt's forward pass is shared: it runs once, and each label continues from its keys and
 // values. Inference needs no graph: `InferencePass` runs the same weights through the same
 // computation as the model's forward pass, without a tape, in single precision and many positions
-// at a time (scores within about 1e-5 of the recorded pass; the tests check it). Greedy generation
+// at a time (scores within about 1e-6 of the recorded pass; the tests check it). Greedy generation
 // and the attention map, which look at one line at a time, use the recorded pass itself.
 //
 // Odd input, each with a defined behaviour:
