@@ -80,13 +80,12 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     /// A dataset line "<message> -> <LABEL>" without its label, so a dataset file can be classified
-    /// as it is; any other line unchanged. As when reading a dataset, the label is what follows
-    /// the last " -> ", and only INFO, WARNING or ERROR count as one.
+    /// as it is; any other line unchanged. The dataset reader decides what a dataset line is (the
+    /// label follows the last " -> " and is INFO, WARNING or ERROR), so the two never disagree.
     static func messageOfDatasetLine(_ line: String) -> String {
-        guard let arrow = line.range(of: LogExample.separator, options: .backwards),
-              LogLabel(rawValue: line[arrow.upperBound...].trimmingCharacters(in: .whitespaces)) != nil,
-              !line[..<arrow.lowerBound].allSatisfy(\.isWhitespace) else { return line }
-        return String(line[..<arrow.lowerBound])
+        guard let dataset = try? LogDataset.parse(line, source: "a classify line"),
+              let example = dataset.examples.first else { return line }
+        return example.message
     }
 
     /// The non-empty lines of a file or of standard input.

@@ -188,6 +188,17 @@ enum TrainedFixtures {
         #expect(try classifier.classifyGreedy("api \u{2713} 12 ok!").warnings == result.warnings)
     }
 
+    /// The smallest block a model may have (8) holds a label and part of " -> ", no message:
+    /// classification still works, and the warning says nothing of the message was read.
+    @Test func aBlockTooSmallForAnyMessageSaysSo() throws {
+        let tokenizer = Tokenizer(characters: Array("abcdefghijklmnopqrstuvwxyz0123456789 ->INFOWARNGE"))
+        let config = GPTConfig(vocabSize: tokenizer.vocabSize, nEmbd: 8, nHead: 2, nLayer: 1, blockSize: 8, initStd: 0.4)
+        let classifier = LogClassifier(TrainedModel(model: GPT(config: config, seed: 5), tokenizer: tokenizer))
+        let result = try classifier.classify("disk 9 failed")
+        #expect(result.warnings == ["the message is longer than the model's block of 8; the block leaves no room for it, so none of it was read"])
+        #expect(abs(result.probabilities.values.reduce(0, +) - 1) <= 1e-12)
+    }
+
     @Test func aMessageLongerThanTheBlockKeepsItsStartWithAWarning() throws {
         let trained = randomModel()
         let classifier = LogClassifier(trained)

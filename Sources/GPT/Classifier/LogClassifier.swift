@@ -192,8 +192,11 @@ public final class LogClassifier {
         let ids = Document.fitPrompt(bos: trained.tokenizer.bos, message: messageIDs, separator: separator,
                                      blockSize: model.config.blockSize)
         if ids.count < 1 + encoded.ids.count {
+            // A block under 13 tokens cannot even hold BOS, " -> " and the longest label together.
+            let kept = max(0, ids.count - 1 - separator.count)
             warnings.append("the message is longer than the model's block of \(model.config.blockSize); "
-                            + "only its first \(ids.count - 1 - separator.count) characters were read")
+                            + (kept > 0 ? "only its first \(kept) characters were read"
+                                        : "the block leaves no room for it, so none of it was read"))
         }
         if encoded.ids.count == LogExample.separator.count {
             throw ClassificationError(reason: "none of the message's characters are in the model's vocabulary")
