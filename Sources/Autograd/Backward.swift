@@ -2,6 +2,24 @@
 // Recording order is a topological order (a node only reads older nodes), so walking the tape
 // backwards visits every node after all the nodes that read it: its gradient is complete when its
 // turn comes, and it passes that gradient on to its inputs through its local derivatives.
+//
+// For speed, the loop takes some nodes together: a run of consecutive nodes of one kind (a vector
+// add or relu, a linear layer's rows, a head's scores or its weighted sums) or a group made by one
+// op (a softmax's or an rmsnorm's outputs), and passes all their gradients on at once when it
+// reaches the newest of them. Every such rule relies on one invariant:
+//
+//     no node of a run reads another node of the same run.
+//
+// Then nothing inside the run is still waiting for gradient from inside it, so every gradient in
+// the run is complete when the loop reaches its newest node, just as it would be node by node.
+// A group has it by construction (its outputs read only inputs recorded before it). A run is found
+// by scanning down from its newest node, and each scan (`backAddRun`, `backReluRun`,
+// `backDotRun`, `backSharedFirstRun`, `backWeightedSumRun`) stops before the first node that a
+// node of the run reads: in relu(relu(a)) the two relus are taken one at a time.
+//
+// The one other shortcut, parameter gradients added up at the end of the pass
+// (ParameterGradients.swift), relies on parameters being leaves that nothing reads gradients from
+// during the pass; `parametersEnd` refuses to cover any other node.
 
 extension Tape {
     /// Adds d(root)/d(node) to the grad of every node the root depends on.
@@ -11,7 +29,7 @@ extension Tape {
     /// Nodes the root does not depend on keep their grads.
     public func backward(from root: NodeID) {
         let n = Int(root) + 1
-        precondition(root >= 0 && n <= count, "node \(root) is not on this tape")
+        require(root >= 0 && n <= count, "node \(root) is not on this tape")
         if gradsAreZero {
             grads[Int(root)] = 1
             propagate(from: Int(root))

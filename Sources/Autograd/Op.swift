@@ -56,6 +56,7 @@ public enum Op: UInt8, Sendable, CaseIterable {
 extension Tape {
     /// The ids of the nodes a node read, in order. For inspection; the backward pass does not use it.
     public func inputs(of id: NodeID) -> [NodeID] {
+        requireNode(id, .input)
         let i = Int(id)
         let a = first[i], b = second[i], n = Int(counts[i])
         switch ops[i] {

@@ -1,4 +1,5 @@
-// A speed-up of the backward pass for models, with the same result as the plain rule.
+// A speed-up of the backward pass for models: the same gradients as the plain rule, up to rounding
+// (each weight's terms are added in another order, a fixed one, so results stay deterministic).
 //
 // A linear layer's weights get gradient g_t * x_t from every position t: walked node by node,
 // each position loads and stores the whole weight matrix's gradient again. The weights are
@@ -10,8 +11,8 @@
 extension Tape {
     /// True when every row of the run start...last reads n parameters.
     @inline(__always) func rowsAreParameters(_ start: Int, _ last: Int, _ n: Int) -> Bool {
-        guard parametersEnd > 0 else { return false }
-        for j in start...last where Int(first[j]) + n > parametersEnd { return false }
+        guard deferredGradientsEnd > 0 else { return false }
+        for j in start...last where Int(first[j]) + n > deferredGradientsEnd { return false }
         return true
     }
 

@@ -12,12 +12,14 @@ extension Tape {
     // a + b:  d/da = 1, d/db = 1
     // (Backward is `backAddRun` in VectorOps.swift, which also takes a whole vector add at once.)
     public func add(_ a: NodeID, _ b: NodeID) -> NodeID {
-        append(.add, values[Int(a)] + values[Int(b)], first: a, second: b)
+        requireNode(a, .add); requireNode(b, .add)
+        return append(.add, values[Int(a)] + values[Int(b)], first: a, second: b)
     }
 
     // a - b:  d/da = 1, d/db = -1
     public func sub(_ a: NodeID, _ b: NodeID) -> NodeID {
-        append(.sub, values[Int(a)] - values[Int(b)], first: a, second: b)
+        requireNode(a, .sub); requireNode(b, .sub)
+        return append(.sub, values[Int(a)] - values[Int(b)], first: a, second: b)
     }
     @inline(__always) func backSub(_ i: Int, _ g: Double) {
         grads[Int(first[i])] += g
@@ -27,7 +29,8 @@ extension Tape {
     // region: mul
     // a * b:  d/da = b, d/db = a
     public func mul(_ a: NodeID, _ b: NodeID) -> NodeID {
-        append(.mul, values[Int(a)] * values[Int(b)], first: a, second: b)
+        requireNode(a, .mul); requireNode(b, .mul)
+        return append(.mul, values[Int(a)] * values[Int(b)], first: a, second: b)
     }
     @inline(__always) func backMul(_ i: Int, _ g: Double) {
         let a = Int(first[i]), b = Int(second[i])
@@ -38,7 +41,8 @@ extension Tape {
 
     // a / b:  d/da = 1 / b, d/db = -a / b^2
     public func div(_ a: NodeID, _ b: NodeID) -> NodeID {
-        append(.div, values[Int(a)] / values[Int(b)], first: a, second: b)
+        requireNode(a, .div); requireNode(b, .div)
+        return append(.div, values[Int(a)] / values[Int(b)], first: a, second: b)
     }
     @inline(__always) func backDiv(_ i: Int, _ g: Double) {
         let a = Int(first[i]), b = Int(second[i])
@@ -48,7 +52,8 @@ extension Tape {
 
     // -a:  d/da = -1
     public func neg(_ a: NodeID) -> NodeID {
-        append(.neg, -values[Int(a)], first: a)
+        requireNode(a, .neg)
+        return append(.neg, -values[Int(a)], first: a)
     }
     @inline(__always) func backNeg(_ i: Int, _ g: Double) {
         grads[Int(first[i])] -= g
@@ -56,7 +61,8 @@ extension Tape {
 
     // a + c for a constant c:  d/da = 1
     public func add(_ a: NodeID, constant c: Double) -> NodeID {
-        append(.addConstant, values[Int(a)] + c, first: a, constant: c)
+        requireNode(a, .addConstant)
+        return append(.addConstant, values[Int(a)] + c, first: a, constant: c)
     }
     @inline(__always) func backAddConstant(_ i: Int, _ g: Double) {
         grads[Int(first[i])] += g
@@ -64,7 +70,8 @@ extension Tape {
 
     // a * c for a constant c:  d/da = c
     public func mul(_ a: NodeID, constant c: Double) -> NodeID {
-        append(.mulConstant, values[Int(a)] * c, first: a, constant: c)
+        requireNode(a, .mulConstant)
+        return append(.mulConstant, values[Int(a)] * c, first: a, constant: c)
     }
     @inline(__always) func backMulConstant(_ i: Int, _ g: Double) {
         grads[Int(first[i])] += g * constants[i]
@@ -72,7 +79,8 @@ extension Tape {
 
     // a^c for a constant c:  d/da = c a^(c-1)
     public func pow(_ a: NodeID, _ c: Double) -> NodeID {
-        append(.pow, Tape.power(values[Int(a)], c), first: a, constant: c)
+        requireNode(a, .pow)
+        return append(.pow, Tape.power(values[Int(a)], c), first: a, constant: c)
     }
     @inline(__always) func backPow(_ i: Int, _ g: Double) {
         let a = Int(first[i]), c = constants[i]
@@ -81,7 +89,8 @@ extension Tape {
 
     // e^a:  d/da = e^a, the node's own value
     public func exp(_ a: NodeID) -> NodeID {
-        append(.exp, DeterministicMath.exp(values[Int(a)]), first: a)
+        requireNode(a, .exp)
+        return append(.exp, DeterministicMath.exp(values[Int(a)]), first: a)
     }
     @inline(__always) func backExp(_ i: Int, _ g: Double) {
         grads[Int(first[i])] += g * values[i]
@@ -89,7 +98,8 @@ extension Tape {
 
     // ln a:  d/da = 1 / a
     public func log(_ a: NodeID) -> NodeID {
-        append(.log, DeterministicMath.log(values[Int(a)]), first: a)
+        requireNode(a, .log)
+        return append(.log, DeterministicMath.log(values[Int(a)]), first: a)
     }
     @inline(__always) func backLog(_ i: Int, _ g: Double) {
         let a = Int(first[i])
@@ -99,13 +109,15 @@ extension Tape {
     // max(0, a):  d/da = 1 where a > 0, else 0
     // (Backward is `backReluRun` in VectorOps.swift, which also takes a whole vector at once.)
     public func relu(_ a: NodeID) -> NodeID {
-        append(.relu, max(0, values[Int(a)]), first: a)
+        requireNode(a, .relu)
+        return append(.relu, max(0, values[Int(a)]), first: a)
     }
 
     // region: tanh
     // tanh a:  d/da = 1 - tanh(a)^2, from the node's own value
     public func tanh(_ a: NodeID) -> NodeID {
-        append(.tanh, DeterministicMath.tanh(values[Int(a)]), first: a)
+        requireNode(a, .tanh)
+        return append(.tanh, DeterministicMath.tanh(values[Int(a)]), first: a)
     }
     @inline(__always) func backTanh(_ i: Int, _ g: Double) {
         let t = values[i]

@@ -10,6 +10,15 @@
 /// The index of a node on its tape.
 public typealias NodeID = Int32
 
+/// Stops the program with `message` when `condition` is false: for a call that would otherwise
+/// read memory outside the tape. Unlike `precondition`, which drops its message in optimised
+/// builds (and the engine is always optimised), the message is printed.
+@inline(__always) func require(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { requirementFailed(message()) }
+}
+
+@inline(never) func requirementFailed(_ message: String) -> Never { fatalError(message) }
+
 /// A record of a computation, one scalar node per entry, that can run the chain rule backwards.
 public final class Tape {
     // `@exclusivity(unchecked)`: Swift would otherwise check at run time, on every access to these
@@ -37,7 +46,20 @@ public final class Tape {
     /// Nodes below this index are parameters: leaves whose grads are read only after a backward
     /// pass has finished. Their share of a linear layer's gradient is then added up over every
     /// position at once (ParameterGradients.swift). 0, the default, defers nothing.
-    @exclusivity(unchecked) public var parametersEnd = 0
+    /// Only leaves can be parameters: a node computed from others must pass its gradient on during
+    /// the pass, so setting this past any such node stops with a message.
+    public var parametersEnd: Int {
+        get { deferredGradientsEnd }
+        set {
+            require(newValue >= 0 && newValue <= count,
+                         "parametersEnd \(newValue) is outside the tape's 0...\(count) nodes")
+            for i in 0..<newValue where ops[i] != .input {
+                fatalError("parametersEnd \(newValue) would make node \(i), a '\(ops[i].symbol)' node, a parameter; only leaves can be")
+            }
+            deferredGradientsEnd = newValue
+        }
+    }
+    @exclusivity(unchecked) @usableFromInline var deferredGradientsEnd = 0
 
     /// (first, last) node pairs of dot runs whose parameter gradients wait for the pass's end.
     @exclusivity(unchecked) var deferredRuns: [Int32] = []
@@ -121,6 +143,20 @@ public final class Tape {
     @inlinable public func dataPointer(_ start: NodeID) -> UnsafeMutablePointer<Double> { values + Int(start) }
     @inlinable public func gradPointer(_ start: NodeID) -> UnsafeMutablePointer<Double> { grads + Int(start) }
 
+    // MARK: Checking operands
+
+    /// Stops with a message unless `id` is a node of this tape: an id from another tape, or one
+    /// forgotten by `truncate`, would read memory that belongs to nothing or to another node.
+    @inline(__always) func requireNode(_ id: NodeID, _ op: Op) {
+        require(id >= 0 && Int(id) < count, "\(op.symbol): node \(id) is not on this tape, which holds \(count) nodes")
+    }
+
+    /// Stops with a message unless all of `v` lies on this tape.
+    @inline(__always) func requireVector(_ v: Vector, _ op: Op) {
+        require(v.start >= 0 && v.count >= 0 && Int(v.start) + v.count <= count,
+                     "\(op.symbol): nodes \(v.start)..<\(Int(v.start) + v.count) are not all on this tape, which holds \(count) nodes")
+    }
+
     // MARK: Recording
 
     /// Appends a node and returns its id. Operations call this; it is the only way nodes are made.
@@ -182,8 +218,10 @@ public final class Tape {
     /// Forgets every node recorded after `mark`; the nodes before it (parameters) keep their
     /// values and grads. Training does this once per step, so buffers are allocated only once.
     public func truncate(to mark: Mark) {
-        precondition(mark.nodes <= count && mark.links <= links.count, "mark is past the tape's end")
+        require(mark.nodes <= count && mark.links <= links.count, "mark is past the tape's end")
         count = mark.nodes
+        // Nodes recorded here next may be computed ones, which cannot be parameters.
+        deferredGradientsEnd = min(deferredGradientsEnd, count)
         links.removeSubrange(mark.links...)
         if !labels.isEmpty { labels = labels.filter { Int($0.key) < mark.nodes } }
     }

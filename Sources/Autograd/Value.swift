@@ -18,6 +18,7 @@ public struct Value: CustomStringConvertible {
 
     /// A handle to an existing node.
     public init(node id: NodeID, on tape: Tape) {
+        require(id >= 0 && Int(id) < tape.count, "node \(id) is not on this tape, which holds \(tape.count) nodes")
         self.tape = tape
         self.id = id
     }
@@ -80,7 +81,7 @@ extension Value {
     public static func -= (a: inout Value, b: Value) { a = a - b }
 
     private func sameTape(_ other: Value) {
-        precondition(tape === other.tape, "Values from two different tapes cannot be combined")
+        require(tape === other.tape, "Values from two different tapes cannot be combined")
     }
 }
 

@@ -32,6 +32,8 @@ public struct Vector: Sendable, Equatable {
 public struct RowList: Sendable {
     let offset: Int32
     public let count: Int
+    /// The largest start: with a column, the newest node the rows can read.
+    let newestStart: NodeID
 }
 
 extension Tape {
@@ -44,18 +46,21 @@ extension Tape {
 
     /// The values of a vector, copied out.
     public func data(_ v: Vector) -> [Double] {
-        Array(UnsafeBufferPointer(start: values + Int(v.start), count: v.count))
+        requireVector(v, .input)
+        return Array(UnsafeBufferPointer(start: values + Int(v.start), count: v.count))
     }
 
     /// The gradients of a vector, copied out.
     public func grad(_ v: Vector) -> [Double] {
-        Array(UnsafeBufferPointer(start: grads + Int(v.start), count: v.count))
+        requireVector(v, .input)
+        return Array(UnsafeBufferPointer(start: grads + Int(v.start), count: v.count))
     }
 
     // MARK: Sums and dot products
 
     // sum(x):  d/dx_k = 1
     public func sum(_ x: Vector) -> NodeID {
+        requireVector(x, .sum)
         let p = values + Int(x.start)
         var total = 0.0
         for k in 0..<x.count { total += p[k] }
@@ -68,6 +73,7 @@ extension Tape {
 
     // sum of nodes anywhere on the tape:  d/dx_k = 1
     public func sum(_ ids: [NodeID]) -> NodeID {
+        for id in ids { requireNode(id, .sumOf) }
         let offset = Int32(links.count)
         var total = 0.0
         for id in ids { total += values[Int(id)] }
@@ -83,7 +89,8 @@ extension Tape {
 
     // scale * (a . b):  d/da_k = scale b_k, d/db_k = scale a_k
     public func dot(_ a: Vector, _ b: Vector, scale: Double = 1) -> NodeID {
-        precondition(a.count == b.count, "dot of vectors of lengths \(a.count) and \(b.count)")
+        require(a.count == b.count, "dot of vectors of lengths \(a.count) and \(b.count)")
+        requireVector(a, .dot); requireVector(b, .dot)
         let value = Tape.dot(values + Int(a.start), values + Int(b.start), a.count) * scale
         return append(.dot, value, first: a.start, second: b.start, count: Int32(a.count), constant: scale)
     }
@@ -91,13 +98,18 @@ extension Tape {
     // layer (or of two stacked ones, such as the key and value projections of one x). Each row adds
     // g * x to its weights' grads; the rows' contributions to x's grad are summed in a scratch
     // buffer first, so that grad is loaded and stored once per run instead of once per row.
-    // Returns the run's first node: the backward loop continues below it.
+    // The run stops before a row that reads a node of the run (x lies below every row that reads
+    // it, so only the rows' own inputs can reach into the run). Returns the run's first node: the
+    // backward loop continues below it.
     @inline(__always) func backDotRun(_ last: Int) -> Int {
         let x = second[last], n = Int(counts[last]), scale = constants[last]
         let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
         var start = last
+        var newestInput = Int(first[last]) + n - 1  // over the run so far
         while start > 0, ops[start - 1] == .dot, second[start - 1] == x, Int(counts[start - 1]) == n,
               constants[start - 1] == scale {
+            newestInput = max(newestInput, Int(first[start - 1]) + n - 1)
+            guard newestInput < start - 1 else { break }
             start -= 1
         }
         if start == last, let sharedFirstStart = backSharedFirstRun(last) { return sharedFirstStart }
@@ -145,14 +157,20 @@ extension Tape {
     // Backward of a run of dot nodes that share their first input and scale but not their second:
     // one attention head's scores, a query against every cached key. Each key gets g_t * q; the
     // query's gradient sums g_t * key_t in a scratch buffer and is written once.
-    // Returns the run's first node, or nil when the node before has another first input.
+    // As for rows, the run stops before a score whose key reaches into the run (q lies below it).
+    // Returns the run's first node, or nil when the node before cannot join: another first input,
+    // or a key the last node reads.
     @inline(__always) func backSharedFirstRun(_ last: Int) -> Int? {
         let q = first[last], n = Int(counts[last]), scale = constants[last]
-        guard last > 0, ops[last - 1] == .dot, first[last - 1] == q, Int(counts[last - 1]) == n,
-              constants[last - 1] == scale else { return nil }
+        var newestInput = Int(second[last]) + n - 1  // over the run so far
+        func joins(_ j: Int) -> Bool {
+            guard ops[j] == .dot, first[j] == q, Int(counts[j]) == n, constants[j] == scale else { return false }
+            newestInput = max(newestInput, Int(second[j]) + n - 1)
+            return newestInput < j
+        }
+        guard last > 0, joins(last - 1) else { return nil }
         var start = last - 1
-        while start > 0, ops[start - 1] == .dot, first[start - 1] == q, Int(counts[start - 1]) == n,
-              constants[start - 1] == scale {
+        while start > 0, joins(start - 1) {
             start -= 1
         }
         let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
@@ -178,6 +196,9 @@ extension Tape {
     /// each load of x serves four (the values are exactly those of `dot` row by row).
     public func matvec(_ weights: NodeID, rows: Int, _ x: Vector) -> Vector {
         let n = x.count
+        requireVector(x, .dot)
+        require(rows >= 0, "matvec: \(rows) rows")
+        requireVector(Vector(start: weights, count: rows * n), .dot)
         let start = reserve(rows)
         let xs = values + Int(x.start), out = values + Int(start)
         let w = values + Int(weights)
@@ -257,15 +278,32 @@ extension Tape {
     // MARK: Attention's weighted sum
 
     /// Saves the starts of some vectors (the value vectors of earlier positions) for `weightedSum`.
+    /// The newest start is saved after the list, so checks forward and backward need not scan it.
     public func rowList(_ starts: [NodeID]) -> RowList {
+        for start in starts { requireNode(start, .weightedSum) }
         let offset = Int32(links.count)
+        let newest = starts.max() ?? -1
         links.append(contentsOf: starts)
-        return RowList(offset: offset, count: starts.count)
+        links.append(newest)
+        return RowList(offset: offset, count: starts.count, newestStart: newest)
+    }
+
+    /// Stops with a message unless `rows` was made on this tape, gathering from `weights`, and
+    /// column `newestColumn` of every row lies below `end`.
+    @inline(__always) private func requireRows(_ rows: RowList, _ weights: Vector, newestColumn: Int, below end: Int) {
+        require(weights.count == rows.count, "\(weights.count) weights for \(rows.count) rows")
+        requireVector(weights, .weightedSum)
+        require(rows.offset >= 0 && Int(rows.offset) + rows.count < links.count
+                     && links[Int(rows.offset) + rows.count] == rows.newestStart,
+                     "weighted sum: this row list was not made on this tape (or was forgotten by truncate)")
+        require(Int(rows.newestStart) + newestColumn < end,
+                     "weighted sum: column \(newestColumn) of row \(rows.newestStart) is not on the tape before this node")
     }
 
     // sum_t w_t v_t[column]:  d/dw_t = v_t[column], d/dv_t[column] = w_t
     public func weightedSum(_ weights: Vector, rows: RowList, column: Int) -> NodeID {
-        precondition(weights.count == rows.count, "\(weights.count) weights for \(rows.count) rows")
+        require(column >= 0, "weighted sum of column \(column)")
+        requireRows(rows, weights, newestColumn: column, below: count)
         let w = values + Int(weights.start)
         var total = 0.0
         links.withUnsafeBufferPointer { list in
@@ -276,16 +314,21 @@ extension Tape {
     }
     // Backward of a run of weighted sums over the same weights and rows, for consecutive columns
     // (one head's output): each row is visited once for all of the run's columns.
+    // The run stops before a node that the run reads: node j reads row_t + column_j for every t,
+    // so the newest node read is the newest row plus the last node's column, and it must lie below
+    // the run (the weights do: every node of the run reads them).
     // Returns the run's first node: the backward loop continues below it.
     @inline(__always) func backWeightedSumRun(_ last: Int) -> Int {
-        let w = first[last], offset = second[last]
+        let w = first[last], offset = second[last], positions = Int(counts[last])
+        let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
+        let newestInput = Int(links[Int(offset) + positions]) + Int(constants[last])  // see rowList
         var start = last
-        while start > 0, ops[start - 1] == .weightedSum, first[start - 1] == w, second[start - 1] == offset,
+        while start - 1 > newestInput, ops[start - 1] == .weightedSum, first[start - 1] == w,
+              second[start - 1] == offset, Int(counts[start - 1]) == positions,
               constants[start - 1] == constants[start] - 1 {
             start -= 1
         }
-        let n = last - start + 1, column = Int(constants[start]), positions = Int(counts[last])
-        let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
+        let n = last - start + 1, column = Int(constants[start])
         let g = grads + start
         links.withUnsafeBufferPointer { list in
             for t in 0..<positions {
@@ -307,6 +350,8 @@ extension Tape {
     /// attention's scores of one head against every cached position, one dot node each, in a row.
     public func scores(_ q: Vector, keys: [NodeID], offset: Int, scale: Double) -> Vector {
         let n = q.count
+        requireVector(q, .dot)
+        for key in keys { requireVector(Vector(start: key + NodeID(offset), count: n), .dot) }
         let start = reserve(keys.count)
         let values = self.values
         for (t, key) in keys.enumerated() {
@@ -331,7 +376,8 @@ extension Tape {
     /// output. Walks each row once for all columns, with each column summed in the same order as
     /// `weightedSum`, so the bits match it.
     public func weightedSums(_ weights: Vector, rows: RowList, columns: Range<Int>) -> Vector {
-        precondition(weights.count == rows.count, "\(weights.count) weights for \(rows.count) rows")
+        require(columns.lowerBound >= 0, "weighted sums of columns \(columns)")
+        requireRows(rows, weights, newestColumn: columns.upperBound - 1, below: count)
         let n = columns.count
         let start = reserve(n)
         let values = self.values, out = values + Int(start)
@@ -365,6 +411,7 @@ extension Tape {
     // Backward, done once for the whole group:
     //   d/dx_k = y_k (g_k - sum_j g_j y_j)
     public func softmax(_ x: Vector) -> Vector {
+        requireVector(x, .softmax)
         let n = x.count
         let start = reserve(n)
         let xs = values + Int(x.start), ys = values + Int(start)
@@ -395,6 +442,7 @@ extension Tape {
     // Backward, once for the whole group (dr/dx_k = -r^3 x_k / n):
     //   d/dx_k = g_k r - (r^3 / n) x_k sum_j g_j x_j
     public func rmsnorm(_ x: Vector) -> Vector {
+        requireVector(x, .rmsnorm)
         let n = x.count
         let start = reserve(n)
         let xs = values + Int(x.start), ys = values + Int(start)
@@ -434,7 +482,8 @@ extension Tape {
     // -log softmax(logits)[target] = logsumexp(logits) - logits[target]
     //   d/dlogit_k = softmax_k - (1 if k is the target)
     public func crossEntropy(_ logits: Vector, target: Int) -> NodeID {
-        precondition(target >= 0 && target < logits.count, "target \(target) outside 0..<\(logits.count)")
+        require(target >= 0 && target < logits.count, "target \(target) outside 0..<\(logits.count)")
+        requireVector(logits, .crossEntropy)
         let lse = Tape.logSumExp(values + Int(logits.start), logits.count)
         return append(.crossEntropy, lse - values[Int(logits.start) + target], first: logits.start,
                       second: Int32(target), count: Int32(logits.count), constant: lse)
@@ -448,7 +497,8 @@ extension Tape {
 
     /// log softmax(logits)[index], read off the values without recording a node: for scoring.
     public func logProbability(_ logits: Vector, of index: Int) -> Double {
-        precondition(index >= 0 && index < logits.count, "index \(index) outside 0..<\(logits.count)")
+        require(index >= 0 && index < logits.count, "index \(index) outside 0..<\(logits.count)")
+        requireVector(logits, .crossEntropy)
         return values[Int(logits.start) + index] - Tape.logSumExp(values + Int(logits.start), logits.count)
     }
 
@@ -469,7 +519,8 @@ extension Tape {
 
     /// x + y, componentwise: one `add` node per component.
     public func add(_ x: Vector, _ y: Vector) -> Vector {
-        precondition(x.count == y.count, "adding vectors of lengths \(x.count) and \(y.count)")
+        require(x.count == y.count, "adding vectors of lengths \(x.count) and \(y.count)")
+        requireVector(x, .add); requireVector(y, .add)
         let n = x.count
         let start = reserve(n)
         let values = self.values, xs = values + Int(x.start), ys = values + Int(y.start), out = values + Int(start)
@@ -480,6 +531,7 @@ extension Tape {
 
     /// max(0, x), componentwise: one `relu` node per component.
     public func relu(_ x: Vector) -> Vector {
+        requireVector(x, .relu)
         let n = x.count
         let start = reserve(n)
         let values = self.values, xs = values + Int(x.start), out = values + Int(start)
@@ -506,10 +558,13 @@ extension Tape {
     }
 
     // Backward of a run of add nodes over consecutive inputs (a vector add): each input gets g.
-    // Returns the run's first node.
+    // The run stops before a node that the run itself reads (as in (a + a) + (a + a), where the
+    // second add reads the first): the inputs of node k are first + k and second + k, so the
+    // last node's are the newest, and they must lie below the run. Returns the run's first node.
     @inline(__always) func backAddRun(_ last: Int) -> Int {
+        let newestInput = Int(max(first[last], second[last]))
         var start = last
-        while start > 0, ops[start - 1] == .add, first[start - 1] == first[start] - 1,
+        while start - 1 > newestInput, ops[start - 1] == .add, first[start - 1] == first[start] - 1,
               second[start - 1] == second[start] - 1 {
             start -= 1
         }
@@ -523,9 +578,11 @@ extension Tape {
     }
 
     // Backward of a run of relu nodes over consecutive inputs: g passes where the output is > 0.
+    // As for adds, the run stops before a node it reads itself (relu(relu(a))).
     @inline(__always) func backReluRun(_ last: Int) -> Int {
+        let newestInput = Int(first[last])
         var start = last
-        while start > 0, ops[start - 1] == .relu, first[start - 1] == first[start] - 1 {
+        while start - 1 > newestInput, ops[start - 1] == .relu, first[start - 1] == first[start] - 1 {
             start -= 1
         }
         let values = self.values, grads = self.grads, g = grads + start, y = values + start
