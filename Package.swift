@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        // Tests only: random inputs with shrinking for Swift Testing (the engine's differential tests).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // Public API, in dependency order: engine <- model <- command line.
@@ -62,7 +64,10 @@ let package = Package(
         ),
 
         // Tests mirror Sources/.
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
+        .testTarget(
+            name: "AutogradTests",
+            dependencies: ["Autograd", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "GPTTests", dependencies: ["GPT"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
         .testTarget(name: "CLITests", dependencies: ["gpt"]),
