@@ -63,7 +63,7 @@ let package = Package(
 
         // Tests mirror Sources/.
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
-        .testTarget(name: "GPTTests", dependencies: ["GPT"]),
+        .testTarget(name: "GPTTests", dependencies: ["GPT"], exclude: ["Fixtures"]),  // read by path, not bundled
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
         .testTarget(name: "CLITests", dependencies: ["gpt"]),
         .testTarget(name: "ServerTests", dependencies: ["Server"]),
