@@ -68,7 +68,7 @@ let package = Package(
             name: "AutogradTests",
             dependencies: ["Autograd", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "GPTTests", dependencies: ["GPT"]),
+        .testTarget(name: "GPTTests", dependencies: ["GPT"], exclude: ["Fixtures"]),  // read by path, not bundled
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
         .testTarget(name: "CLITests", dependencies: ["gpt"]),
         .testTarget(name: "ServerTests", dependencies: ["Server"]),

@@ -5,7 +5,8 @@ import Testing
 
 // The model against references: the tape's gradients of the whole loss against central finite
 // differences, the loss against cross-entropy computed by hand from the logits, and the shortcuts
-// (no logits for prompt tokens, copies) against the plain forward pass.
+// (no logits for prompt tokens, copies) against the plain forward pass. Last, the bounds the
+// forward pass checks: their messages, then exit tests that it stops rather than read past a matrix.
 
 /// Two layers and two heads, so every kind of weight and the path between layers is covered.
 /// Init std 0.5 keeps activations away from zero, where ReLU's kink would spoil finite differences.
@@ -198,5 +199,50 @@ private func lossValue(_ model: GPT, _ document: Document, messageWeight: Double
         #expect(GPTConfig(vocabSize: 10, nLayer: 0).problems.first?.contains("n_layer is 0") == true)
         #expect(GPTConfig(vocabSize: 10, initStd: 0).problems.count == 1)
         #expect(tinyConfig.headDim == 4)
+    }
+
+    // MARK: Bounds
+
+    @Test func forwardExplainsABadTokenPositionOrCache() {
+        let model = GPT(config: tinyConfig, seed: 1)
+        var cache = KVCache(layers: tinyConfig.nLayer)
+        #expect(model.forwardProblem(token: 9, position: 0, cache: cache) == nil)
+        let first = { (problem: String?) in problem?.split(separator: "\n").first.map(String.init) }
+        #expect(first(model.forwardProblem(token: 10, position: 0, cache: cache))
+                == "token id 10 is outside the vocabulary of 10 tokens")
+        #expect(first(model.forwardProblem(token: -1, position: 0, cache: cache))
+                == "token id -1 is outside the vocabulary of 10 tokens")
+        #expect(first(model.forwardProblem(token: 0, position: 1, cache: cache))
+                == "position 1 does not follow the cache: it holds 0 positions, so the next is 0")
+        #expect(first(model.forwardProblem(token: 0, position: 0, cache: KVCache(layers: 1)))
+                == "the cache was made for n_layer 1, but the model has n_layer 2")
+        model.tape.isRecording = false
+        defer {
+            model.tape.truncate(to: model.weightsEnd)
+            model.tape.isRecording = true
+        }
+        for position in 0..<tinyConfig.blockSize { model.forward(token: 0, position: position, cache: &cache, needLogits: false) }
+        #expect(cache.count == tinyConfig.blockSize)  // a full block, each position in its turn
+        #expect(first(model.forwardProblem(token: 0, position: 11, cache: cache)) == "position 11 is past the block size 11")
+        #expect(model.forwardProblem(token: 0, position: 3, cache: cache)?.contains("holds 11 positions") == true)
+    }
+
+    @Test func forwardStopsAtAPositionPastTheBlock() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let model = GPT(config: tinyConfig, seed: 1)
+            var cache = KVCache(layers: tinyConfig.nLayer)
+            for position in 0...tinyConfig.blockSize { model.forward(token: 0, position: position, cache: &cache) }
+        }
+        let output = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(output.contains("position 11 is past the block size 11"), "stderr: \(output)")
+    }
+
+    @Test func forwardStopsAtATokenOutsideTheVocabulary() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var cache = KVCache(layers: tinyConfig.nLayer)
+            GPT(config: tinyConfig, seed: 1).forward(token: 10, position: 0, cache: &cache)
+        }
+        let output = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(output.contains("token id 10 is outside the vocabulary of 10 tokens"), "stderr: \(output)")
     }
 }

@@ -115,8 +115,13 @@ public final class GPT {
     /// Runs one token at `position` through the model, extending `cache`, and returns the logits
     /// for the next token (V). With `needLogits: false` only what later positions read (the keys
     /// and values of every layer) is computed: classification uses that for the prompt's tokens.
+    /// `position` must be `cache.count` and below the block size, and `token` a vocabulary id.
     @discardableResult
     public func forward(token: Int, position: Int, cache: inout KVCache, needLogits: Bool = true) -> Vector? {
+        // Callers fit user input into the vocabulary and the block first: a bad value here is a bug.
+        // fatalError, not precondition: this target is built with -O, where a precondition's
+        // message is never printed.
+        if let problem = forwardProblem(token: token, position: position, cache: cache) { fatalError(problem) }
         var x = tape.add(wte.row(token), wpe.row(position))  // (C)
         x = tape.rmsnorm(x)
         for (index, block) in layers.enumerated() {
@@ -126,6 +131,28 @@ public final class GPT {
             x = mlp(x, block)
         }
         return linear(lmHead, x)  // (V)
+    }
+
+    /// Why `forward` cannot run `token` at `position` after `cache`, in words, or nil when it can.
+    /// Without this check a bad id would read another matrix's weights as an embedding.
+    func forwardProblem(token: Int, position: Int, cache: KVCache) -> String? {
+        if token < 0 || token >= config.vocabSize {
+            return "token id \(token) is outside the vocabulary of \(config.vocabSize) tokens"
+                + "\nHINT: encode text with the model's own tokenizer"
+        }
+        if cache.keys.count != config.nLayer {
+            return "the cache was made for n_layer \(cache.keys.count), but the model has n_layer \(config.nLayer)"
+                + "\nHINT: make it with KVCache(layers: model.config.nLayer)"
+        }
+        if position >= config.blockSize {
+            return "position \(position) is past the block size \(config.blockSize)"
+                + "\nHINT: keep at most block_size tokens, as Document.fitPrompt does"
+        }
+        if position != cache.count {
+            return "position \(position) does not follow the cache: it holds \(cache.count) positions, so the next is \(cache.count)"
+                + "\nHINT: run positions 0, 1, 2, ... in order on one cache, or start a new KVCache"
+        }
+        return nil
     }
 
     // region: attention
