@@ -79,7 +79,17 @@ public final class Tape {
 
     /// When false, operations compute values but record nothing to differentiate: inference mode.
     /// Nodes still get ids and values, so the same model code runs in both modes.
-    @exclusivity(unchecked) public var isRecording = true
+    /// Turn it off with `withoutRecording`, which turns it back to what it was.
+    @exclusivity(unchecked) public private(set) var isRecording = true
+
+    /// Runs `body` in inference mode and then puts recording back the way it found it (so scopes
+    /// can nest).
+    public func withoutRecording<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        let wasRecording = isRecording
+        isRecording = false
+        defer { isRecording = wasRecording }
+        return try body()
+    }
 
     public init(capacity: Int = 1024) {
         self.capacity = max(capacity, 16)
@@ -159,13 +169,21 @@ public final class Tape {
 
     // MARK: Recording
 
-    /// Appends a node and returns its id. Operations call this; it is the only way nodes are made.
+    /// Appends a node and returns its id: the one-node case of `reserve` and `record`.
     @inline(__always)
     func append(_ op: Op, _ value: Double, first a: Int32 = -1, second b: Int32 = -1,
                 count n: Int32 = 0, constant c: Double = 0) -> NodeID {
-        if count == capacity { grow() }
-        let i = count
-        values[i] = value
+        let id = reserve(1)
+        values[Int(id)] = value
+        record(Int(id), op, first: a, second: b, count: n, constant: c)
+        return id
+    }
+
+    /// Writes down how node `i` was made (its op and where its inputs are) and clears its grad;
+    /// while not recording, writes that it is a constant instead, since backward must not pass
+    /// anything through it. Every node on the tape is described through here.
+    @inline(__always)
+    func record(_ i: Int, _ op: Op, first a: Int32 = -1, second b: Int32 = -1, count n: Int32 = 0, constant c: Double = 0) {
         grads[i] = 0
         if isRecording {
             ops[i] = op
@@ -174,10 +192,8 @@ public final class Tape {
             counts[i] = n
             constants[i] = c
         } else {
-            ops[i] = .input  // an unrecorded node is a constant as far as backward is concerned
+            ops[i] = .input
         }
-        count = i + 1
-        return NodeID(i)
     }
 
     /// Reserves `n` consecutive nodes for a vector operation to fill, and returns the first id.

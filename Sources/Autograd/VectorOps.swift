@@ -39,8 +39,11 @@ public struct RowList: Sendable {
 extension Tape {
     /// A new vector of leaves.
     public func inputs(_ values: [Double]) -> Vector {
-        let start = NodeID(count)
-        for v in values { _ = append(.input, v) }
+        let start = reserve(values.count)
+        for (k, v) in values.enumerated() {
+            self.values[Int(start) + k] = v
+            record(Int(start) + k, .input)
+        }
         return Vector(start: start, count: values.count)
     }
 
@@ -212,17 +215,7 @@ extension Tape {
             r += 1
         }
         for j in 0..<rows {
-            let i = Int(start) + j
-            grads[i] = 0
-            if isRecording {
-                ops[i] = .dot
-                first[i] = weights + NodeID(j * n)
-                second[i] = x.start
-                counts[i] = Int32(n)
-                constants[i] = 1
-            } else {
-                ops[i] = .input
-            }
+            record(Int(start) + j, .dot, first: weights + NodeID(j * n), second: x.start, count: Int32(n), constant: 1)
         }
         return Vector(start: start, count: rows)
     }
@@ -358,16 +351,7 @@ extension Tape {
             let i = Int(start) + t
             let k = key + NodeID(offset)
             values[i] = Tape.dot(values + Int(q.start), values + Int(k), n) * scale
-            grads[i] = 0
-            if isRecording {
-                ops[i] = .dot
-                first[i] = q.start
-                second[i] = k
-                counts[i] = Int32(n)
-                constants[i] = scale
-            } else {
-                ops[i] = .input
-            }
+            record(i, .dot, first: q.start, second: k, count: Int32(n), constant: scale)
         }
         return Vector(start: start, count: keys.count)
     }
@@ -390,17 +374,8 @@ extension Tape {
             }
         }
         for j in 0..<n {
-            let i = Int(start) + j
-            grads[i] = 0
-            if isRecording {
-                ops[i] = .weightedSum
-                first[i] = weights.start
-                second[i] = rows.offset
-                counts[i] = Int32(weights.count)
-                constants[i] = Double(columns.lowerBound + j)
-            } else {
-                ops[i] = .input
-            }
+            record(Int(start) + j, .weightedSum, first: weights.start, second: rows.offset,
+                   count: Int32(weights.count), constant: Double(columns.lowerBound + j))
         }
         return Vector(start: start, count: n)
     }
@@ -464,16 +439,7 @@ extension Tape {
     /// Fills in the bookkeeping of the `n` outputs of a group that a vector op reserved.
     @inline(__always) private func recordGroup(_ op: Op, _ start: NodeID, input x: Vector, constant c: Double) {
         for j in Int(start)..<(Int(start) + x.count) {
-            grads[j] = 0
-            if isRecording {
-                ops[j] = op
-                first[j] = x.start
-                second[j] = start
-                counts[j] = Int32(x.count)
-                constants[j] = c
-            } else {
-                ops[j] = .input
-            }
+            record(j, op, first: x.start, second: start, count: Int32(x.count), constant: c)
         }
     }
 
@@ -542,18 +508,8 @@ extension Tape {
 
     /// Node j of the n reserved at `start` reads first + j (and second + j when second >= 0).
     @inline(__always) private func recordElementwise(_ op: Op, _ start: NodeID, _ n: Int, first a: NodeID, second b: NodeID) {
-        grads.advanced(by: Int(start)).update(repeating: 0, count: n)
-        guard isRecording else {
-            ops.advanced(by: Int(start)).update(repeating: .input, count: n)
-            return
-        }
         for j in 0..<n {
-            let i = Int(start) + j
-            ops[i] = op
-            first[i] = a + NodeID(j)
-            second[i] = b < 0 ? -1 : b + NodeID(j)
-            counts[i] = 0
-            constants[i] = 0
+            record(Int(start) + j, op, first: a + NodeID(j), second: b < 0 ? -1 : b + NodeID(j))
         }
     }
 

@@ -22,12 +22,8 @@ private func tinyDocument() -> Document {
 /// The loss's value with the weights as they are now, recording nothing.
 private func lossValue(_ model: GPT, _ document: Document, messageWeight: Double) -> Double {
     let tape = model.tape
-    tape.isRecording = false
-    defer {
-        tape.truncate(to: model.weightsEnd)
-        tape.isRecording = true
-    }
-    return tape.data(model.loss(of: document, messageWeight: messageWeight))
+    defer { tape.truncate(to: model.weightsEnd) }
+    return tape.withoutRecording { tape.data(model.loss(of: document, messageWeight: messageWeight)) }
 }
 
 @Suite struct ModelTests {
@@ -90,11 +86,12 @@ private func lossValue(_ model: GPT, _ document: Document, messageWeight: Double
         let model = GPT(config: tinyConfig, seed: 3)
         let document = tinyDocument()
         let tape = model.tape
-        tape.isRecording = false
         var cache = KVCache(layers: tinyConfig.nLayer)
         var total = 0.0, weights = 0.0
         for position in 0..<document.positions {
-            let logits = tape.data(model.forward(token: document.tokens[position], position: position, cache: &cache)!)
+            let logits = tape.withoutRecording {
+                tape.data(model.forward(token: document.tokens[position], position: position, cache: &cache)!)
+            }
             let top = logits.max()!
             let logSum = top + log(logits.map { exp($0 - top) }.reduce(0, +))
             let target = document.tokens[position + 1]
@@ -103,7 +100,6 @@ private func lossValue(_ model: GPT, _ document: Document, messageWeight: Double
             weights += weight
         }
         tape.truncate(to: model.weightsEnd)
-        tape.isRecording = true
         let expected = total / weights
         let actual = lossValue(model, document, messageWeight: messageWeight)
         #expect(abs(actual - expected) <= 1e-12 * abs(expected), "loss \(actual), by hand \(expected)")
@@ -120,10 +116,8 @@ private func lossValue(_ model: GPT, _ document: Document, messageWeight: Double
     @Test func aForwardPassWithoutLogitsLeavesTheSameKeysAndValues() {
         let model = GPT(config: tinyConfig, seed: 5)
         let tape = model.tape
-        tape.isRecording = false
-        defer { tape.isRecording = true }
         let tokens = tinyDocument().tokens.prefix(6)
-        func cacheData(needLogits: Bool) -> [[Double]] {
+        func cacheData(needLogits: Bool) -> [[Double]] { tape.withoutRecording {
             var cache = KVCache(layers: tinyConfig.nLayer)
             for (position, token) in tokens.enumerated() {
                 let logits = model.forward(token: token, position: position, cache: &cache, needLogits: needLogits)
@@ -135,7 +129,7 @@ private func lossValue(_ model: GPT, _ document: Document, messageWeight: Double
             }
             tape.truncate(to: model.weightsEnd)
             return rows
-        }
+        } }
         #expect(cacheData(needLogits: false) == cacheData(needLogits: true))
     }
 
@@ -216,12 +210,10 @@ private func lossValue(_ model: GPT, _ document: Document, messageWeight: Double
                 == "position 1 does not follow the cache: it holds 0 positions, so the next is 0")
         #expect(first(model.forwardProblem(token: 0, position: 0, cache: KVCache(layers: 1)))
                 == "the cache was made for n_layer 1, but the model has n_layer 2")
-        model.tape.isRecording = false
-        defer {
-            model.tape.truncate(to: model.weightsEnd)
-            model.tape.isRecording = true
+        defer { model.tape.truncate(to: model.weightsEnd) }
+        model.tape.withoutRecording {
+            for position in 0..<tinyConfig.blockSize { model.forward(token: 0, position: position, cache: &cache, needLogits: false) }
         }
-        for position in 0..<tinyConfig.blockSize { model.forward(token: 0, position: position, cache: &cache, needLogits: false) }
         #expect(cache.count == tinyConfig.blockSize)  // a full block, each position in its turn
         #expect(first(model.forwardProblem(token: 0, position: 11, cache: cache)) == "position 11 is past the block size 11")
         #expect(model.forwardProblem(token: 0, position: 3, cache: cache)?.contains("holds 11 positions") == true)

@@ -132,15 +132,14 @@ private struct Comparison {
         let reference = try Reference.load()
         let model = try reference.model()
         let tape = model.tape
-        tape.isRecording = false
-        defer {
-            tape.truncate(to: model.weightsEnd)
-            tape.isRecording = true
-        }
+        defer { tape.truncate(to: model.weightsEnd) }
         var comparison = Comparison("logits")
         var cache = KVCache(layers: model.config.nLayer)
         for (position, torch) in reference.logits.enumerated() {
-            let logits = try #require(model.forward(token: reference.tokens[position], position: position, cache: &cache))
+            let output = tape.withoutRecording {
+                model.forward(token: reference.tokens[position], position: position, cache: &cache)
+            }
+            let logits = try #require(output)
             comparison.check(tape.data(logits), torch, name: "logits") { "logits[position \(position), token \($0)]" }
         }
         comparison.report()
@@ -151,16 +150,14 @@ private struct Comparison {
         let model = try reference.model()
         let document = try #require(reference.document)
         let tape = model.tape
-        tape.isRecording = false
-        defer {
-            tape.truncate(to: model.weightsEnd)
-            tape.isRecording = true
+        defer { tape.truncate(to: model.weightsEnd) }
+        let (weighted, plain) = tape.withoutRecording {
+            (tape.data(model.loss(of: document, messageWeight: reference.messageWeight)),
+             tape.data(model.loss(of: document, messageWeight: 1)))
         }
         var comparison = Comparison("loss")
-        comparison.check(tape.data(model.loss(of: document, messageWeight: reference.messageWeight)), reference.loss,
-                         at: "loss (message weight \(reference.messageWeight))")
-        comparison.check(tape.data(model.loss(of: document, messageWeight: 1)), reference.lossMessageWeight1,
-                         at: "loss (message weight 1)")
+        comparison.check(weighted, reference.loss, at: "loss (message weight \(reference.messageWeight))")
+        comparison.check(plain, reference.lossMessageWeight1, at: "loss (message weight 1)")
         comparison.report()
     }
 

@@ -109,17 +109,20 @@ public final class LogClassifier {
     public func classifyGreedy(_ message: String) throws(ClassificationError) -> GreedyClassification {
         let prompt = try promptTokens(message)
         let tape = model.tape
-        defer { endInference() }
-        var (cache, logits) = readPrompt(prompt.ids)
-        var generated: [Int] = []
-        var position = prompt.ids.count
-        while generated.count < 12 {
-            let values = tape.data(logits)
-            let token = values.indices.max { values[$0] < values[$1] }!
-            if token == trained.tokenizer.bos || position >= model.config.blockSize { break }
-            generated.append(token)
-            logits = model.forward(token: token, position: position, cache: &cache)!
-            position += 1
+        let generated = tape.withoutRecording {
+            defer { tape.truncate(to: model.weightsEnd) }
+            var (cache, logits) = readPrompt(prompt.ids)
+            var generated: [Int] = []
+            var position = prompt.ids.count
+            while generated.count < 12 {
+                let values = tape.data(logits)
+                let token = values.indices.max { values[$0] < values[$1] }!
+                if token == trained.tokenizer.bos || position >= model.config.blockSize { break }
+                generated.append(token)
+                logits = model.forward(token: token, position: position, cache: &cache)!
+                position += 1
+            }
+            return generated
         }
         let text = trained.tokenizer.decode(generated)
         return GreedyClassification(message: message, label: LogLabel(rawValue: text.trimmingSpaces), generated: text,
@@ -135,21 +138,21 @@ public final class LogClassifier {
         let tape = model.tape
         let lastLayer = model.config.nLayer - 1
         var rows: [[Double]] = []
-        tape.isRecording = false
         model.attentionObserver = { layer, head, weights in
             guard layer == lastLayer else { return }
             let values = tape.data(weights)
             if head == 0 { rows.append(Array(repeating: 0, count: values.count)) }
             for (t, w) in values.enumerated() { rows[rows.count - 1][t] += w }
         }
-        defer {
-            model.attentionObserver = nil
-            tape.truncate(to: model.weightsEnd)
-            tape.isRecording = true
-        }
-        var cache = KVCache(layers: model.config.nLayer)
-        for (position, token) in prompt.ids.enumerated() {
-            model.forward(token: token, position: position, cache: &cache, needLogits: true)
+        tape.withoutRecording {
+            defer {
+                model.attentionObserver = nil
+                tape.truncate(to: model.weightsEnd)
+            }
+            var cache = KVCache(layers: model.config.nLayer)
+            for (position, token) in prompt.ids.enumerated() {
+                model.forward(token: token, position: position, cache: &cache, needLogits: true)
+            }
         }
         let heads = Double(model.config.nHead)
         let tokens = prompt.ids.map { $0 == trained.tokenizer.bos ? "BOS" : String(trained.tokenizer.characters[$0]) }
@@ -158,22 +161,15 @@ public final class LogClassifier {
 
     // MARK: The prompt
 
-    /// Runs the prompt through the model in inference mode (nothing recorded for backward) and
-    /// returns its key/value cache and the logits after its last token. Pair with `endInference`.
+    /// Runs the prompt through the model and returns its key/value cache and the logits after its
+    /// last token. Call it in inference mode (`withoutRecording`).
     private func readPrompt(_ ids: [Int]) -> (KVCache, Vector) {
-        model.tape.isRecording = false
         var cache = KVCache(layers: model.config.nLayer)
         var logits: Vector? = nil
         for (position, token) in ids.enumerated() {
             logits = model.forward(token: token, position: position, cache: &cache, needLogits: position == ids.count - 1)
         }
         return (cache, logits!)  // promptTokens never returns an empty prompt
-    }
-
-    /// Forgets what inference put on the tape and goes back to recording.
-    private func endInference() {
-        model.tape.truncate(to: model.weightsEnd)
-        model.tape.isRecording = true
     }
 
     /// [BOS] + "<message> -> " as ids, with unknown characters left out and a long prompt cut.

@@ -77,15 +77,13 @@ extension GPT {
     /// Mean per-token loss (unweighted) over `documents`, computed without recording a graph.
     public func meanLoss(_ documents: [Document]) -> Double {
         guard !documents.isEmpty else { return .nan }
-        tape.isRecording = false
-        defer {
-            tape.truncate(to: weightsEnd)
-            tape.isRecording = true
-        }
-        var total = 0.0
-        for document in documents {
-            total += tape.data(loss(of: document))
-            tape.truncate(to: weightsEnd)
+        let total = tape.withoutRecording {
+            var total = 0.0
+            for document in documents {
+                total += tape.data(loss(of: document))
+                tape.truncate(to: weightsEnd)
+            }
+            return total
         }
         return total / Double(documents.count)
     }

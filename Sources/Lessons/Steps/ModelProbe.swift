@@ -24,13 +24,14 @@ struct ForwardProbe {
     /// Runs `tokens` through `model` both ways. Records nothing to differentiate and leaves the
     /// tape as it found it.
     init(model: GPT, tokens: [Int]) {
-        let tape = model.tape
-        let wasRecording = tape.isRecording
-        tape.isRecording = false
-        defer {
-            tape.truncate(to: model.weightsEnd)
-            tape.isRecording = wasRecording
+        model.tape.withoutRecording {
+            defer { model.tape.truncate(to: model.weightsEnd) }
+            probe(model, tokens)
         }
+    }
+
+    private mutating func probe(_ model: GPT, _ tokens: [Int]) {
+        let tape = model.tape
         let layers = model.config.nLayer
         weights = Array(repeating: [], count: layers)
         scores = Array(repeating: [], count: layers)

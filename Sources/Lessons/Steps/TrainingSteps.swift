@@ -135,27 +135,27 @@ enum TrainingSteps {
             throw context.error(in: "line", "the message has characters outside the vocabulary")
         }
         let tape = gpt.tape
-        tape.isRecording = false
-        defer {
-            tape.truncate(to: gpt.weightsEnd)
-            tape.isRecording = true
-        }
-        var cache = KVCache(layers: gpt.config.nLayer)
-        var tokens = Array(([tokenizer.bos] + ids).suffix(gpt.config.blockSize))
-        var logits: Vector?
-        for (position, token) in tokens.enumerated() {
-            logits = gpt.forward(token: token, position: position, cache: &cache, needLogits: position == tokens.count - 1)
-        }
-        var completion: [Int] = []
-        var firstChoice: [Double] = []
-        while completion.count < (try context.integer("max_characters")), let current = logits, tokens.count < gpt.config.blockSize {
-            let probabilities = softmax(tape.data(current))
-            if firstChoice.isEmpty { firstChoice = probabilities }
-            let next = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? tokenizer.bos
-            if next == tokenizer.bos { break }
-            completion.append(next)
-            tokens.append(next)
-            logits = gpt.forward(token: next, position: tokens.count - 1, cache: &cache)
+        let maxCharacters = try context.integer("max_characters")
+        let (completion, firstChoice) = tape.withoutRecording {
+            defer { tape.truncate(to: gpt.weightsEnd) }
+            var cache = KVCache(layers: gpt.config.nLayer)
+            var tokens = Array(([tokenizer.bos] + ids).suffix(gpt.config.blockSize))
+            var logits: Vector?
+            for (position, token) in tokens.enumerated() {
+                logits = gpt.forward(token: token, position: position, cache: &cache, needLogits: position == tokens.count - 1)
+            }
+            var completion: [Int] = []
+            var firstChoice: [Double] = []
+            while completion.count < maxCharacters, let current = logits, tokens.count < gpt.config.blockSize {
+                let probabilities = softmax(tape.data(current))
+                if firstChoice.isEmpty { firstChoice = probabilities }
+                let next = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? tokenizer.bos
+                if next == tokenizer.bos { break }
+                completion.append(next)
+                tokens.append(next)
+                logits = gpt.forward(token: next, position: tokens.count - 1, cache: &cache)
+            }
+            return (completion, firstChoice)
         }
         let text = tokenizer.decode(completion)
         let ranked = firstChoice.indices.sorted { firstChoice[$0] > firstChoice[$1] }.prefix(5)
