@@ -147,8 +147,7 @@ public struct StepReport: Sendable, Equatable {
 public enum NumberFormat {
     /// Four decimals, or scientific notation for very large or very small magnitudes.
     public static func short(_ x: Double) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+        if let word = nonFinite(x) { return word }
         if x == 0 { return "0.0000" }
         let magnitude = abs(x)
         if magnitude >= 1e6 || magnitude < 1e-4 { return scientific(x, digits: 3) }
@@ -157,8 +156,17 @@ public enum NumberFormat {
 
     /// Enough digits to tell close values apart in an error message.
     public static func full(_ x: Double) -> String {
+        if let word = nonFinite(x) { return word }
         if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
         return "\(x)"
+    }
+
+    /// "NaN", "inf" or "-inf" for a number that is not finite: every renderer shows these words
+    /// (the JSON record writes "NaN", "Infinity" and "-Infinity"; see `RunRecord.json`).
+    public static func nonFinite(_ x: Double) -> String? {
+        if x.isNaN { return "NaN" }
+        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+        return nil
     }
 
     /// `x` with `decimals` digits after the point, rounded half away from zero.
