@@ -60,7 +60,7 @@ public struct HTMLRenderer {
                     "hasChecks": !step.checks.isEmpty,
                     "checks": step.checks.map { check -> [String: Any] in
                         ["name": check.name, "passed": check.passed, "expected": check.expected,
-                         "actual": check.actual?.description ?? "nothing"]
+                         "actual": check.actual?.description ?? "nothing", "selfCheck": check.kind == .selfCheck]
                     },
                     "error": step.error.map { error -> [String: Any] in
                         ["heading": step.status == .skipped ? "Skipped" : "This step failed", "message": error.description]

@@ -40,7 +40,7 @@ enum HTMLTemplates {
     <div class="step {{status}}">
     <div class="step-head"><span class="step-id">{{id}}</span><span class="where">{{location}}</span><span class="status">{{status}}</span></div>
     {{#outputs}}{{> output}}{{/outputs}}
-    {{#hasChecks}}<ul class="checks">{{#checks}}<li class="{{#passed}}held{{/passed}}{{^passed}}broke{{/passed}}">{{name}} = {{actual}} <span class="expected">(expected {{expected}})</span></li>{{/checks}}</ul>{{/hasChecks}}
+    {{#hasChecks}}<ul class="checks">{{#checks}}<li class="{{#passed}}held{{/passed}}{{^passed}}broke{{/passed}}">{{name}} = {{actual}} <span class="expected">({{#selfCheck}}self-check: {{/selfCheck}}expected {{expected}})</span></li>{{/checks}}</ul>{{/hasChecks}}
     {{#error}}<div class="error-box"><strong>{{heading}}</strong><pre>{{message}}</pre></div>{{/error}}
     </div>
     """

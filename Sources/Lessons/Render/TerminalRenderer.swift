@@ -50,8 +50,11 @@ public struct TerminalRenderer {
         for output in step.outputs { lines.append(render(output)) }
         switch step.status {
         case .passed:
-            let checks = step.checks.isEmpty ? "" : " (\(step.checks.count) expectation\(step.checks.count == 1 ? "" : "s") held)"
-            lines.append(style("ok\(checks)", "32"))
+            let expectations = step.checks.count { $0.kind == .expectation }, own = step.checks.count { $0.kind == .selfCheck }
+            var held: [String] = []
+            if expectations > 0 { held.append("\(expectations) expectation\(expectations == 1 ? "" : "s") held") }
+            if own > 0 { held.append("\(own) self-check\(own == 1 ? "" : "s") passed") }
+            lines.append(style("ok" + (held.isEmpty ? "" : " (\(held.joined(separator: ", ")))"), "32"))
         case .failed:
             lines.append(style("FAILED " + (step.error?.description ?? "without a reason"), "31"))
         case .skipped:

@@ -104,15 +104,26 @@ public struct NamedValue: Sendable, Equatable, Encodable {
     public var value: CheckValue
 }
 
-/// One expectation and how it went.
+/// One expectation, or one check the step made of itself, and how it went.
 public struct CheckRecord: Sendable, Equatable, Encodable {
     public var name: String
+    /// The expectation's line; the step's fence for a self-check.
     public var location: SourceLocation
-    /// The expectation as written: "0.7071 ± 0.0001" or "ERROR".
+    /// The expectation as written: "0.7071 ± 0.0001" or "ERROR"; for a self-check, what the
+    /// step required ("-3 ± 3.0e-4, its finite difference").
     public var expected: String
     /// What the step reported, or nil when it reported no value of that name.
     public var actual: CheckValue?
     public var passed: Bool
+    public var kind: CheckKind = .expectation
+}
+
+/// Who asked for a check.
+public enum CheckKind: String, Sendable, Equatable, Encodable {
+    /// An `expect` line of the chapter.
+    case expectation
+    /// The step itself, whatever the chapter expects (`Verification`).
+    case selfCheck = "self-check"
 }
 
 // MARK: JSON shapes

@@ -133,6 +133,9 @@ struct ExpressionParser {
             guard let value = Double(String(characters[start..<position])) else {
                 throw ExpressionError(offset: start, message: "'\(String(characters[start..<position]))' is not a number")
             }
+            guard value.isFinite else {
+                throw ExpressionError(offset: start, message: "'\(String(characters[start..<position]))' is too large for a Double")
+            }
             return .number(value)
         }
         if c.isLetter || c == "_" {

@@ -24,6 +24,7 @@ enum ExpressionSteps {
             title: "Nodes in the order the tape recorded them",
             columns: ["node", "computes", "data"],
             rows: view.nodes.map { [.text(view.name($0)), .text(view.formula($0)), .number(built.tape.data($0))] })))
+        if let problem = view.nonFiniteCheck(grads: false) { report.verify(problem) }
         report.check("out", built.output.data)
         report.check("nodes", view.nodes.count)
         return report
@@ -62,6 +63,7 @@ enum ExpressionSteps {
         if context.flag("graph") {
             report.add(.graph(view.graph(title: context.text("expr"), withGrads: true)))
         }
+        if let problem = view.nonFiniteCheck(grads: true) { report.verify(problem) }
         report.check("out", built.output.data)
         for input in built.inputs { report.check("grad.\(input.name)", input.value.grad) }
         report.check("max_fd_error", worst)
