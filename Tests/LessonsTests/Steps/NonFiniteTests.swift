@@ -35,6 +35,7 @@ import Testing
         let text = TerminalRenderer(colour: false).render(record)
         #expect(text.contains("#2    log(a)        NaN   1.0000"))
         #expect(text.contains("FAILED \(error.location): error: in step 'backward': log(a) is NaN: log of -1 is undefined"))
+        #expect(text.contains("The gradient of a is not checked: the expression is not finite within 10h of this input"))
 
         let stepJSON = try #require(jsonSteps(try json(record)).first)
         #expect(values(stepJSON)["out"] as? String == "NaN")
