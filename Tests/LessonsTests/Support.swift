@@ -1,6 +1,7 @@
 // Helpers shared by the lessons tests: temporary lesson folders beside a link to the real
-// Sources/ and Dataset/, and the package's own folders.
+// Sources/ and Dataset/, the package's own folders, and reading what a step reported.
 import Foundation
+import Testing
 @testable import Lessons
 
 /// The package root, found from this file's path.
@@ -29,4 +30,21 @@ func runLessons(_ directory: String) throws -> RunRecord {
 /// A chapter holding one step fence with `body`.
 func chapter(_ fences: String...) -> String {
     "# Test chapter\n\nSome prose.\n\n" + fences.map { "```step " + $0 + "\n```\n" }.joined(separator: "\nMore prose.\n\n")
+}
+
+/// The single step of a one-step chapter run with the standard steps.
+func runStep(_ fence: String) throws -> StepRecord {
+    try #require(try runLessons(try makeLessons(["01-test.md": chapter(fence)])).steps.first)
+}
+
+/// A number the step reported.
+func number(_ step: StepRecord, _ name: String) -> Double? {
+    guard case .number(let x)? = step.values.first(where: { $0.name == name })?.value else { return nil }
+    return x
+}
+
+/// The steps of a run's JSON object, in order.
+func jsonSteps(_ json: [String: Any]) -> [[String: Any]] {
+    let chapters = json["chapters"] as? [[String: Any]] ?? []
+    return chapters.flatMap { ($0["segments"] as? [[String: Any]] ?? []).compactMap { $0["step"] as? [String: Any] } }
 }

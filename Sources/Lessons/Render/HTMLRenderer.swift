@@ -60,7 +60,7 @@ public struct HTMLRenderer {
                     "hasChecks": !step.checks.isEmpty,
                     "checks": step.checks.map { check -> [String: Any] in
                         ["name": check.name, "passed": check.passed, "expected": check.expected,
-                         "actual": check.actual?.description ?? "nothing"]
+                         "actual": check.actual?.description ?? "nothing", "selfCheck": check.kind == .selfCheck]
                     },
                     "error": step.error.map { error -> [String: Any] in
                         ["heading": step.status == .skipped ? "Skipped" : "This step failed", "message": error.description]
@@ -109,12 +109,15 @@ public struct HTMLRenderer {
 
     /// A counts matrix (a confusion matrix) as a table, cells shaded by their share of the largest.
     private func counts(_ matrix: Matrix) -> [String: Any] {
-        let largest = matrix.values.flatMap { $0.compactMap { $0 } }.max() ?? 1
+        let largest = matrix.values.flatMap { $0.compactMap { $0 } }.filter(\.isFinite).max() ?? 1
         return [
             "title": matrix.title, "corner": "\(matrix.rowTitle) \\ \(matrix.columnTitle)", "columnLabels": matrix.columnLabels,
             "rows": zip(matrix.rowLabels, matrix.values).map { label, row -> [String: Any] in
                 ["label": label, "cells": row.map { value -> [String: Any] in
-                    ["text": value.map { String(Int($0)) } ?? "", "fill": Pictures.shade(largest > 0 ? (value ?? 0) / largest * 0.6 : 0)]
+                    guard let value, value.isFinite else {
+                        return ["text": value.map(NumberFormat.short) ?? "", "fill": value == nil ? Pictures.shade(0) : Pictures.notFiniteFill]
+                    }
+                    return ["text": String(Int(value)), "fill": Pictures.shade(largest > 0 ? value / largest * 0.6 : 0)]
                 }]
             },
         ]

@@ -40,7 +40,7 @@ enum HTMLTemplates {
     <div class="step {{status}}">
     <div class="step-head"><span class="step-id">{{id}}</span><span class="where">{{location}}</span><span class="status">{{status}}</span></div>
     {{#outputs}}{{> output}}{{/outputs}}
-    {{#hasChecks}}<ul class="checks">{{#checks}}<li class="{{#passed}}held{{/passed}}{{^passed}}broke{{/passed}}">{{name}} = {{actual}} <span class="expected">(expected {{expected}})</span></li>{{/checks}}</ul>{{/hasChecks}}
+    {{#hasChecks}}<ul class="checks">{{#checks}}<li class="{{#passed}}held{{/passed}}{{^passed}}broke{{/passed}}">{{name}} = {{actual}} <span class="expected">({{#selfCheck}}self-check: {{/selfCheck}}expected {{expected}})</span></li>{{/checks}}</ul>{{/hasChecks}}
     {{#error}}<div class="error-box"><strong>{{heading}}</strong><pre>{{message}}</pre></div>{{/error}}
     </div>
     """
@@ -64,12 +64,12 @@ enum HTMLTemplates {
     {{#cells}}<rect x="{{x}}" y="{{y}}" width="{{size}}" height="{{size}}" fill="{{fill}}"><title>{{tip}}</title></rect>{{/cells}}
     {{#columnLabels}}<text x="{{x}}" y="{{y}}" font-size="{{size}}" class="col-label">{{text}}</text>{{/columnLabels}}
     {{#rowLabels}}<text x="{{x}}" y="{{y}}" font-size="{{size}}" class="row-label">{{text}}</text>{{/rowLabels}}
-    </svg></div><p class="legend">Rows: {{rowTitle}}; columns: {{columnTitle}}. Each row is shaded from white (0) to dark (that row's largest weight); hover over a cell for its value. Grey cells are masked. ◆ is BOS, ␣ a space.</p></figure>{{/heatmap}}
+    </svg></div><p class="legend">Rows: {{rowTitle}}; columns: {{columnTitle}}. Each row is shaded from white (0) to dark (that row's largest weight); hover over a cell for its value. Grey cells are masked.{{#hasNotFinite}} Red cells are NaN or infinite.{{/hasNotFinite}} ◆ is BOS, ␣ a space.</p></figure>{{/heatmap}}
     {{#counts}}<figure class="table"><figcaption>{{title}}</figcaption><table class="counts">
     <thead><tr><th>{{corner}}</th>{{#columnLabels}}<th>{{.}}</th>{{/columnLabels}}</tr></thead>
     <tbody>{{#rows}}<tr><th>{{label}}</th>{{#cells}}<td class="num" style="background:{{fill}}">{{text}}</td>{{/cells}}</tr>{{/rows}}</tbody>
     </table></figure>{{/counts}}
-    {{#chart}}<figure class="chart"><figcaption>{{title}}</figcaption>
+    {{#chart}}<figure class="chart"><figcaption>{{title}}{{#notFinite}} <span class="file">({{.}})</span>{{/notFinite}}</figcaption>
     <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
     <line x1="{{left}}" y1="{{bottom}}" x2="{{right}}" y2="{{bottom}}" class="axis"/><line x1="{{left}}" y1="{{top}}" x2="{{left}}" y2="{{bottom}}" class="axis"/>
     {{#yTicks}}<line x1="{{left}}" y1="{{y}}" x2="{{right}}" y2="{{y}}" class="gridline"/><text x="{{x}}" y="{{y}}" class="y-tick">{{label}}</text>{{/yTicks}}

@@ -66,11 +66,11 @@ enum Pictures {
         // sum to 1 over more and more positions, so a common scale would fade the long rows out.
         var cells: [Data] = []
         for (r, row) in matrix.values.enumerated() {
-            let largest = row.compactMap { $0 }.max() ?? 1
+            let largest = row.compactMap { $0 }.filter(\.isFinite).max() ?? 1
             for (c, value) in row.enumerated() {
                 var item: Data = ["x": left + Double(c) * cell, "y": top + Double(r) * cell, "size": cell]
                 if let value {
-                    item["fill"] = shade(largest > 0 ? value / largest : 0)
+                    item["fill"] = value.isFinite ? shade(largest > 0 ? value / largest : 0) : notFiniteFill
                     item["tip"] = "\(matrix.rowLabels[r]) -> \(matrix.columnLabels[c]): \(NumberFormat.short(value))"
                 } else {
                     item["fill"] = "#f1f1f1"
@@ -89,8 +89,12 @@ enum Pictures {
         return ["title": matrix.title, "width": left + Double(matrix.columnLabels.count) * cell + 10,
                 "height": top + Double(matrix.rowLabels.count) * cell + 10, "cells": cells,
                 "columnLabels": columns, "rowLabels": rows,
-                "rowTitle": matrix.rowTitle, "columnTitle": matrix.columnTitle]
+                "rowTitle": matrix.rowTitle, "columnTitle": matrix.columnTitle,
+                "hasNotFinite": matrix.values.joined().contains { $0.map { !$0.isFinite } ?? false }]
     }
+
+    /// The fill of a cell whose number is NaN or infinite: a colour no shade of blue can be.
+    static let notFiniteFill = "#e8a09a"
 
     /// White to dark blue as `t` goes from 0 to 1.
     static func shade(_ t: Double) -> String {
@@ -115,6 +119,7 @@ enum Pictures {
     static func chart(_ series: Series) -> Data {
         let width = 680.0, height = 280.0, left = 56.0, right = 16.0, top = 16.0, bottom = 40.0
         let values = series.lines.flatMap(\.values).filter(\.isFinite)
+        let notFinite = series.lines.map(\.values.count).reduce(0, +) - values.count
         let count = series.lines.map(\.values.count).max() ?? 1
         var low = values.min() ?? 0, high = values.max() ?? 1
         if high - low < 1e-12 { low -= 0.5; high += 0.5 }
@@ -134,6 +139,7 @@ enum Pictures {
         let yTicks: [Data] = ticks.map { ["y": rounded(y($0)), "label": NumberFormat.fixed($0, decimals: tickDecimals(ticks)), "x": left - 6] }
         let xTicks: [Data] = xTickSteps(count).map { step in ["x": rounded(x(step - 1)), "label": String(step)] }
         return ["title": series.title, "width": width, "height": height, "lines": lines, "yTicks": yTicks, "xTicks": xTicks,
+                "notFinite": notFinite > 0 ? "\(notFinite) value\(notFinite == 1 ? " is" : "s are") NaN or infinite and left out" : false,
                 "left": left, "right": width - right, "top": top, "bottom": height - bottom,
                 "xLabel": series.xLabel, "yLabel": series.yLabel, "xLabelX": left + plotW / 2, "xLabelY": height - 6,
                 "tickY": height - bottom + 16]
@@ -177,7 +183,7 @@ enum Pictures {
     static func bars(_ bars: BarSet) -> Data {
         let rowHeight = 26.0, labelWidth = 70.0, barWidth = 420.0
         let items: [Data] = bars.bars.enumerated().map { index, bar in
-            let length = bars.maximum > 0 ? max(0, min(1, bar.value / bars.maximum)) * barWidth : 0
+            let length = bars.maximum > 0 && bar.value.isFinite ? max(0, min(1, bar.value / bars.maximum)) * barWidth : 0
             return ["y": 8 + Double(index) * rowHeight, "textY": 8 + Double(index) * rowHeight + 15, "label": visible(bar.label),
                     "length": length, "value": NumberFormat.short(bar.value), "valueX": labelWidth + length + 6,
                     "labelX": labelWidth - 8, "barX": labelWidth]

@@ -50,8 +50,11 @@ public struct TerminalRenderer {
         for output in step.outputs { lines.append(render(output)) }
         switch step.status {
         case .passed:
-            let checks = step.checks.isEmpty ? "" : " (\(step.checks.count) expectation\(step.checks.count == 1 ? "" : "s") held)"
-            lines.append(style("ok\(checks)", "32"))
+            let expectations = step.checks.count { $0.kind == .expectation }, own = step.checks.count { $0.kind == .selfCheck }
+            var held: [String] = []
+            if expectations > 0 { held.append("\(expectations) expectation\(expectations == 1 ? "" : "s") held") }
+            if own > 0 { held.append("\(own) self-check\(own == 1 ? "" : "s") passed") }
+            lines.append(style("ok" + (held.isEmpty ? "" : " (\(held.joined(separator: ", ")))"), "32"))
         case .failed:
             lines.append(style("FAILED " + (step.error?.description ?? "without a reason"), "31"))
         case .skipped:
@@ -119,31 +122,36 @@ public struct TerminalRenderer {
             for (label, row) in zip(matrix.rowLabels, matrix.values) {
                 let cells = row.map { value -> String in
                     guard let value else { return "·" }
+                    guard value.isFinite else { return "?" }
                     return String(shades[min(4, max(0, Int((value * 4).rounded())))])
                 }.joined()
                 out.append(Self.visible(label).padding(toLength: labelWidth) + " " + cells)
             }
-            out.append("(shade: blank 0, ░ 0.25, ▒ 0.5, ▓ 0.75, █ 1; · masked)")
+            let notFinite = matrix.values.joined().contains { $0.map { !$0.isFinite } ?? false }
+            out.append("(shade: blank 0, ░ 0.25, ▒ 0.5, ▓ 0.75, █ 1; · masked" + (notFinite ? "; ? NaN or infinite)" : ")"))
         case .counts:
             let rows: [[Cell]] = zip(matrix.rowLabels, matrix.values).map { label, row in
-                [.text(label)] + row.map { $0.map { .integer(Int($0)) } ?? .empty }
+                [.text(label)] + row.map { value in value.map { $0.isFinite ? .integer(Int($0)) : .number($0) } ?? .empty }
             }
             out = [table(Table(title: matrix.title, columns: ["\(matrix.rowTitle) \\ \(matrix.columnTitle)"] + matrix.columnLabels, rows: rows))]
         }
         return out.joined(separator: "\n")
     }
 
-    /// A sparkline per line over at most 60 buckets, with the first and last values.
+    /// A sparkline per line over at most 60 buckets, with the first and last values. A bucket
+    /// holding a NaN or an infinity is drawn '?', so a loss that blew up shows where.
     func series(_ series: Series) -> String {
         let blocks: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
         let all = series.lines.flatMap(\.values).filter(\.isFinite)
-        guard let low = all.min(), let high = all.max() else { return series.title }
-        var out = [style(series.title, "1") + "  (\(series.yLabel) over \(series.xLabel), \(NumberFormat.short(low)) to \(NumberFormat.short(high)))"]
+        let low = all.min() ?? 0, high = all.max() ?? 0
+        let range = all.isEmpty ? "no finite values" : "\(NumberFormat.short(low)) to \(NumberFormat.short(high))"
+        var out = [style(series.title, "1") + "  (\(series.yLabel) over \(series.xLabel), \(range))"]
         for line in series.lines where !line.values.isEmpty {
             let buckets = min(60, line.values.count)
             let spark = (0..<buckets).map { b -> Character in
                 let range = (b * line.values.count / buckets)..<max((b + 1) * line.values.count / buckets, b * line.values.count / buckets + 1)
                 let mean = line.values[range].reduce(0, +) / Double(range.count)
+                guard mean.isFinite else { return "?" }
                 let level = high > low ? Int(((mean - low) / (high - low) * 7).rounded()) : 0
                 return blocks[min(7, max(0, level))]
             }
@@ -156,8 +164,8 @@ public struct TerminalRenderer {
         let width = bars.bars.map(\.label.count).max() ?? 0
         var out = [style(bars.title, "1")]
         for bar in bars.bars {
-            let length = bars.maximum > 0 ? Int((max(0, bar.value) / bars.maximum * 40).rounded()) : 0
-            out.append(bar.label.padding(toLength: width) + " " + String(repeating: "█", count: min(40, length)) + " " + NumberFormat.short(bar.value))
+            let length = bars.maximum > 0 && bar.value.isFinite ? Int((min(1, max(0, bar.value / bars.maximum)) * 40).rounded()) : 0
+            out.append(bar.label.padding(toLength: width) + " " + String(repeating: "█", count: length) + " " + NumberFormat.short(bar.value))
         }
         return out.joined(separator: "\n")
     }

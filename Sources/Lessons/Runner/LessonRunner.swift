@@ -102,8 +102,15 @@ public struct LessonRunner {
         for resource in definition.provides { state.failed[resource] = nil }
         record.outputs = report.outputs
         record.values = report.checks.map { NamedValue(name: $0.name, value: $0.value) }
-        record.checks = invocation.expectations.map { Self.check($0, against: report) }
-        if let failedCheck = record.checks.first(where: { !$0.passed }) {
+        let verifications = report.verifications + Self.finiteValues(report)
+        let expectations = invocation.expectations.map { Self.check($0, against: report) }
+        record.checks = verifications.map { verification in
+            CheckRecord(name: verification.name, location: invocation.location, expected: verification.expected,
+                        actual: verification.actual, passed: verification.passed, kind: .selfCheck)
+        } + expectations
+        if let failed = verifications.first(where: { !$0.passed }) {
+            record.error = LessonError(at: invocation.location, step: invocation.id, failed.message, hint: failed.hint)
+        } else if let failedCheck = expectations.first(where: { !$0.passed }) {
             record.error = Self.error(for: failedCheck, step: invocation.id, report: report)
         } else {
             record.status = .passed
@@ -111,18 +118,34 @@ public struct LessonRunner {
         return record
     }
 
+    // MARK: Self-checks every step gets
+
+    /// Every number a step reports must be finite: a NaN or an infinity fails the step whatever
+    /// the chapter expects, so a computation with no answer never passes as one.
+    static func finiteValues(_ report: StepReport) -> [Verification] {
+        report.checks.compactMap { name, value in
+            guard case .number(let x) = value, !x.isFinite else { return nil }
+            return Verification(name: name, expected: "a finite number", actual: value, passed: false,
+                                message: "\(name) is \(NumberFormat.full(x)), not a finite number",
+                                hint: "NaN and infinity come from an operation with no finite answer (log of a negative number, "
+                                    + "division by zero, a result too large for a Double); the step's output shows where")
+        }
+    }
+
     // MARK: Expectations
 
+    /// A number expectation holds when the reported number is finite and within the tolerance:
+    /// NaN and infinity never hold, not even against `nan` or `inf` written in the chapter.
     static func check(_ expectation: Expectation, against report: StepReport) -> CheckRecord {
         let actual = report.value(expectation.name)
         var passed = false
         switch (expectation.expected, actual) {
         case (.number(let expected, let tolerance), .number(let value)?):
-            passed = abs(value - expected) <= tolerance || value == expected
+            passed = value.isFinite && expected.isFinite && abs(value - expected) <= tolerance
         case (.text(let expected), .text(let value)?):
             passed = value == expected
         case (.text(let expected), .number(let value)?):
-            passed = NumberFormat.full(value) == expected
+            passed = value.isFinite && NumberFormat.full(value) == expected
         default:
             passed = false
         }
@@ -145,7 +168,7 @@ public struct LessonRunner {
                                hint: Suggestions.hint(for: check.name, among: report.checks.map(\.name), kind: "value"))
         }
         var message = "expected \(check.name) = \(check.expected), got \(actual)"
-        if case .number(let value) = actual, let expected = Double(check.expected.split(separator: " ").first ?? "") {
+        if case .number(let value) = actual, let expected = Double(check.expected.split(separator: " ").first ?? ""), expected.isFinite {
             message += " (off by \(NumberFormat.short(abs(value - expected))))"
         }
         return LessonError(at: check.location, step: step, message,

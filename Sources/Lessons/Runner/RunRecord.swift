@@ -104,15 +104,26 @@ public struct NamedValue: Sendable, Equatable, Encodable {
     public var value: CheckValue
 }
 
-/// One expectation and how it went.
+/// One expectation, or one check the step made of itself, and how it went.
 public struct CheckRecord: Sendable, Equatable, Encodable {
     public var name: String
+    /// The expectation's line; the step's fence for a self-check.
     public var location: SourceLocation
-    /// The expectation as written: "0.7071 ± 0.0001" or "ERROR".
+    /// The expectation as written: "0.7071 ± 0.0001" or "ERROR"; for a self-check, what the
+    /// step required ("-3 ± 3.0e-4, its finite difference").
     public var expected: String
     /// What the step reported, or nil when it reported no value of that name.
     public var actual: CheckValue?
     public var passed: Bool
+    public var kind: CheckKind = .expectation
+}
+
+/// Who asked for a check.
+public enum CheckKind: String, Sendable, Equatable, Encodable {
+    /// An `expect` line of the chapter.
+    case expectation
+    /// The step itself, whatever the chapter expects (`Verification`).
+    case selfCheck = "self-check"
 }
 
 // MARK: JSON shapes
@@ -149,13 +160,13 @@ extension StepOutput {
 }
 
 extension Cell {
-    /// A cell is its JSON value: a string, a number, or null.
+    /// A cell is its JSON value: a string, a number (see `RunRecord.json` for NaN), or null.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .text(let text): try container.encode(text)
         case .integer(let n): try container.encode(n)
-        case .number(let x): try container.encode(x.isFinite ? x : nil)
+        case .number(let x): try container.encode(x)
         case .empty: try container.encodeNil()
         }
     }
@@ -165,18 +176,22 @@ extension CheckValue {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
-        case .number(let x): try container.encode(x.isFinite ? x : nil)
+        case .number(let x): try container.encode(x)
         case .text(let text): try container.encode(text)
         }
     }
 }
 
 extension RunRecord {
-    /// The record as pretty-printed JSON with sorted keys, identical for identical runs.
+    /// The record as pretty-printed JSON with sorted keys, identical for identical runs. JSON has
+    /// no NaN or infinity (and `JSONEncoder` throws on them by default), so every number that is
+    /// not finite, anywhere in the record, is written as the string "NaN", "Infinity" or
+    /// "-Infinity": the record stays valid and says what the number was, never null.
     public func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

@@ -54,10 +54,9 @@ public struct StepContext {
         for parameter in invocation.parameters {
             guard let spec = definition.parameter(parameter.name) else {
                 if definition.takesNamedInputs {
-                    guard Double(parameter.value) != nil else {
-                        throw LessonError(at: parameter.valueLocation, step: invocation.id,
-                                          "input '\(parameter.name)' must be a number, not '\(parameter.value)'",
-                                          hint: "named inputs of an expression are numbers, as in 'a: -3.5'; "
+                    if let problem = typeProblem(parameter.value, .number) {
+                        throw LessonError(at: parameter.valueLocation, step: invocation.id, "input '\(parameter.name)' \(problem)",
+                                          hint: "named inputs of an expression are finite numbers, as in 'a: -3.5'; "
                                               + Suggestions.validList(definition.parameters.map(\.name), kind: "parameter"))
                     }
                     continue

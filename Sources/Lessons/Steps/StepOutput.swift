@@ -122,15 +122,42 @@ public enum CheckValue: Sendable, Equatable, Encodable, CustomStringConvertible 
     }
 }
 
-/// What a step returns: its outputs in order and the named values expectations may check.
+/// A check a step makes of its own results, whatever the chapter expects: a gradient against its
+/// finite difference, a value that must be a number. A failed one fails the step at its fence,
+/// the way a failed expectation fails it at the expectation's line.
+public struct Verification: Sendable, Equatable {
+    /// What was checked: a value's name ("grad.a") or what it covers ("finite").
+    public var name: String
+    /// What the step required, as the record shows it: "-3 ± 3.0e-4, its finite difference".
+    public var expected: String
+    public var actual: CheckValue
+    public var passed: Bool
+    /// What went wrong, with the numbers, for the step's error when it failed.
+    public var message: String
+    public var hint: String?
+
+    public init(name: String, expected: String, actual: CheckValue, passed: Bool, message: String, hint: String? = nil) {
+        self.name = name
+        self.expected = expected
+        self.actual = actual
+        self.passed = passed
+        self.message = message
+        self.hint = hint
+    }
+}
+
+/// What a step returns: its outputs in order, the named values expectations may check, and the
+/// checks it made of itself.
 public struct StepReport: Sendable, Equatable {
     public var outputs: [StepOutput] = []
     public var checks: [(name: String, value: CheckValue)] = []
+    public var verifications: [Verification] = []
 
     public init() {}
 
     public static func == (a: StepReport, b: StepReport) -> Bool {
         a.outputs == b.outputs && a.checks.map(\.name) == b.checks.map(\.name) && a.checks.map(\.value) == b.checks.map(\.value)
+            && a.verifications == b.verifications
     }
 
     public mutating func text(_ lines: String...) { outputs.append(.text(lines)) }
@@ -138,6 +165,7 @@ public struct StepReport: Sendable, Equatable {
     public mutating func check(_ name: String, _ value: Double) { checks.append((name, .number(value))) }
     public mutating func check(_ name: String, _ value: Int) { checks.append((name, .number(Double(value)))) }
     public mutating func check(_ name: String, _ value: String) { checks.append((name, .text(value))) }
+    public mutating func verify(_ verification: Verification) { verifications.append(verification) }
 
     /// The value reported under `name`.
     public func value(_ name: String) -> CheckValue? { checks.first { $0.name == name }?.value }
@@ -147,8 +175,7 @@ public struct StepReport: Sendable, Equatable {
 public enum NumberFormat {
     /// Four decimals, or scientific notation for very large or very small magnitudes.
     public static func short(_ x: Double) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+        if let word = nonFinite(x) { return word }
         if x == 0 { return "0.0000" }
         let magnitude = abs(x)
         if magnitude >= 1e6 || magnitude < 1e-4 { return scientific(x, digits: 3) }
@@ -157,8 +184,17 @@ public enum NumberFormat {
 
     /// Enough digits to tell close values apart in an error message.
     public static func full(_ x: Double) -> String {
+        if let word = nonFinite(x) { return word }
         if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
         return "\(x)"
+    }
+
+    /// "NaN", "inf" or "-inf" for a number that is not finite: every renderer shows these words
+    /// (the JSON record writes "NaN", "Infinity" and "-Infinity"; see `RunRecord.json`).
+    public static func nonFinite(_ x: Double) -> String? {
+        if x.isNaN { return "NaN" }
+        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+        return nil
     }
 
     /// `x` with `decimals` digits after the point, rounded half away from zero.

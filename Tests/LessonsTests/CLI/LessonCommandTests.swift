@@ -81,6 +81,18 @@ import Testing
         #expect(run.status == 1 && run.stderr.contains("no chapter '9'"))
     }
 
+    @Test func notANumberFailsCheckAndStaysValidJSON() throws {
+        let lessons = try makeLessons(["01-nan.md": chapter("backward\nexpr: log(a)\na: -1\n")])
+        let check = try gpt(["check", "--lessons", lessons])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("01-nan.md:5:1: error: in step 'backward': log(a) is NaN: log of -1 is undefined"))
+        let run = try gpt(["run", "--json", "--lessons", lessons])
+        #expect(run.status == 1, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let values = try #require(jsonSteps(object).first?["values"] as? [[String: Any]])
+        #expect(values.first { $0["name"] as? String == "out" }?["value"] as? String == "NaN")
+    }
+
     @Test func reportWritesOneSelfContainedFile() throws {
         let lessons = try makeLessons(["01-ok.md": chapter("backward\nexpr: tanh(a)\na: 0.5\n")])
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("walk-\(UUID().uuidString).html").path

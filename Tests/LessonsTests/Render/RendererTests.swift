@@ -54,6 +54,42 @@ import Testing
         #expect(text.contains("ERROR ████████████████████ 0.5000"))
     }
 
+    @Test func everyOutputShowsNaNAndInfinityAsWords() {
+        let nan = Double.nan, inf = Double.infinity
+        let step = StepRecord(id: "x", chapter: 1, index: 1, location: SourceLocation(file: "f", line: 1, column: 1),
+                              status: .failed, outputs: [
+                                .table(Table(title: "t", columns: ["v"], rows: [[.number(nan)], [.number(-inf)]])),
+                                .graph(Graph(title: "g", nodes: [.init(id: 1, label: "a", op: "", data: nan, grad: inf)], edges: [])),
+                                .matrix(Matrix(title: "w", kind: .weights, rowTitle: "q", columnTitle: "k", rowLabels: ["a"],
+                                               columnLabels: ["a", "b"], values: [[nan, 0.5]])),
+                                .matrix(Matrix(title: "c", kind: .counts, rowTitle: "true", columnTitle: "predicted", rowLabels: ["x"],
+                                               columnLabels: ["x", "y"], values: [[inf, 3]])),
+                                .series(Series(title: "loss", xLabel: "step", yLabel: "loss", lines: [.init(name: "loss", values: [3, 2, nan])])),
+                                .bars(BarSet(title: "p", bars: [.init(label: "ERROR", value: nan), .init(label: "INFO", value: inf)], maximum: 1)),
+                              ], values: [NamedValue(name: "out", value: .number(nan))], checks: [], error: nil)
+        let record = RunRecord(lessons: "l", chapters: [ChapterRecord(number: 1, slug: "s", title: "T", file: "f",
+                                                                       segments: [.step(step)], error: nil)])
+        let text = TerminalRenderer(colour: false).render(record)
+        #expect(text.contains("t\n   v\n NaN\n-inf"))
+        #expect(text.contains("a     input           NaN   inf"))
+        #expect(text.contains("a ?▒") && text.contains("; ? NaN or infinite)"))
+        #expect(text.contains("x                 inf  3"))
+        #expect(text.contains("loss: █▁?  first 3.0000, last NaN"))
+        #expect(text.contains("ERROR  NaN") && text.contains("INFO   inf"))
+
+        let html = HTMLRenderer().render(record)
+        #expect(html.contains("<td class=\"num\">NaN</td>") && html.contains("<td class=\"num\">-inf</td>"))
+        #expect(html.contains(">data NaN</text>") && html.contains(">grad inf</text>"))
+        #expect(html.contains("fill=\"\(Pictures.notFiniteFill)\"><title>a -&gt; a: NaN</title>") && html.contains("Red cells are NaN or infinite."))
+        #expect(html.contains("style=\"background:\(Pictures.notFiniteFill)\">inf</td>"))
+        #expect(html.contains("(1 value is NaN or infinite and left out)"))
+        #expect(html.contains("width=\"0.0\" height=\"20\" class=\"bar\"/><text x=\"76.0\" y=\"23.0\">NaN</text>"))
+
+        let json = try? record.json()
+        #expect(json?.contains("\"value\" : \"NaN\"") == true && json?.contains("\"grad\" : \"Infinity\"") == true)
+        #expect(json?.contains("\"-Infinity\"") == true)
+    }
+
     @Test func terminalTablesAlignNumbersRight() {
         let table = Table(title: "t", columns: ["name", "value"], rows: [[.text("a"), .number(1)], [.text("long"), .number(-12.5)]])
         #expect(TerminalRenderer(colour: false).table(table) == "t\nname     value\na       1.0000\nlong  -12.5000")

@@ -5,14 +5,8 @@ import Testing
 @testable import Lessons
 
 @Suite struct LessonRunnerTests {
-    /// The single step of a one-step chapter.
-    func runOne(_ fence: String) throws -> StepRecord {
-        let record = try runLessons(try makeLessons(["01-test.md": chapter(fence)]))
-        return try #require(record.steps.first)
-    }
-
     @Test func passingStepReportsOutputsValuesAndChecks() throws {
-        let step = try runOne("forward\nexpr: a*b + c\na: 2\nb: -3\nc: 10\nexpect out = 4\n")
+        let step = try runStep("forward\nexpr: a*b + c\na: 2\nb: -3\nc: 10\nexpect out = 4\n")
         #expect(step.status == .passed)
         #expect(step.location.line == 5 && step.index == 1 && step.chapter == 1)
         #expect(step.values.first == NamedValue(name: "out", value: .number(4)))
@@ -20,7 +14,7 @@ import Testing
     }
 
     @Test func unknownStepSuggestsTheNearestId() throws {
-        let step = try runOne("forwrd\nexpr: a\n")
+        let step = try runStep("forwrd\nexpr: a\n")
         #expect(step.status == .failed)
         let error = try #require(step.error)
         #expect(error.location.line == 5 && error.location.column == 9)
@@ -29,7 +23,7 @@ import Testing
     }
 
     @Test func unknownParameterNamesTheValidOnes() throws {
-        let step = try runOne("train\nstep: 10\n")
+        let step = try runStep("train\nstep: 10\n")
         let error = try #require(step.error)
         #expect(error.location.line == 6 && error.location.column == 1)
         #expect(error.message == "unknown parameter 'step'")
@@ -37,27 +31,27 @@ import Testing
     }
 
     @Test func illTypedParameterPointsAtTheValue() throws {
-        let step = try runOne("train\nsteps: ten\n")
+        let step = try runStep("train\nsteps: ten\n")
         let error = try #require(step.error)
         #expect(error.location.line == 6 && error.location.column == 8)
         #expect(error.message.contains("must be a whole number, not 'ten'"))
     }
 
     @Test func expressionSyntaxErrorPointsInsideTheValue() throws {
-        let step = try runOne("forward\nexpr: a * (b + 1\na: 1\nb: 2\n")
+        let step = try runStep("forward\nexpr: a * (b + 1\na: 1\nb: 2\n")
         let error = try #require(step.error)
         #expect(error.location.line == 6 && error.location.column == 7 + 10)
     }
 
     @Test func missingAndUnusedInputsAreErrors() throws {
-        #expect(try runOne("forward\nexpr: a * b\na: 1\n").error?.message.contains("uses 'b'") == true)
-        let unused = try runOne("forward\nexpr: a\na: 1\nz: 2\n").error
+        #expect(try runStep("forward\nexpr: a * b\na: 1\n").error?.message.contains("uses 'b'") == true)
+        let unused = try runStep("forward\nexpr: a\na: 1\nz: 2\n").error
         #expect(unused?.location.line == 8)
         #expect(unused?.message == "input 'z' does not appear in the expression")
     }
 
     @Test func failedExpectationNamesItsLineAndTheValues() throws {
-        let step = try runOne("forward\nexpr: a + 1\na: 1\nexpect out = 3 ± 0.5\nexpect missing = 1\n")
+        let step = try runStep("forward\nexpr: a + 1\na: 1\nexpect out = 3 ± 0.5\nexpect missing = 1\n")
         #expect(step.status == .failed)
         #expect(step.checks.map(\.passed) == [false, false])
         let error = try #require(step.error)

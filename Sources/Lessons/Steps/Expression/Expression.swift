@@ -31,6 +31,44 @@ indirect enum Expression: Equatable {
         visit(self)
         return seen
     }
+
+    /// The expression written out again, with only the parentheses it needs: "relu(a - b)".
+    var text: String { text(within: 0) }
+
+    /// `within` is the binding strength of the surrounding operator: 1 for + -, 2 for * /,
+    /// 3 for a sign, 4 for ^ (whose base must be an atom).
+    private func text(within outer: Int) -> String {
+        let (written, strength): (String, Int)
+        switch self {
+        case .number(let x): (written, strength) = (NumberFormat.full(x), 5)
+        case .variable(let name): (written, strength) = (name, 5)
+        case .negate(let a): (written, strength) = ("-" + a.text(within: 3), 3)
+        case .binary(let op, let a, let b):
+            let level = op == "+" || op == "-" ? 1 : 2
+            (written, strength) = ("\(a.text(within: level)) \(op) \(b.text(within: level + 1))", level)
+        case .call(let name, let a): (written, strength) = ("\(name)(\(a.text(within: 0)))", 5)
+        case .power(let a, let c): (written, strength) = ("\(a.text(within: 5))^\(NumberFormat.full(c))", 4)
+        }
+        return strength < outer ? "(\(written))" : written
+    }
+
+    /// Every relu in the expression, outermost first, with the value of its argument at `inputs`:
+    /// where an argument is 0, the expression has a kink.
+    func reluArguments(_ inputs: [String: Double]) -> [(relu: Expression, argument: Double)] {
+        var found: [(relu: Expression, argument: Double)] = []
+        func visit(_ e: Expression) {
+            switch e {
+            case .number, .variable: break
+            case .call(let name, let a):
+                if name == "relu" { found.append((e, a.evaluate(inputs))) }
+                visit(a)
+            case .negate(let a), .power(let a, _): visit(a)
+            case .binary(_, let a, let b): visit(a); visit(b)
+            }
+        }
+        visit(self)
+        return found
+    }
 }
 
 /// A syntax error, `offset` characters into the expression.
@@ -132,6 +170,9 @@ struct ExpressionParser {
             }
             guard let value = Double(String(characters[start..<position])) else {
                 throw ExpressionError(offset: start, message: "'\(String(characters[start..<position]))' is not a number")
+            }
+            guard value.isFinite else {
+                throw ExpressionError(offset: start, message: "'\(String(characters[start..<position]))' is too large for a Double")
             }
             return .number(value)
         }

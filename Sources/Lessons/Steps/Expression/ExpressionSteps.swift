@@ -24,6 +24,7 @@ enum ExpressionSteps {
             title: "Nodes in the order the tape recorded them",
             columns: ["node", "computes", "data"],
             rows: view.nodes.map { [.text(view.name($0)), .text(view.formula($0)), .number(built.tape.data($0))] })))
+        if let problem = view.nonFiniteCheck(grads: false) { report.verify(problem) }
         report.check("out", built.output.data)
         report.check("nodes", view.nodes.count)
         return report
@@ -31,7 +32,7 @@ enum ExpressionSteps {
 
     static let backward = StepDefinition(
         id: "backward",
-        summary: "Runs an expression forward and backward; shows values, gradients, a finite-difference check and the graph.",
+        summary: "Runs an expression forward and backward; shows values and gradients, checks each gradient against a finite difference, draws the graph.",
         parameters: [
             expressionParameter,
             ParameterSpec("graph", .flag, default: "true", "draw the computation graph"),
@@ -40,9 +41,14 @@ enum ExpressionSteps {
     ) { context in
         let built = try build(context)
         built.output.backward()
+        return backwardReport(built, graph: context.flag("graph"))
+    }
+
+    /// What `backward` shows and checks once the backward pass has run: apart from the step, so
+    /// a test can hand it a tape whose gradient it made wrong on purpose.
+    static func backwardReport(_ built: Built, graph: Bool) -> StepReport {
         let tape = built.tape
         let view = TapeView(tape: tape, root: built.output.id)
-        let numeric = finiteDifferences(built.expression, at: built.inputs.map { ($0.name, $0.value.data) })
         var report = StepReport()
         report.add(.table(Table(
             title: "The backward pass visits nodes newest first",
@@ -50,21 +56,26 @@ enum ExpressionSteps {
             rows: view.nodes.reversed().map { id in
                 [.text(view.name(id)), .text(view.formula(id)), .number(tape.data(id)), .number(tape.grad(id))]
             })))
-        var worst = 0.0
-        var rows: [[Cell]] = []
-        for (input, estimate) in zip(built.inputs, numeric) {
-            let difference = abs(input.value.grad - estimate)
-            worst = max(worst, difference)
-            rows.append([.text(input.name), .number(input.value.grad), .number(estimate), .number(difference)])
+        let results = GradientCheck.check(built.expression, at: built.inputs.map { ($0.name, $0.value.data) },
+                                          gradients: built.inputs.map { $0.value.grad })
+        report.add(.table(Table(
+            title: "Gradients of the inputs against finite differences (f(x+h) - f(x-h)) / 2h, h = 1e-6 max(1, |x|)",
+            columns: ["input", "backward", "finite difference", "difference", "check"],
+            rows: results.map { [.text($0.input), .number($0.gradient), .number($0.estimate), .number($0.difference), .text($0.verdict.word)] })))
+        let unchecked = results.compactMap { result -> String? in
+            guard case .unchecked(let why) = result.verdict else { return nil }
+            return "The gradient of \(result.input) is not checked: \(why)."
         }
-        report.add(.table(Table(title: "Gradients of the inputs against finite differences (f(x+h) - f(x-h)) / 2h",
-                                columns: ["input", "backward", "finite difference", "difference"], rows: rows)))
-        if context.flag("graph") {
-            report.add(.graph(view.graph(title: context.text("expr"), withGrads: true)))
+        if !unchecked.isEmpty { report.add(.text(unchecked)) }
+        if graph {
+            report.add(.graph(view.graph(title: built.text, withGrads: true)))
         }
+        if let problem = view.nonFiniteCheck(grads: true) { report.verify(problem) }
+        for verification in results.compactMap(\.verification) { report.verify(verification) }
         report.check("out", built.output.data)
         for input in built.inputs { report.check("grad.\(input.name)", input.value.grad) }
-        report.check("max_fd_error", worst)
+        report.check("max_fd_error", results.filter { $0.verdict.wasChecked }.map(\.difference).max() ?? 0)
+        report.check("fd_unchecked", unchecked.count)
         report.check("nodes", view.nodes.count)
         return report
     }
@@ -116,6 +127,8 @@ enum ExpressionSteps {
     struct Built {
         let tape: Tape
         let expression: Expression
+        /// The expression as the step wrote it.
+        let text: String
         let inputs: [(name: String, value: Value)]
         let output: Value
     }
@@ -151,18 +164,6 @@ enum ExpressionSteps {
             throw context.error(in: "expr", "the expression has no inputs, so there is nothing to differentiate",
                                 hint: "use named inputs, as in 'expr: a * b' with 'a: 2' and 'b: -3'")
         }
-        return Built(tape: tape, expression: expression, inputs: inputs, output: output)
-    }
-
-    /// Central differences (f(x + h) - f(x - h)) / 2h for each input, h scaled to the input.
-    static func finiteDifferences(_ expression: Expression, at point: [(String, Double)]) -> [Double] {
-        let values = Dictionary(uniqueKeysWithValues: point)
-        return point.map { name, x in
-            let h = 1e-6 * max(1, abs(x))
-            var plus = values, minus = values
-            plus[name] = x + h
-            minus[name] = x - h
-            return (expression.evaluate(plus) - expression.evaluate(minus)) / (2 * h)
-        }
+        return Built(tape: tape, expression: expression, text: text, inputs: inputs, output: output)
     }
 }
