@@ -1,6 +1,7 @@
 // What each node on a tape is: the operation that produced it, and how to find its inputs.
-// The forward and backward rules of every operation live side by side in ScalarOps.swift and
-// VectorOps.swift; this file only names them, so a graph can be printed or drawn.
+// The forward and backward rules of every operation live side by side in ScalarOps.swift and in
+// the files of vector ops (listed in Vector.swift); this file only names them, so a graph can be
+// printed or drawn.
 
 /// The operation that produced a node.
 public enum Op: UInt8, Sendable, CaseIterable {

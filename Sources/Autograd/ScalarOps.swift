@@ -10,7 +10,7 @@ extension Tape {
     }
 
     // a + b:  d/da = 1, d/db = 1
-    // (Backward is `backAddRun` in VectorOps.swift, which also takes a whole vector add at once.)
+    // (Backward is `backAddRun` in ElementwiseOps.swift, which also takes a whole vector add at once.)
     public func add(_ a: NodeID, _ b: NodeID) -> NodeID {
         requireNode(a, .add); requireNode(b, .add)
         return append(.add, values[Int(a)] + values[Int(b)], first: a, second: b)
@@ -107,7 +107,7 @@ extension Tape {
     }
 
     // max(0, a):  d/da = 1 where a > 0, else 0
-    // (Backward is `backReluRun` in VectorOps.swift, which also takes a whole vector at once.)
+    // (Backward is `backReluRun` in ElementwiseOps.swift, which also takes a whole vector at once.)
     public func relu(_ a: NodeID) -> NodeID {
         requireNode(a, .relu)
         return append(.relu, max(0, values[Int(a)]), first: a)
