@@ -8,7 +8,8 @@
 // values. Inference needs no graph: `InferencePass` runs the same weights through the same
 // computation as the model's forward pass, without a tape, in single precision and many positions
 // at a time (scores within about 1e-6 of the recorded pass; the tests check it). Greedy generation
-// and the attention map, which look at one line at a time, use the recorded pass itself.
+// and the attention map, which look at one line at a time, use the recorded pass itself (the map
+// is read from its `ForwardTrace`).
 //
 // Odd input, each with a defined behaviour:
 // - an empty (or all-space) message is an error;
@@ -108,22 +109,7 @@ public final class LogClassifier {
     /// end token or 12 characters; the label is what the text spells, if it spells one.
     public func classifyGreedy(_ message: String) throws(ClassificationError) -> GreedyClassification {
         let prompt = try promptTokens(message)
-        let tape = model.tape
-        let generated = tape.withoutRecording {
-            defer { tape.truncate(to: model.weightsEnd) }
-            var (cache, logits) = readPrompt(prompt.ids)
-            var generated: [Int] = []
-            var position = prompt.ids.count
-            while generated.count < 12 {
-                let values = tape.data(logits)
-                let token = values.indices.max { values[$0] < values[$1] }!
-                if token == trained.tokenizer.bos || position >= model.config.blockSize { break }
-                generated.append(token)
-                logits = model.forward(token: token, position: position, cache: &cache)!
-                position += 1
-            }
-            return generated
-        }
+        let generated = model.greedyContinuation(of: prompt.ids, maxTokens: 12, stop: trained.tokenizer.bos).tokens
         let text = trained.tokenizer.decode(generated)
         return GreedyClassification(message: message, label: LogLabel(rawValue: text.trimmingSpaces), generated: text,
                                     warnings: prompt.warnings)
@@ -135,24 +121,9 @@ public final class LogClassifier {
     /// row t holds how much position t attended to each position 0...t (each row sums to 1).
     public func attention(_ message: String) throws(ClassificationError) -> AttentionMap {
         let prompt = try promptTokens(message)
-        let tape = model.tape
-        let lastLayer = model.config.nLayer - 1
-        var rows: [[Double]] = []
-        model.attentionObserver = { layer, head, weights in
-            guard layer == lastLayer else { return }
-            let values = tape.data(weights)
-            if head == 0 { rows.append(Array(repeating: 0, count: values.count)) }
-            for (t, w) in values.enumerated() { rows[rows.count - 1][t] += w }
-        }
-        tape.withoutRecording {
-            defer {
-                model.attentionObserver = nil
-                tape.truncate(to: model.weightsEnd)
-            }
-            var cache = KVCache(layers: model.config.nLayer)
-            for (position, token) in prompt.ids.enumerated() {
-                model.forward(token: token, position: position, cache: &cache, needLogits: true)
-            }
+        let trace = model.traced(prompt.ids)
+        let rows = trace.weights[model.config.nLayer - 1].map { heads in  // [T][H][0...t] -> [T][0...t]
+            heads.dropFirst().reduce(heads[0]) { sum, head in zip(sum, head).map(+) }
         }
         let heads = Double(model.config.nHead)
         let tokens = prompt.ids.map { $0 == trained.tokenizer.bos ? "BOS" : String(trained.tokenizer.characters[$0]) }
@@ -161,19 +132,10 @@ public final class LogClassifier {
 
     // MARK: The prompt
 
-    /// Runs the prompt through the model and returns its key/value cache and the logits after its
-    /// last token. Call it in inference mode (`withoutRecording`).
-    private func readPrompt(_ ids: [Int]) -> (KVCache, Vector) {
-        var cache = KVCache(layers: model.config.nLayer)
-        var logits: Vector? = nil
-        for (position, token) in ids.enumerated() {
-            logits = model.forward(token: token, position: position, cache: &cache, needLogits: position == ids.count - 1)
-        }
-        return (cache, logits!)  // promptTokens never returns an empty prompt
-    }
-
-    /// [BOS] + "<message> -> " as ids, with unknown characters left out and a long prompt cut.
-    func promptTokens(_ message: String) throws(ClassificationError) -> (ids: [Int], warnings: [String]) {
+    /// [BOS] + "<message> -> " as ids, with unknown characters left out and a long prompt cut as
+    /// training cuts it (the message keeps its start), and a warning for each change: the prompt
+    /// every method here reads.
+    public func promptTokens(_ message: String) throws(ClassificationError) -> (ids: [Int], warnings: [String]) {
         guard !message.trimmingSpaces.isEmpty else {
             throw ClassificationError(reason: "the message is empty; give the text of a log line, without ' -> LABEL'")
         }

@@ -31,7 +31,7 @@ public struct Document: Sendable, Equatable {
     /// often ids, payloads or stack frames), and the separator is always kept, so the label comes
     /// right after it. Training and classification fit prompts the same way, so a long line's
     /// label always sits at the same position, whichever label it is.
-    static func fitPrompt(bos: Int, message: [Int], separator: [Int], blockSize: Int) -> [Int] {
+    public static func fitPrompt(bos: Int, message: [Int], separator: [Int], blockSize: Int) -> [Int] {
         let room = max(1, blockSize - labelRoom)
         let prompt = [bos] + message.prefix(max(0, room - 1 - separator.count)) + separator
         return Array(prompt.suffix(room))  // only a block too small for the separator cuts more

@@ -4,6 +4,12 @@
 //
 // The weights are the first nodes of a tape; each forward pass records after them, so backward
 // leaves the weights' gradients in place for the optimizer, and `truncate` clears the rest.
+//
+// This is the one forward pass that trains the model and that lessons show (through the
+// `ForwardTrace` it fills when asked, ForwardTrace.swift). Classification computes the same
+// function a second time, without a tape and in single precision, in InferencePass.swift; the
+// test `inferencePassMatchesTheRecordedForwardPass` (Tests/GPTTests/ClassifierTests.swift) holds
+// the two within 1e-4, and PyTorchReferenceTests holds this one to PyTorch.
 import Autograd
 
 /// A weight matrix living on the tape as rows * cols consecutive leaves, row by row.
@@ -58,9 +64,9 @@ public final class GPT {
     /// The tape's end after the weights: where each forward pass starts recording.
     public let weightsEnd: Tape.Mark
 
-    /// When set, called with every head's attention weights (T) as they are computed, so lessons
-    /// and the web page can show what each position looked at. Nil on the training path.
-    public var attentionObserver: ((_ layer: Int, _ head: Int, _ weights: Vector) -> Void)?
+    /// What the forward pass keeps of its inside while `traced(_:)` runs (ForwardTrace.swift);
+    /// nil, and so free, on every other path.
+    var trace: ForwardTrace?
 
     /// A model with weights drawn from a Gaussian (std `config.initStd`) in a fixed order.
     public convenience init(config: GPTConfig, seed: UInt64) {
@@ -128,9 +134,11 @@ public final class GPT {
             let isLast = index == layers.count - 1
             x = attention(x, block, layer: index, cache: &cache, needOutput: needLogits || !isLast)
             if isLast && !needLogits { return nil }
-            x = mlp(x, block)
+            x = mlp(x, block, layer: index)
         }
-        return linear(lmHead, x)  // (V)
+        let logits = linear(lmHead, x)  // (V)
+        trace?.keepLogits(tape.data(logits))
+        return logits
     }
 
     /// Why `forward` cannot run `token` at `position` after `cache`, in words, or nil when it can.
@@ -174,7 +182,7 @@ public final class GPT {
         for h in 0..<config.nHead {
             let scores = tape.scores(q.slice(h * d, d), keys: cache.keys[layer], offset: h * d, scale: scale)  // (T)
             weights.append(tape.softmax(scores))  // (T)
-            attentionObserver?(layer, h, weights[h])
+            trace?.keepAttention(layer: layer, head: h, scores: tape.data(scores), weights: tape.data(weights[h]))
         }
         let rows = tape.rowList(cache.values[layer])
         let headsStart = NodeID(tape.count)
@@ -182,14 +190,16 @@ public final class GPT {
             _ = tape.weightedSums(weights[h], rows: rows, columns: (h * d)..<(h * d + d))  // (D)
         }
         let heads = Vector(start: headsStart, count: c)  // (C) = H heads of D, side by side
+        trace?.keepHeads(layer: layer, tape.data(heads))
         return tape.add(linear(block.attnWo, heads), x)
     }
     // endregion
 
     // region: mlp
     /// x + fc2(relu(fc1(rmsnorm(x)))): the per-position MLP, 4x wide.
-    func mlp(_ x: Vector, _ block: BlockWeights) -> Vector {
+    func mlp(_ x: Vector, _ block: BlockWeights, layer: Int) -> Vector {
         let hidden = tape.relu(linear(block.mlpFc1, tape.rmsnorm(x)))  // (4C)
+        trace?.keepHidden(layer: layer, tape.data(hidden))
         return tape.add(linear(block.mlpFc2, hidden), x)  // (C)
     }
     // endregion

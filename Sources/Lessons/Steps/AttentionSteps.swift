@@ -1,5 +1,6 @@
 // Chapter 4's steps: attention on a real log line. One query's scores and weights, one head's
-// weights over the whole line as a heatmap, every head at once, and the MLP after them.
+// weights over the whole line as a heatmap, every head at once, and the MLP after them. Every
+// number comes from the model's own forward pass, which keeps them in a `ForwardTrace` when asked.
 import GPT
 
 enum AttentionSteps {
@@ -10,8 +11,8 @@ enum AttentionSteps {
         ParameterSpec("layer", .integer(0...7), default: "0", "which transformer block"),
     ]
 
-    /// The probe of the step's line, after checking the layer exists.
-    static func probe(_ context: StepContext) throws(LessonError) -> (GPT, LogLineInput, ForwardProbe, Int) {
+    /// The model's forward pass over the step's line, traced, after checking the layer exists.
+    static func probe(_ context: StepContext) throws(LessonError) -> (GPT, LogLineInput, ForwardTrace, Int) {
         guard let gpt = context.state.model, let tokenizer = context.state.tokenizer else { throw context.error("no model") }
         let layer = try context.integer("layer")
         guard layer < gpt.config.nLayer else {
@@ -19,12 +20,12 @@ enum AttentionSteps {
                                 hint: "layers count from 0")
         }
         let line = try LogLineInput(context, tokenizer: tokenizer, blockSize: gpt.config.blockSize)
-        return (gpt, line, ForwardProbe(model: gpt, tokens: line.tokens), layer)
+        return (gpt, line, gpt.traced(line.tokens), layer)
     }
 
     static let attention = StepDefinition(
         id: "attention",
-        summary: "Shows attention weights for any log line as a heatmap (one head, or all), checked against the model's own forward pass.",
+        summary: "Shows attention weights for any log line as a heatmap (one head, or all), as the model's forward pass computed them.",
         parameters: probeParameters + [ParameterSpec("head", .text, default: "0", "a head number from 0, or 'all'")],
         needs: [.model]
     ) { context in
@@ -52,9 +53,7 @@ enum AttentionSteps {
             report.check("head\(head).last_row_top", line.labels[top])
             report.check("head\(head).last_row_max", last[top])
         }
-        report.text("Recomputed logits match the model's forward pass to \(NumberFormat.short(probe.maxDifferenceFromModel)) at every position.")
         report.check("positions", line.tokens.count)
-        report.check("max_logit_difference", probe.maxDifferenceFromModel)
         return report
     }
 
@@ -92,7 +91,6 @@ enum AttentionSteps {
         report.check("weight_sum", weights.reduce(0, +))
         report.check("top_key", line.labels[top])
         report.check("top_weight", weights[top])
-        report.check("max_logit_difference", probe.maxDifferenceFromModel)
         return report
     }
 
@@ -114,7 +112,6 @@ enum AttentionSteps {
                                 })))
         report.check("hidden_units", hidden.first?.count ?? 0)
         report.check("mean_zero_share", zeros.reduce(0, +) / Double(max(1, zeros.count)))
-        report.check("max_logit_difference", probe.maxDifferenceFromModel)
         return report
     }
 }

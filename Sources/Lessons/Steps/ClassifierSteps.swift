@@ -69,14 +69,14 @@ enum ClassifierSteps {
     ) { context in
         let classifier = try classifier(context)
         let (message, actual) = messageAndLabel(context.text("line"))
-        let result: Classification, greedy: GreedyClassification
+        let result: Classification, greedy: GreedyClassification, breakdown: LabelBreakdown
         do throws(ClassificationError) {
             result = try classifier.classify(message)
             greedy = try classifier.classifyGreedy(message)
+            breakdown = try LabelBreakdown(classifier, message: message)
         } catch {
             throw context.error(in: "line", error.reason)
         }
-        let breakdown = LabelBreakdown(classifier.trained, message: message)
         var report = StepReport()
         report.text("The model reads BOS + \"\(message) -> \" (\(breakdown.prompt.count) tokens) and scores each label's characters after it.")
         if !result.warnings.isEmpty { report.add(.text(result.warnings.map { "Note: \($0)." })) }
@@ -211,25 +211,23 @@ enum ClassifierSteps {
     static func shown(_ token: String) -> String { token == " " ? "␣" : token }
 }
 
-/// Each label's score recomputed character by character with the lesson's own forward pass
-/// (`ForwardProbe`) on the prompt the classifier reads, so the chapter can show every term of the
-/// sum and check that the terms add up to the classifier's scores.
+/// Each label's score recomputed character by character with the model's recorded forward pass
+/// (its `ForwardTrace`) on the prompt the classifier reads, so the chapter can show every term of
+/// the sum and check that the terms add up to the scores of the classifier's single-precision pass.
 struct LabelBreakdown {
-    /// [BOS] + "<message> -> " as the classifier builds it: unknown characters left out, a long
-    /// prompt cut to leave room for the longest label.
+    /// [BOS] + "<message> -> " exactly as the classifier builds it: unknown characters left out,
+    /// a long message keeping its start.
     let prompt: [Int]
     /// Per label, in `LogLabel.allCases` order: (character, P) for each label character and the end.
     let terms: [[(character: String, probability: Double)]]
 
-    init(_ trained: TrainedModel, message: String) {
-        let tokenizer = trained.tokenizer, model = trained.model
-        let longestLabel = LogLabel.allCases.map(\.rawValue.count).max() ?? 0
-        let prompt = Array(([tokenizer.bos] + tokenizer.encodeKnown(message + LogExample.separator).ids)
-            .suffix(model.config.blockSize - longestLabel))
+    init(_ classifier: LogClassifier, message: String) throws(ClassificationError) {
+        let tokenizer = classifier.trained.tokenizer, model = classifier.trained.model
+        let prompt = try classifier.promptTokens(message).ids
         self.prompt = prompt
         terms = LogLabel.allCases.map { label in
             let ids = (try? tokenizer.encode(label.rawValue).get()) ?? []
-            let probe = ForwardProbe(model: model, tokens: prompt + ids)
+            let probe = model.traced(prompt + ids)
             return (ids + [tokenizer.bos]).enumerated().map { offset, target in
                 let p = TrainingSteps.softmax(probe.logits[prompt.count - 1 + offset])[target]
                 return (TrainingSteps.name(target, tokenizer), p)

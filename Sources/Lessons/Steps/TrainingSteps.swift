@@ -17,7 +17,7 @@ enum TrainingSteps {
         guard let document = Document(message: message, label: label, tokenizer: tokenizer, blockSize: gpt.config.blockSize) else {
             throw context.error(in: "line", "the line has characters outside the vocabulary")
         }
-        let probe = ForwardProbe(model: gpt, tokens: Array(document.tokens.dropLast()))
+        let probe = gpt.traced(Array(document.tokens.dropLast()))
         var rows: [[Cell]] = []
         var total = 0.0
         for (position, logits) in probe.logits.enumerated() {
@@ -131,32 +131,13 @@ enum TrainingSteps {
         guard let gpt = context.state.model, let tokenizer = context.state.tokenizer else { throw context.error("no model") }
         let written = context.text("line")
         let message = written.range(of: LogExample.separator, options: .backwards).map { String(written[..<$0.lowerBound]) } ?? written
-        guard case .success(let ids) = tokenizer.encode(message + LogExample.separator) else {
+        guard case .success(let ids) = tokenizer.encode(message), case .success(let separator) = tokenizer.encode(LogExample.separator) else {
             throw context.error(in: "line", "the message has characters outside the vocabulary")
         }
-        let tape = gpt.tape
-        let maxCharacters = try context.integer("max_characters")
-        let (completion, firstChoice) = tape.withoutRecording {
-            defer { tape.truncate(to: gpt.weightsEnd) }
-            var cache = KVCache(layers: gpt.config.nLayer)
-            var tokens = Array(([tokenizer.bos] + ids).suffix(gpt.config.blockSize))
-            var logits: Vector?
-            for (position, token) in tokens.enumerated() {
-                logits = gpt.forward(token: token, position: position, cache: &cache, needLogits: position == tokens.count - 1)
-            }
-            var completion: [Int] = []
-            var firstChoice: [Double] = []
-            while completion.count < maxCharacters, let current = logits, tokens.count < gpt.config.blockSize {
-                let probabilities = softmax(tape.data(current))
-                if firstChoice.isEmpty { firstChoice = probabilities }
-                let next = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? tokenizer.bos
-                if next == tokenizer.bos { break }
-                completion.append(next)
-                tokens.append(next)
-                logits = gpt.forward(token: next, position: tokens.count - 1, cache: &cache)
-            }
-            return (completion, firstChoice)
-        }
+        // The prompt as training and the classifier cut it: a long message keeps its start.
+        let prompt = Document.fitPrompt(bos: tokenizer.bos, message: ids, separator: separator, blockSize: gpt.config.blockSize)
+        let continuation = gpt.greedyContinuation(of: prompt, maxTokens: try context.integer("max_characters"), stop: tokenizer.bos)
+        let completion = continuation.tokens, firstChoice = softmax(continuation.firstLogits)
         let text = tokenizer.decode(completion)
         let ranked = firstChoice.indices.sorted { firstChoice[$0] > firstChoice[$1] }.prefix(5)
         var report = StepReport()

@@ -76,7 +76,7 @@ import Testing
     @Test func chaptersShareStateAndRunDeterministically() throws {
         let lessons = try makeLessons([
             "01-build.md": chapter("model\nn_embd: 8\nn_head: 2\nblock_size: 80\nexpect parameters = 2480\n"),
-            "02-use.md": chapter("train\nsteps: 3\n", "attention\nhead: 1\nexpect max_logit_difference = 0\n"),
+            "02-use.md": chapter("train\nsteps: 3\n", "attention\nhead: 1\nexpect positions = 60\n"),
         ])
         let first = try runLessons(lessons), second = try runLessons(lessons)
         #expect(first.failed == 0, "\(first.steps.compactMap(\.error))")
@@ -92,19 +92,6 @@ import Testing
         #expect(record.failed == 0, "\(record.steps.compactMap(\.error))")
     }
 
-    @Test func probeMatchesTheModelsOwnForwardPass() throws {
-        let state = LessonState(lessonsDirectory: packageRoot + "/Lessons")
-        try state.loadDataset(path: "Dataset/logs_5000.txt")
-        let tokenizer = try #require(state.tokenizer)
-        state.buildModel(.init(vocabSize: tokenizer.vocabSize, nLayer: 2), seed: 7)
-        let model = try #require(state.model)
-        let tokens = [tokenizer.bos] + (try tokenizer.encode("disk full on db-02 -> ERROR").get())
-        let probe = ForwardProbe(model: model, tokens: tokens)
-        #expect(probe.maxDifferenceFromModel == 0)
-        #expect(probe.weights.count == 2 && probe.weights[1].count == tokens.count)
-        for row in probe.weights[0] { for head in row { #expect(abs(head.reduce(0, +) - 1) < 1e-12) } }
-        #expect(model.tape.count == model.weightsEnd.nodes)  // the tape is left as it was
-    }
 
     @Test func namedChapterIsFoundByNumberOrSlugWithSuggestions() throws {
         let runner = LessonRunner(lessonsDirectory: try makeLessons(["03-attention.md": "# A\n", "05-training.md": "# T\n"]))
