@@ -4,8 +4,10 @@
 
 SWIFT ?= swift
 RELEASE := $(SWIFT) run -c release gpt
+# Our debug builds and tests optimise the engine and the model (see Package.swift).
+export GPT_FAST_DEBUG := 1
 
-.PHONY: run test deps build bench clean
+.PHONY: run test deps build bench clean example docs
 
 run: deps
 	$(SWIFT) build -c release --product gpt
@@ -37,3 +39,13 @@ deps:
 
 clean:
 	rm -rf .build
+
+# A package that depends on this one by path and trains a model through the public API, built as
+# any other package would build it (without our GPT_FAST_DEBUG).
+example:
+	env -u GPT_FAST_DEBUG $(SWIFT) run --package-path Examples/TrainTinyModel -c release TrainTinyModel
+
+# Reference documentation of the libraries (DocC); any unresolved link is an error.
+docs: deps
+	$(SWIFT) package generate-documentation --target Autograd --warnings-as-errors
+	$(SWIFT) package generate-documentation --target GPT --warnings-as-errors

@@ -116,12 +116,15 @@ extension Tape {
     public func scores(_ q: Vector, keys: [NodeID], offset: Int, scale: Double) -> Vector {
         let n = q.count
         requireVector(q, .dot)
-        for key in keys { requireVector(Vector(start: key + NodeID(offset), count: n), .dot) }
+        let end = count  // every key must lie on the tape before the scores
         let start = reserve(keys.count)
         let values = self.values
         for (t, key) in keys.enumerated() {
             let i = Int(start) + t
             let k = key + NodeID(offset)
+            // Checked here rather than in a loop of its own: attention calls this for every head at
+            // every position, and a second pass over the keys cost 2% of a training step.
+            require(k >= 0 && Int(k) + n <= end, "dot: key nodes \(k)..<\(Int(k) + n) are not all on this tape, which holds \(end) nodes")
             values[i] = Tape.dot(values + Int(q.start), values + Int(k), n) * scale
             record(i, .dot, first: q.start, second: k, count: Int32(n), constant: scale)
         }

@@ -65,7 +65,7 @@ extension Tape {
         let sum = scratch(n)
         sum.update(repeating: 0, count: n)
         let xs = values + Int(x)
-        if rowsAreParameters(start, last, n) {
+        if rowsAreParameters(newestInput: newestInput) {
             // The rows' own gradients wait for the end of the pass (see ParameterGradients.swift).
             sumRowsTimesGrads(start, last, n, scale, into: sum)
             deferredRuns.append(Int32(start))

@@ -9,11 +9,10 @@
 // Only nodes below `parametersEnd` are treated this way; any other dot node follows the plain rule.
 
 extension Tape {
-    /// True when every row of the run start...last reads n parameters.
-    @inline(__always) func rowsAreParameters(_ start: Int, _ last: Int, _ n: Int) -> Bool {
-        guard deferredGradientsEnd > 0 else { return false }
-        for j in start...last where Int(first[j]) + n > deferredGradientsEnd { return false }
-        return true
+    /// True when the rows of a run read only parameters: when the newest node any row reads
+    /// (which the dot-run rule tracks as it finds the run) is one.
+    @inline(__always) func rowsAreParameters(newestInput: Int) -> Bool {
+        newestInput < deferredGradientsEnd
     }
 
     /// sum += scale * g_j * row_j over the run: the part of the rows' backward that goes to x.

@@ -301,7 +301,9 @@ final class InferencePass {
             sums += e
             k += 8
         }
-        var total = sums.sum()
+        // The lanes in a written-out order: SIMD's sum() leaves its order to the implementation.
+        var total = sums[0]
+        for lane in 1..<8 { total += sums[lane] }
         while k < n {  // one lane of the vector exp, so every term is computed the same way
             let e = DeterministicMath.exp(SIMD8(repeating: xs[k] - shift))[0]
             if keep { xs[k] = e }

@@ -153,7 +153,7 @@ enum TrainingSteps {
     /// One training step on one number: forward, backward, Adam, forget the step's nodes.
     static func adamStep(_ x: Value, target: Double, optimizer: inout Adam, tape: Tape,
                          mark: Tape.Mark) -> (loss: Double, grad: Double, before: Double) {
-        let loss = (x - target).pow(2)  // forward: one - node and one pow node after x
+        let loss = (x - target).pow(2)  // forward: one +c node (x + -target) and one pow node after x
         loss.backward()                 // x.grad = 2 (x - target)
         let result = (loss.data, x.grad, x.data)
         optimizer.update(values: tape.dataPointer(x.id), grads: tape.gradPointer(x.id), learningRateScale: 1)
