@@ -64,13 +64,14 @@ let package = Package(
             ]
         ),
 
-        // Tests mirror Sources/.
+        // Tests mirror Sources/; TestSupport holds what several of them share.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "AutogradTests",
-            dependencies: ["Autograd", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Autograd", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "GPTTests", dependencies: ["GPT"], exclude: ["Fixtures"]),  // read by path, not bundled
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
+        .testTarget(name: "GPTTests", dependencies: ["GPT", "TestSupport"], exclude: ["Fixtures"]),  // read by path, not bundled
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["gpt"]),
         .testTarget(name: "ServerTests", dependencies: ["Server"]),
     ],

@@ -1,6 +1,7 @@
 // Every differentiable op against central finite differences, micrograd's reference numbers,
 // the accumulate-on-backward contract, and a million-node chain.
 import Testing
+import TestSupport
 @testable import Autograd
 
 /// Central difference of `f` at `x` in coordinate `i`.
@@ -13,7 +14,7 @@ private func numericGradient(_ f: ([Double]) -> Double, at x: [Double], _ i: Int
 
 /// Builds `expression` over fresh inputs `x` on a new tape, runs backward, and compares every
 /// input's gradient with finite differences.
-private func checkGradients(_ x: [Double], tolerance: Double = 1e-6,
+private func checkGradients(_ x: [Double], tolerance: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation,
                             _ expression: (Tape, [NodeID]) -> NodeID) {
     func evaluate(_ point: [Double]) -> Double {
         let tape = Tape()
@@ -24,12 +25,9 @@ private func checkGradients(_ x: [Double], tolerance: Double = 1e-6,
     let inputs = x.map { tape.input($0) }
     let output = expression(tape, inputs)
     tape.backward(from: output)
-    for i in x.indices {
-        let expected = numericGradient(evaluate, at: x, i)
-        let actual = tape.grad(inputs[i])
-        #expect(abs(actual - expected) <= tolerance * max(1, abs(expected)),
-                "input \(i): backward \(actual), finite difference \(expected)")
-    }
+    var closeness = Closeness("backward against finite differences", tolerance: tolerance)
+    for i in x.indices { closeness.check(tape.grad(inputs[i]), numericGradient(evaluate, at: x, i), at: "input \(i)") }
+    closeness.report(sourceLocation: sourceLocation)
 }
 
 @Suite struct ScalarOpGradients {
@@ -107,9 +105,7 @@ private func checkGradients(_ x: [Double], tolerance: Double = 1e-6,
         }
         let plain = gradients(deferring: false), deferred = gradients(deferring: true)
         #expect(plain.contains { $0 != 0 })
-        for (a, b) in zip(plain, deferred) {
-            #expect(abs(a - b) <= 1e-14 * max(1, abs(a)), "plain \(a), deferred \(b)")
-        }
+        expectClose(deferred, plain, tolerance: 1e-14, "deferred parameter gradients")
     }
 
     @Test func softmaxRmsnormAndLoss() {

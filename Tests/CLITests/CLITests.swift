@@ -389,4 +389,21 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect(config["n_head"] as? Int == 2)
         #expect(config["block_size"] as? Int == 32)
     }
+
+    @Test func benchClassifyCountsEveryLineAndItsRate() throws {
+        let (model, data) = try trainTinyModel()
+        let run = try gpt("bench", "--classify", "--model", model, "--data", data, "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let figures = try #require(try run.json() as? [String: Any])
+        #expect(figures["lines"] as? Int == 60)
+        #expect(figures["failures"] as? Int == 0)
+        let seconds = try #require(figures["seconds"] as? Double), rate = try #require(figures["lines_per_s"] as? Double)
+        #expect(seconds > 0 && abs(rate * seconds - 60) < 1e-6 * 60, "\(rate) lines/s over \(seconds) s")
+    }
+
+    @Test func serveWithoutItsModelNamesTheMissingFile() throws {
+        let run = try gpt("serve", "--model", "no-such.safetensors", "--port", "0")
+        #expect(run.status != 0 && run.exited, "\(run.stdout)")
+        #expect(run.stderr.contains("no-such.safetensors"), "\(run.stderr)")
+    }
 }

@@ -2,6 +2,7 @@ import Autograd
 import Foundation
 import GPT
 import Testing
+import TestSupport
 
 // The model against PyTorch float64. scripts/pytorch_reference.py implements the same model the
 // PyTorch way (the whole document at once under a causal mask, autograd instead of the tape) and
@@ -72,45 +73,8 @@ private struct Reference: Decodable {
     }
 }
 
-/// Our numbers against PyTorch's, one at a time, keeping the largest difference and where it is,
-/// as llm.c's test_gpt2 does.
-private struct Comparison {
-    static let tolerance = 1e-9
-
-    let what: String
-    private(set) var count = 0
-    private(set) var mismatches = 0
-    private(set) var largest = (difference: 0.0, place: "", ours: 0.0, torch: 0.0)
-
-    init(_ what: String) { self.what = what }
-
-    mutating func check(_ ours: Double, _ torch: Double, at place: @autoclosure () -> String) {
-        let difference = abs(ours - torch)
-        count += 1
-        // Written so that a NaN on either side counts as a mismatch.
-        if !(difference <= Comparison.tolerance * max(1, abs(torch))) { mismatches += 1 }
-        if !(difference <= largest.difference) { largest = (difference, place(), ours, torch) }
-    }
-
-    /// A whole tensor; `place` names element k for the report.
-    mutating func check(_ ours: [Double], _ torch: [Double], name: String, place: (Int) -> String) {
-        guard ours.count == torch.count else {
-            Issue.record("\(name): \(ours.count) numbers here, \(torch.count) in the fixture")
-            return
-        }
-        for (k, (a, b)) in zip(ours, torch).enumerated() { check(a, b, at: place(k)) }
-    }
-
-    /// One line, as llm.c prints it, and an issue when any number is off.
-    func report(sourceLocation: SourceLocation = #_sourceLocation) {
-        let verdict = mismatches == 0 ? "OK" : "NOT OK"
-        print("\(what): \(verdict), max |ours - torch| \(largest.difference) at \(largest.place) over \(count) numbers")
-        #expect(mismatches == 0, """
-            \(what): \(mismatches) of \(count) numbers differ from PyTorch by more than \(Comparison.tolerance) * max(1, |torch|); \
-            the largest difference is \(largest.difference) at \(largest.place) (ours \(largest.ours), torch \(largest.torch))
-            """, sourceLocation: sourceLocation)
-    }
-}
+/// Every comparison here is held to 1e-9 * max(1, |torch|).
+private func againstTorch(_ what: String) -> Closeness { Closeness(what, tolerance: 1e-9) }
 
 @Suite struct PyTorchReferenceTests {
     @Test func theFixtureDescribesOurModelAndDocument() throws {
@@ -133,7 +97,7 @@ private struct Comparison {
         let model = try reference.model()
         let tape = model.tape
         defer { tape.truncate(to: model.weightsEnd) }
-        var comparison = Comparison("logits")
+        var comparison = againstTorch("logits")
         var cache = KVCache(layers: model.config.nLayer)
         for (position, torch) in reference.logits.enumerated() {
             let output = tape.withoutRecording {
@@ -155,7 +119,7 @@ private struct Comparison {
             (tape.data(model.loss(of: document, messageWeight: reference.messageWeight)),
              tape.data(model.loss(of: document, messageWeight: 1)))
         }
-        var comparison = Comparison("loss")
+        var comparison = againstTorch("loss")
         comparison.check(weighted, reference.loss, at: "loss (message weight \(reference.messageWeight))")
         comparison.check(plain, reference.lossMessageWeight1, at: "loss (message weight 1)")
         comparison.report()
@@ -172,7 +136,7 @@ private struct Comparison {
             tape.truncate(to: model.weightsEnd)
             tape.zeroGrad()
         }
-        var comparison = Comparison("gradients")
+        var comparison = againstTorch("gradients")
         for matrix in model.matrices {
             let torch = try #require(reference.grads[matrix.name], "the fixture has no gradient for \(matrix.name)")
             comparison.check(tape.grad(Vector(start: matrix.start, count: matrix.count)), Array(torch.joined()),
