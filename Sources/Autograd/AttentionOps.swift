@@ -126,7 +126,9 @@ extension Tape {
             // every position, and a second pass over the keys cost 2% of a training step.
             require(k >= 0 && Int(k) + n <= end, "dot: key nodes \(k)..<\(Int(k) + n) are not all on this tape, which holds \(end) nodes")
             values[i] = Tape.dot(values + Int(q.start), values + Int(k), n) * scale
-            record(i, .dot, first: q.start, second: k, count: Int32(n), constant: scale)
+        }
+        keys.withUnsafeBufferPointer { keys in
+            record(Int(start), count: keys.count, .dot) { t in (q.start, keys[t] + NodeID(offset), Int32(n), scale) }
         }
         return Vector(start: start, count: keys.count)
     }
@@ -148,9 +150,8 @@ extension Tape {
                 for j in 0..<n { out[j] += w * row[j] }
             }
         }
-        for j in 0..<n {
-            record(Int(start) + j, .weightedSum, first: weights.start, second: rows.offset,
-                   count: Int32(weights.count), constant: Double(columns.lowerBound + j))
+        record(Int(start), count: n, .weightedSum) { j in
+            (weights.start, rows.offset, Int32(weights.count), Double(columns.lowerBound + j))
         }
         return Vector(start: start, count: n)
     }

@@ -34,9 +34,7 @@ extension Tape {
 
     /// Node j of the n reserved at `start` reads first + j (and second + j when second >= 0).
     @inline(__always) private func recordElementwise(_ op: Op, _ start: NodeID, _ n: Int, first a: NodeID, second b: NodeID) {
-        for j in 0..<n {
-            record(Int(start) + j, op, first: a + NodeID(j), second: b < 0 ? -1 : b + NodeID(j))
-        }
+        record(Int(start), count: n, op) { j in (a + NodeID(j), b < 0 ? -1 : b + NodeID(j), 0, 0) }
     }
 
     // Backward of a run of add nodes over consecutive inputs (a vector add): each input gets g.

@@ -123,9 +123,7 @@ extension Tape {
             out[r] = Tape.dot(w + r * n, xs, n)
             r += 1
         }
-        for j in 0..<rows {
-            record(Int(start) + j, .dot, first: weights + NodeID(j * n), second: x.start, count: Int32(n), constant: 1)
-        }
+        record(Int(start), count: rows, .dot) { j in (weights + NodeID(j * n), x.start, Int32(n), 1) }
         return Vector(start: start, count: rows)
     }
 

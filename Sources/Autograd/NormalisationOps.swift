@@ -61,8 +61,6 @@ extension Tape {
 
     /// Fills in the bookkeeping of the `n` outputs of a group that a vector op reserved.
     @inline(__always) private func recordGroup(_ op: Op, _ start: NodeID, input x: Vector, constant c: Double) {
-        for j in Int(start)..<(Int(start) + x.count) {
-            record(j, op, first: x.start, second: start, count: Int32(x.count), constant: c)
-        }
+        record(Int(start), count: x.count, op) { _ in (x.start, start, Int32(x.count), c) }
     }
 }

@@ -175,24 +175,34 @@ public final class Tape {
                 count n: Int32 = 0, constant c: Double = 0) -> NodeID {
         let id = reserve(1)
         values[Int(id)] = value
-        record(Int(id), op, first: a, second: b, count: n, constant: c)
+        record(Int(id), count: 1, op) { _ in (a, b, n, c) }
         return id
     }
 
-    /// Writes down how node `i` was made (its op and where its inputs are) and clears its grad;
-    /// while not recording, writes that it is a constant instead, since backward must not pass
-    /// anything through it. Every node on the tape is described through here.
+    /// How one node of a run reads its inputs: what `first`, `second`, `count` and `constant` hold
+    /// for it (their meaning depends on the op; see Op.swift).
+    typealias Inputs = (first: Int32, second: Int32, count: Int32, constant: Double)
+
+    /// Writes down how the nodes `start ..< start + n` were made, all by `op`, node j reading
+    /// `inputs(j)`, and clears their grads; while not recording, writes that they are constants
+    /// instead, since backward must pass nothing through them. Every node on the tape is described
+    /// through here, a whole run at a time, so the loops stay tight enough to vectorise.
     @inline(__always)
-    func record(_ i: Int, _ op: Op, first a: Int32 = -1, second b: Int32 = -1, count n: Int32 = 0, constant c: Double = 0) {
-        grads[i] = 0
-        if isRecording {
-            ops[i] = op
-            first[i] = a
-            second[i] = b
-            counts[i] = n
-            constants[i] = c
-        } else {
-            ops[i] = .input
+    func record(_ start: Int, count n: Int, _ op: Op, _ inputs: (Int) -> Inputs) {
+        grads.advanced(by: start).update(repeating: 0, count: n)
+        guard isRecording else {
+            ops.advanced(by: start).update(repeating: .input, count: n)
+            return
+        }
+        ops.advanced(by: start).update(repeating: op, count: n)
+        let first = self.first + start, second = self.second + start  // locals: the stores below cannot move them
+        let counts = self.counts + start, constants = self.constants + start
+        for j in 0..<n {
+            let node = inputs(j)
+            first[j] = node.first
+            second[j] = node.second
+            counts[j] = node.count
+            constants[j] = node.constant
         }
     }
 

@@ -43,10 +43,8 @@ extension Tape {
     /// A new vector of leaves.
     public func inputs(_ values: [Double]) -> Vector {
         let start = reserve(values.count)
-        for (k, v) in values.enumerated() {
-            self.values[Int(start) + k] = v
-            record(Int(start) + k, .input)
-        }
+        for (k, v) in values.enumerated() { self.values[Int(start) + k] = v }
+        record(Int(start), count: values.count, .input) { _ in (-1, -1, 0, 0) }
         return Vector(start: start, count: values.count)
     }
 
