@@ -21,7 +21,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Read messages from this file, one per line ('-' for standard input). A line that ends in ' -> LABEL' (a dataset line) is classified by its message.")
     var file: String?
 
-    @Flag(help: "Print one JSON array of {message, label, probabilities}.")
+    @Flag(help: "Print one JSON array of {message, label, probabilities, warnings}, as the web API answers.")
     var json = false
 
     @Flag(help: "Use greedy generation after ' -> ' (the original project's method).")
@@ -40,7 +40,7 @@ struct ClassifyCommand: ParsableCommand {
         let classifier = LogClassifier(try modelOptions.load())
         var inputs = messages
         if let file { inputs += try readLines(file).map(Self.messageOfDatasetLine) }
-        var records: [[String: Any]] = []
+        var records: [Record] = []
         var failures = 0
         for message in inputs {
             do {
@@ -49,24 +49,40 @@ struct ClassifyCommand: ParsableCommand {
             } catch let error as ClassificationError {
                 failures += 1
                 Terminal.warn("error: \(error.reason): \(message.debugDescription)")
-                if json { records.append(["message": message, "error": error.reason]) }
+                if json { records.append(.failed(message: message, error: error.reason)) }
             }
         }
         if json {
-            let bytes = try JSONSerialization.data(withJSONObject: records, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: bytes, as: UTF8.self))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(records), as: UTF8.self))
         }
         if failures > 0 { throw ExitCode(1) }
     }
 
+    /// One line of --json output: a classification as the web API writes it, or why there is none.
+    enum Record: Encodable {
+        case classified(Classification)
+        case generated(GreedyClassification)
+        case failed(message: String, error: String)
+
+        func encode(to encoder: Encoder) throws {
+            switch self {
+            case .classified(let result): try result.encode(to: encoder)
+            case .generated(let result): try result.encode(to: encoder)
+            case .failed(let message, let error): try ["message": message, "error": error].encode(to: encoder)
+            }
+        }
+    }
+
     /// Classifies one message, prints it unless --json, and returns its JSON record.
-    private func classify(_ message: String, with classifier: LogClassifier) throws -> [String: Any] {
+    private func classify(_ message: String, with classifier: LogClassifier) throws -> Record {
         if greedy {
             let result = try classifier.classifyGreedy(message)
             result.warnings.forEach { Terminal.warn("warning: \($0)") }
             let label = result.label?.rawValue ?? "UNCERTAIN"
             if !json { print("\(label.padding(toLength: 9, withPad: " ", startingAt: 0)) generated \(result.generated.debugDescription)  \(message)") }
-            return ["message": message, "label": label, "generated": result.generated]
+            return .generated(result)
         }
         let result = try classifier.classify(message)
         result.warnings.forEach { Terminal.warn("warning: \($0)") }
@@ -74,9 +90,7 @@ struct ClassifyCommand: ParsableCommand {
             let shown = LogLabel.allCases.map { "\($0.rawValue) \(format(result.probabilities[$0]!, 3))" }.joined(separator: "  ")
             print("\(result.label.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(shown)  \(message)")
         }
-        var probabilities: [String: Double] = [:]
-        for label in LogLabel.allCases { probabilities[label.rawValue] = result.probabilities[label] }
-        return ["message": message, "label": result.label.rawValue, "probabilities": probabilities]
+        return .classified(result)
     }
 
     /// A dataset line "<message> -> <LABEL>" without its label, so a dataset file can be classified

@@ -81,28 +81,34 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func printJSON(_ report: EvaluationReport, part: String) throws {
-        func probabilities(_ p: [LogLabel: Double]) -> [String: Double] {
-            Dictionary(uniqueKeysWithValues: p.map { ($0.key.rawValue, $0.value) })
+        struct Unclassifiable: Encodable {
+            let line: Int
+            let reason: String
         }
-        var perClass: [String: Any] = [:]
-        for (label, s) in report.perClass {
-            perClass[label.rawValue] = ["precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support]
+        struct Output: Encodable {
+            let evaluatedOn: String
+            let count: Int
+            let accuracy: Double
+            let macroF1: Double
+            let labels: [String]
+            let confusion: [[Int]]
+            let perClass: [String: ClassScores]
+            let mistakes: [Mistake]
+            let unclassifiable: [Unclassifiable]
+
+            enum CodingKeys: String, CodingKey {
+                case evaluatedOn = "evaluated_on", count, accuracy, macroF1 = "macro_f1", labels, confusion
+                case perClass = "per_class", mistakes, unclassifiable
+            }
         }
-        let object: [String: Any] = [
-            "evaluated_on": part,
-            "count": report.count,
-            "accuracy": report.accuracy,
-            "macro_f1": report.macroF1,
-            "labels": LogLabel.allCases.map(\.rawValue),
-            "confusion": report.confusion,
-            "per_class": perClass,
-            "mistakes": report.mistakes.map {
-                ["message": $0.example.message, "line": $0.example.lineNumber, "label": $0.example.label.rawValue,
-                 "predicted": $0.predicted.rawValue, "probabilities": probabilities($0.probabilities)] as [String: Any]
-            },
-            "unclassifiable": report.unclassifiable.map { ["line": $0.example.lineNumber, "reason": $0.reason] as [String: Any] },
-        ]
-        let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        print(String(decoding: bytes, as: UTF8.self))
+        let output = Output(
+            evaluatedOn: part, count: report.count, accuracy: report.accuracy, macroF1: report.macroF1,
+            labels: LogLabel.allCases.map(\.rawValue), confusion: report.confusion,
+            perClass: Dictionary(uniqueKeysWithValues: report.perClass.map { ($0.key.rawValue, $0.value) }),
+            mistakes: report.mistakes,
+            unclassifiable: report.unclassifiable.map { Unclassifiable(line: $0.example.lineNumber, reason: $0.reason) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(output), as: UTF8.self))
     }
 }

@@ -239,7 +239,7 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         let records = try #require(try run.json() as? [[String: Any]])
         #expect(records.count == 1)
         let record = try #require(records.first)
-        #expect(Set(record.keys) == ["message", "label", "probabilities"])
+        #expect(Set(record.keys) == ["message", "label", "probabilities", "warnings"])
         #expect(record["message"] as? String == "web job 3 slow")
         let label = try #require(record["label"] as? String)
         let probabilities = try #require(record["probabilities"] as? [String: Double])
@@ -292,7 +292,7 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         let run = try gpt("classify", "--model", model, "api job \u{2713} ok", String(repeating: "api job ", count: 40) + "ok")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.lines.count == 2)
-        #expect(run.stderr.contains("'\u{2713}'"))
+        #expect(run.stderr.contains("never saw in training: \"\u{2713}\"; they were left out"), "\(run.stderr)")
         #expect(run.stderr.contains("longer than the model's block of 32"))
     }
 
@@ -304,7 +304,7 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect(line.wholeMatch(of: /^(INFO|WARNING|ERROR|UNCERTAIN) +generated ".*"  api job 5 ok$/) != nil, "\(line)")
         let json = try gpt("classify", "--model", model, "--greedy", "--json", "api job 5 ok")
         let records = try #require(try json.json() as? [[String: Any]])
-        #expect(Set(try #require(records.first).keys) == ["message", "label", "generated"])
+        #expect(Set(try #require(records.first).keys) == ["message", "label", "generated", "warnings"])
     }
 
     @Test func aCorruptModelFileIsAClearErrorNotACrash() throws {

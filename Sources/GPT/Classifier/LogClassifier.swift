@@ -136,15 +136,12 @@ public final class LogClassifier {
     /// training cuts it (the message keeps its start), and a warning for each change: the prompt
     /// every method here reads.
     public func promptTokens(_ message: String) throws(ClassificationError) -> (ids: [Int], warnings: [String]) {
-        guard !message.trimmingSpaces.isEmpty else {
-            throw ClassificationError(reason: "the message is empty; give the text of a log line, without ' -> LABEL'")
-        }
         var warnings: [String] = []
-        let encoded = trained.tokenizer.encodeKnown(message + LogExample.separator)
-        if !encoded.unknown.isEmpty {
-            let shown = encoded.unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            warnings.append("left out character(s) the model never saw in training: \(shown)")
+        for problem in trained.tokenizer.problems(with: message) {
+            if problem.isFatal { throw ClassificationError(reason: "the message \(problem.reason); \(problem.hint)") }
+            warnings.append("the message \(problem.reason); they were left out")
         }
+        let encoded = trained.tokenizer.encodeKnown(message + LogExample.separator)
         let separator = trained.tokenizer.encodeKnown(LogExample.separator).ids
         let messageIDs = Array(encoded.ids.dropLast(separator.count))
         let ids = Document.fitPrompt(bos: trained.tokenizer.bos, message: messageIDs, separator: separator,
@@ -155,9 +152,6 @@ public final class LogClassifier {
             warnings.append("the message is longer than the model's block of \(model.config.blockSize); "
                             + (kept > 0 ? "only its first \(kept) characters were read"
                                         : "the block leaves no room for it, so none of it was read"))
-        }
-        if encoded.ids.count == LogExample.separator.count {
-            throw ClassificationError(reason: "none of the message's characters are in the model's vocabulary")
         }
         return (ids, warnings)
     }
