@@ -63,8 +63,10 @@ public enum ChapterParser {
         return word == "step"
     }
 
+    /// The text of the first heading, its control characters written out: a title is shown
+    /// wherever the chapter is listed.
     private static func firstHeading(_ node: MarkdownNode) -> String? {
-        if node.type == "heading" { return node.plainText.trimmingCharacters(in: .whitespaces) }
+        if node.type == "heading" { return VisibleText.line(node.plainText.trimmingCharacters(in: .whitespaces)) }
         for child in node.children {
             if let found = firstHeading(child) { return found }
         }

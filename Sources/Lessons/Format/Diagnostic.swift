@@ -32,10 +32,11 @@ public struct LessonError: Error, Sendable, Equatable, Codable, CustomStringConv
         self.hint = hint
     }
 
-    /// "file:line:column: error: in step 'x': message", then "HINT: ..." on its own line.
+    /// "file:line:column: error: in step 'x': message", then "HINT: ..." on its own line. Control
+    /// characters quoted from the chapter are written out (`\u{1B}`), as the text reaches terminals.
     public var description: String {
         let inStep = step.map { "in step '\($0)': " } ?? ""
-        return "\(location): error: \(inStep)\(message)" + (hint.map { "\nHINT: \($0)" } ?? "")
+        return VisibleText.lines("\(location): error: \(inStep)\(message)" + (hint.map { "\nHINT: \($0)" } ?? ""))
     }
 }
 

@@ -84,4 +84,9 @@ import Testing
         #expect(Suggestions.closest(to: "forwrd", among: ["forward", "backward", "train"]) == ["forward"])
         #expect(Suggestions.hint(for: "zzz", among: ["a", "b"], kind: "step") == "valid steps: a, b")
     }
+
+    @Test func aTitleShowsItsControlCharacters() throws {
+        let chapter = try ChapterParser.parse("# Red \u{1B}[31mtitle\n", file: "x.md", number: 1, slug: "x")
+        #expect(chapter.title == "Red \\u{1B}[31mtitle")
+    }
 }
