@@ -40,7 +40,15 @@ public enum ChapterParser {
 
     /// Parses the text of one chapter.
     public static func parse(_ text: String, file: String, number: Int, slug: String) throws(LessonError) -> Chapter {
-        let document = CMark.parse(text)
+        let document: MarkdownNode
+        do {
+            document = try CMark.parse(text)
+        } catch {
+            throw LessonError(at: SourceLocation(file: file, line: error.line, column: error.column),
+                              "the Markdown here nests more than \(CMark.maximumDepth) levels deep",
+                              hint: "quotes, lists, emphasis and links may nest at most \(CMark.maximumDepth) levels "
+                                  + "(each is a level); write the prose flatter")
+        }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let title = firstHeading(document) else {
             throw LessonError(at: SourceLocation(file: file, line: 1, column: 1), "the chapter has no heading",

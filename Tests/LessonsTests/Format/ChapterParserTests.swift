@@ -85,6 +85,32 @@ import Testing
         #expect(Suggestions.hint(for: "zzz", among: ["a", "b"], kind: "step") == "valid steps: a, b")
     }
 
+    /// Prose that nested 100,000 levels crashed every command on the whole folder; now the
+    /// chapter fails at the first node too deep, and the others run (see LessonRunnerTests).
+    @Test(arguments: [
+        (String(repeating: "> ", count: 100_000) + "deep\n", 3, 201),
+        (String(repeating: "*", count: 100_000) + "deep" + String(repeating: "*", count: 100_000) + "\n", 3, 1),
+        (String(repeating: "- ", count: 100_000) + "deep\n", 3, 101),
+        (String(repeating: "1. ", count: 100_000) + "deep\n", 3, 151),
+    ])
+    func deeplyNestedProseFailsInPlace(_ prose: String, line: Int, column: Int) {
+        #expect {
+            _ = try ChapterParser.parse("# Deep\n\n" + prose, file: "x.md", number: 1, slug: "x")
+        } throws: { error in
+            guard let error = error as? LessonError else { return false }
+            return error.location == SourceLocation(file: "x.md", line: line, column: column)
+                && error.message == "the Markdown here nests more than 100 levels deep"
+                && error.hint?.contains("nest at most 100 levels") == true
+        }
+    }
+
+    /// 98 quotes around a paragraph's text are 100 levels: the most a chapter may have.
+    @Test func proseMayNestUpToTheLimit() throws {
+        let quotes = { (n: Int) in "# Q\n\n" + String(repeating: "> ", count: n) + "text\n" }
+        #expect(try ChapterParser.parse(quotes(98), file: "x.md", number: 1, slug: "x").title == "Q")
+        #expect(throws: LessonError.self) { try ChapterParser.parse(quotes(99), file: "x.md", number: 1, slug: "x") }
+    }
+
     @Test func aTitleShowsItsControlCharacters() throws {
         let chapter = try ChapterParser.parse("# Red \u{1B}[31mtitle\n", file: "x.md", number: 1, slug: "x")
         #expect(chapter.title == "Red \\u{1B}[31mtitle")
