@@ -97,7 +97,7 @@ import Testing
         let hostile = "\u{1B}[2J\u{1B}]0;pwned\u{7}"
         let lines = (0..<30).map { i in "disk \(hostile) full on db-0\(i % 10) -> \(["INFO", "WARNING", "ERROR"][i % 3])" }
         let lessons = try makeLessons(
-            ["01-hostile.md": "# Title \(hostile)\n\nProse \(hostile)\tand a tab.\n\n"
+            ["01-hostile.md": "# Title \(hostile)\r\n\r\nProse \(hostile)\tand a tab.\r\n\r\n"
                 + "```step dataset\npath: hostile.txt\n```\n\n```step tokenize\nline: a\(hostile)b\n```\n\n```step no\(hostile)such\n```\n"],
             extraFiles: ["hostile.txt": lines.joined(separator: "\n")])
         let record = try runLessons(lessons)
