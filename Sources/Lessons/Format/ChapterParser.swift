@@ -1,6 +1,8 @@
 // Reads chapter files. cmark-gfm finds the headings and the fenced blocks with their positions;
 // this file turns `step` fences into invocations, line by line, keeping a column for every key,
-// value and expectation so every later error can point at the exact spot.
+// value and expectation so every later error can point at the exact spot. Lines end where cmark
+// ends them (LF, CRLF or CR), so its line numbers and ours agree; parsing is linear in the size
+// of the chapter, whatever it holds.
 import Foundation
 
 /// Finds and parses the chapters of a lessons folder.
@@ -40,8 +42,16 @@ public enum ChapterParser {
 
     /// Parses the text of one chapter.
     public static func parse(_ text: String, file: String, number: Int, slug: String) throws(LessonError) -> Chapter {
-        let document = CMark.parse(text)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let document: MarkdownNode
+        do {
+            document = try CMark.parse(text)
+        } catch {
+            throw LessonError(at: SourceLocation(file: file, line: error.line, column: error.column),
+                              "the Markdown here nests more than \(CMark.maximumDepth) levels deep",
+                              hint: "quotes, lists, emphasis and links may nest at most \(CMark.maximumDepth) levels "
+                                  + "(each is a level); write the prose flatter")
+        }
+        let lines = lines(text)
         guard let title = firstHeading(document) else {
             throw LessonError(at: SourceLocation(file: file, line: 1, column: 1), "the chapter has no heading",
                               hint: "start the chapter with its title, as in '# Values and operations'")
@@ -63,8 +73,10 @@ public enum ChapterParser {
         return word == "step"
     }
 
+    /// The text of the first heading, its control characters written out: a title is shown
+    /// wherever the chapter is listed.
     private static func firstHeading(_ node: MarkdownNode) -> String? {
-        if node.type == "heading" { return node.plainText.trimmingCharacters(in: .whitespaces) }
+        if node.type == "heading" { return VisibleText.line(node.plainText.trimmingCharacters(in: .whitespaces)) }
         for child in node.children {
             if let found = firstHeading(child) { return found }
         }
@@ -91,7 +103,7 @@ public enum ChapterParser {
     }
 
     private static func appendProse(_ lines: [String], from first: Int, to last: Int, into segments: inout [Chapter.Segment]) {
-        guard first <= last, first >= 1 else { return }
+        guard first >= 1, first <= min(last, lines.count) else { return }
         let text = lines[(first - 1)..<min(last, lines.count)].joined(separator: "\n")
         if !text.allSatisfy(\.isWhitespace) { segments.append(.prose(text)) }
     }
@@ -102,7 +114,7 @@ public enum ChapterParser {
     /// right even when the fence is indented.
     private static func step(_ block: MarkdownNode, lines: [String], file: String) throws(LessonError) -> StepInvocation {
         let fenceLine = block.start.line
-        let fence = lines[fenceLine - 1]
+        let fence = fenceLine >= 1 && fenceLine <= lines.count ? lines[fenceLine - 1] : ""
         let location = SourceLocation(file: file, line: fenceLine, column: block.start.column)
         let words = block.fenceInfo.split(separator: " ", omittingEmptySubsequences: true)
         guard words.count >= 2 else {
@@ -118,10 +130,13 @@ public enum ChapterParser {
         var invocation = StepInvocation(id: id, location: location,
                                         idLocation: SourceLocation(file: file, line: fenceLine, column: idColumn),
                                         parameters: [], expectations: [])
-        let bodyLines = block.literal.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        var bodyLines = Self.lines(block.literal)
+        if bodyLines.last == "" { bodyLines.removeLast() }  // the line break that ends the last line
+        // Where each name was first given: a dictionary, so a step of n lines parses in O(n).
+        var given: [String: SourceLocation] = [:]
         for (offset, raw) in bodyLines.enumerated() {
             let lineNumber = fenceLine + 1 + offset
-            let source = lineNumber <= lines.count ? lines[lineNumber - 1] : String(raw)
+            let source = lineNumber <= lines.count ? lines[lineNumber - 1] : raw
             let trimmed = raw.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let startColumn = column(of: trimmed, in: source) ?? 1
@@ -130,9 +145,9 @@ public enum ChapterParser {
                 invocation.expectations.append(try expectation(trimmed, at: here, step: id))
             } else {
                 let parameter = try parameter(trimmed, at: here, step: id)
-                if invocation.parameter(parameter.name) != nil {
+                if let first = given.updateValue(here, forKey: parameter.name) {
                     throw LessonError(at: here, step: id, "parameter '\(parameter.name)' is given twice",
-                                      hint: "keep one '\(parameter.name): ...' line")
+                                      hint: "keep one '\(parameter.name): ...' line (the other is at line \(first.line))")
                 }
                 invocation.parameters.append(parameter)
             }
@@ -194,6 +209,29 @@ public enum ChapterParser {
         if let value = Double(text) { return .number(value, tolerance: 0) }
         if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { return .text(String(text.dropFirst().dropLast())) }
         return .text(text)
+    }
+
+    /// The lines of `text`, ended as cmark ends them: by LF, CRLF or a lone CR. The last line
+    /// is empty when the text ends with a line break.
+    static func lines(_ text: String) -> [String] {
+        var lines: [String] = []
+        let bytes = text.utf8
+        var start = bytes.startIndex, index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else {
+                index = bytes.index(after: index)
+                continue
+            }
+            lines.append(String(text[start..<index]))
+            index = bytes.index(after: index)
+            if byte == UInt8(ascii: "\r"), index != bytes.endIndex, bytes[index] == UInt8(ascii: "\n") {
+                index = bytes.index(after: index)
+            }
+            start = index
+        }
+        lines.append(String(text[start..<bytes.endIndex]))
+        return lines
     }
 
     /// 1-based column where `needle` starts in `line` (after `prefix`, when given).

@@ -32,10 +32,11 @@ public struct LessonError: Error, Sendable, Equatable, Codable, CustomStringConv
         self.hint = hint
     }
 
-    /// "file:line:column: error: in step 'x': message", then "HINT: ..." on its own line.
+    /// "file:line:column: error: in step 'x': message", then "HINT: ..." on its own line. Control
+    /// characters quoted from the chapter are written out (`\u{1B}`), as the text reaches terminals.
     public var description: String {
         let inStep = step.map { "in step '\($0)': " } ?? ""
-        return "\(location): error: \(inStep)\(message)" + (hint.map { "\nHINT: \($0)" } ?? "")
+        return VisibleText.lines("\(location): error: \(inStep)\(message)" + (hint.map { "\nHINT: \($0)" } ?? ""))
     }
 }
 
@@ -55,10 +56,16 @@ enum Suggestions {
         known.isEmpty ? "this step takes no \(kind)s" : "valid \(kind)s: " + known.joined(separator: ", ")
     }
 
+    /// Names longer than this get no suggestions: nobody mistypes a name that long, and the edit
+    /// distance takes time in the product of the two lengths.
+    static let longestSuggestedName = 64
+
     /// Known names within an edit distance of a third of the name's length (at least 2).
     static func closest(to name: String, among known: [String]) -> [String] {
+        guard name.count <= longestSuggestedName else { return [] }
         let limit = max(2, name.count / 3)
-        let scored: [(name: String, distance: Int)] = known.map { ($0, distance(name.lowercased(), $0.lowercased())) }
+        let scored: [(name: String, distance: Int)] = known.filter { $0.count <= longestSuggestedName }
+            .map { ($0, distance(name.lowercased(), $0.lowercased())) }
         let close = scored.filter { $0.distance <= limit }
         let sorted = close.sorted { a, b in a.distance != b.distance ? a.distance < b.distance : a.name < b.name }
         return sorted.map(\.name)

@@ -1,6 +1,8 @@
 // The one file that talks to cmark-gfm. It parses with source positions, walks the C tree once
 // into `MarkdownNode` values, renders HTML with the GitHub extensions, and frees every C object
-// with `defer`. Nothing outside this file sees a C pointer.
+// with `defer`. Nothing outside this file sees a C pointer. The walk keeps its own stack instead
+// of recursing, and refuses a tree deeper than `maximumDepth`, so every later walk of the Swift
+// tree (and its Equatable and its deinit) recurses a bounded number of levels.
 import CCMarkGFM
 import Foundation
 
@@ -40,13 +42,24 @@ enum CMark {
     /// The GitHub extensions every parse attaches. Tagfilter disarms raw tags such as <script>.
     private static let extensionNames = ["table", "strikethrough", "autolink", "tagfilter"]
 
+    /// Levels of nesting a document may have below its root: each block quote, list, list item,
+    /// paragraph, emphasis or link is one, so a word in emphasis in a quoted paragraph is four
+    /// deep. Real prose nests a handful of levels.
+    static let maximumDepth = 100
+
+    /// A document nested deeper than `maximumDepth`: where the first node too deep starts.
+    struct TooDeep: Error {
+        let line: Int
+        let column: Int
+    }
+
     /// The document tree of `markdown`, with every node's source range.
-    static func parse(_ markdown: String) -> MarkdownNode {
-        withParser { parser in
+    static func parse(_ markdown: String) throws(TooDeep) -> MarkdownNode {
+        try withParser { parser throws(TooDeep) in
             cmark_parser_feed(parser, markdown, markdown.utf8.count)
             guard let document = cmark_parser_finish(parser) else { return emptyDocument }
             defer { cmark_node_free(document) }
-            return node(document)
+            return try tree(document)
         }
     }
 
@@ -69,7 +82,7 @@ enum CMark {
                                                     fenceInfo: "", headingLevel: 0, children: [])
 
     /// Runs `body` with a parser that has the GitHub extensions attached, and frees it afterwards.
-    private static func withParser<T>(_ body: (OpaquePointer) -> T) -> T {
+    private static func withParser<T, E: Error>(_ body: (OpaquePointer) throws(E) -> T) throws(E) -> T {
         cmark_gfm_core_extensions_ensure_registered()
         guard let parser = cmark_parser_new(CMARK_OPT_SOURCEPOS) else { preconditionFailure("cmark-gfm could not allocate a parser") }
         defer { cmark_parser_free(parser) }
@@ -78,17 +91,38 @@ enum CMark {
                 cmark_parser_attach_syntax_extension(parser, syntaxExtension)
             }
         }
-        return body(parser)
+        return try body(parser)
     }
 
-    /// One C node and its subtree as Swift values.
-    private static func node(_ pointer: OpaquePointer) -> MarkdownNode {
-        var children: [MarkdownNode] = []
-        var child = cmark_node_first_child(pointer)
-        while let current = child {
-            children.append(node(current))
-            child = cmark_node_next(current)
+    /// A C node and its subtree as Swift values, built depth first with an explicit stack: a
+    /// node is finished once its last child is, then appended to its parent.
+    private static func tree(_ root: OpaquePointer) throws(TooDeep) -> MarkdownNode {
+        // Each open node, with the next child still to visit.
+        var open: [(node: MarkdownNode, next: OpaquePointer?)] = [(node(root), cmark_node_first_child(root))]
+        while let top = open.last {
+            if let child = top.next {
+                open[open.count - 1].next = cmark_node_next(child)
+                let built = node(child)
+                guard open.count <= maximumDepth else { throw tooDeep(built, inside: open.map(\.node)) }
+                open.append((built, cmark_node_first_child(child)))
+            } else {
+                open.removeLast()
+                guard !open.isEmpty else { return top.node }
+                open[open.count - 1].node.children.append(top.node)
+            }
         }
+        return emptyDocument
+    }
+
+    /// Where the node too deep starts; an inline node without a position of its own is placed
+    /// at the nearest enclosing node that has one.
+    private static func tooDeep(_ node: MarkdownNode, inside ancestors: [MarkdownNode]) -> TooDeep {
+        let placed = ([node] + ancestors.reversed()).first { $0.start.line > 0 } ?? node
+        return TooDeep(line: max(1, placed.start.line), column: max(1, placed.start.column))
+    }
+
+    /// One C node as a Swift value, without its children.
+    private static func node(_ pointer: OpaquePointer) -> MarkdownNode {
         let type = cmark_node_get_type(pointer)
         let literal = cmark_node_get_literal(pointer).map { String(cString: $0) } ?? ""
         let info = type == CMARK_NODE_CODE_BLOCK ? cmark_node_get_fence_info(pointer).map { String(cString: $0) } ?? "" : ""
@@ -99,6 +133,6 @@ enum CMark {
             literal: literal,
             fenceInfo: info,
             headingLevel: type == CMARK_NODE_HEADING ? Int(cmark_node_get_heading_level(pointer)) : 0,
-            children: children)
+            children: [])
     }
 }

@@ -1,6 +1,8 @@
 // The run record as terminal text: prose as written, tables with aligned columns, heatmaps in
 // shade characters, loss curves as sparklines, bars in block characters. Colour (ANSI) only
-// when the caller says the output is a terminal.
+// when the caller says the output is a terminal. Every text that comes from a chapter, a source
+// file or a dataset goes through `VisibleText` first, so its control characters show as `\u{1B}`
+// instead of acting on the terminal: the only escape sequences printed are the renderer's own.
 
 /// Renders run records for a terminal or a plain text file.
 public struct TerminalRenderer {
@@ -19,8 +21,9 @@ public struct TerminalRenderer {
     /// The line that opens a chapter, and its parse error if it has one.
     public func chapterHeader(_ chapter: ChapterRecord) -> String {
         let rule = String(repeating: "=", count: 72)
-        var text = style(rule + "\nChapter \(chapter.number): \(chapter.title)  (\(chapter.file))\n" + rule, "1")
-        if let error = chapter.error { text += "\n" + style(error.description, "31") }
+        let title = VisibleText.line(chapter.title), file = VisibleText.line(chapter.file)
+        var text = style(rule + "\nChapter \(chapter.number): \(title)  (\(file))\n" + rule, "1")
+        if let error = chapter.error { text += "\n" + style(VisibleText.lines(error.description), "31") }
         return text
     }
 
@@ -33,20 +36,20 @@ public struct TerminalRenderer {
 
     /// The pass/fail line of a run.
     public func summary(_ record: RunRecord) -> String {
-        let line = record.summary
+        let line = VisibleText.line(record.summary)
         return record.succeeded ? style("OK: " + line, "32") : style("FAILED: " + line, "31")
     }
 
     // MARK: Pieces
 
     func prose(_ markdown: String) -> String {
-        markdown.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        VisibleText.lines(markdown).split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.hasPrefix("#") ? style(String(line), "1") : String(line)
         }.joined(separator: "\n")
     }
 
     func render(_ step: StepRecord) -> String {
-        var lines = [style("--- step \(step.id)  \(step.location)", "2")]
+        var lines = [style(VisibleText.line("--- step \(step.id)  \(step.location)"), "2")]
         for output in step.outputs { lines.append(render(output)) }
         switch step.status {
         case .passed:
@@ -56,16 +59,16 @@ public struct TerminalRenderer {
             if own > 0 { held.append("\(own) self-check\(own == 1 ? "" : "s") passed") }
             lines.append(style("ok" + (held.isEmpty ? "" : " (\(held.joined(separator: ", ")))"), "32"))
         case .failed:
-            lines.append(style("FAILED " + (step.error?.description ?? "without a reason"), "31"))
+            lines.append(style("FAILED " + VisibleText.lines(step.error?.description ?? "without a reason"), "31"))
         case .skipped:
-            lines.append(style("SKIPPED " + (step.error?.description ?? ""), "33"))
+            lines.append(style("SKIPPED " + VisibleText.lines(step.error?.description ?? ""), "33"))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     func render(_ output: StepOutput) -> String {
         switch output {
-        case .text(let lines): return lines.joined(separator: "\n")
+        case .text(let lines): return lines.map(VisibleText.line).joined(separator: "\n")
         case .table(let table): return self.table(table)
         case .graph(let graph): return self.graph(graph)
         case .matrix(let matrix): return self.matrix(matrix)
@@ -77,8 +80,9 @@ public struct TerminalRenderer {
 
     /// Columns padded to their widest cell; numbers right-aligned, text left-aligned.
     func table(_ table: Table) -> String {
-        let cells = table.rows.map { $0.map(Self.text) }
-        var widths = table.columns.map(\.count)
+        let cells = table.rows.map { $0.map { VisibleText.line(Self.text($0)) } }
+        let columns = table.columns.map(VisibleText.line)
+        var widths = columns.map(\.count)
         for row in cells {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
         }
@@ -94,7 +98,7 @@ public struct TerminalRenderer {
             if case .text = first[i] { return false }
             return true
         }
-        var out = [style(table.title, "1"), style(line(table.columns, numeric: numericColumns), "4")]
+        var out = [style(VisibleText.line(table.title), "1"), style(line(columns, numeric: numericColumns), "4")]
         for (row, original) in zip(cells, table.rows) {
             out.append(line(row, numeric: original.map { if case .text = $0 { false } else { true } }))
         }
@@ -113,19 +117,20 @@ public struct TerminalRenderer {
 
     /// Weights as shades ( ░▒▓█ from 0 to 1), masked entries as '·'; counts as numbers.
     func matrix(_ matrix: Matrix) -> String {
-        let labelWidth = matrix.rowLabels.map(\.count).max() ?? 0
-        var out = [style(matrix.title, "1"), "rows: \(matrix.rowTitle), columns: \(matrix.columnTitle)"]
+        let rowLabels = matrix.rowLabels.map(Self.visible)
+        let labelWidth = rowLabels.map(\.count).max() ?? 0
+        var out = [style(VisibleText.line(matrix.title), "1"), VisibleText.line("rows: \(matrix.rowTitle), columns: \(matrix.columnTitle)")]
         switch matrix.kind {
         case .weights:
             let shades: [Character] = [" ", "░", "▒", "▓", "█"]
             out.append(String(repeating: " ", count: labelWidth + 1) + matrix.columnLabels.map { Self.visible($0).prefix(1) }.joined())
-            for (label, row) in zip(matrix.rowLabels, matrix.values) {
+            for (label, row) in zip(rowLabels, matrix.values) {
                 let cells = row.map { value -> String in
                     guard let value else { return "·" }
                     guard value.isFinite else { return "?" }
                     return String(shades[min(4, max(0, Int((value * 4).rounded())))])
                 }.joined()
-                out.append(Self.visible(label).padding(toLength: labelWidth) + " " + cells)
+                out.append(label.padding(toLength: labelWidth) + " " + cells)
             }
             let notFinite = matrix.values.joined().contains { $0.map { !$0.isFinite } ?? false }
             out.append("(shade: blank 0, ░ 0.25, ▒ 0.5, ▓ 0.75, █ 1; · masked" + (notFinite ? "; ? NaN or infinite)" : ")"))
@@ -145,7 +150,7 @@ public struct TerminalRenderer {
         let all = series.lines.flatMap(\.values).filter(\.isFinite)
         let low = all.min() ?? 0, high = all.max() ?? 0
         let range = all.isEmpty ? "no finite values" : "\(NumberFormat.short(low)) to \(NumberFormat.short(high))"
-        var out = [style(series.title, "1") + "  (\(series.yLabel) over \(series.xLabel), \(range))"]
+        var out = [style(VisibleText.line(series.title), "1") + VisibleText.line("  (\(series.yLabel) over \(series.xLabel), \(range))")]
         for line in series.lines where !line.values.isEmpty {
             let buckets = min(60, line.values.count)
             let spark = (0..<buckets).map { b -> Character in
@@ -155,26 +160,27 @@ public struct TerminalRenderer {
                 let level = high > low ? Int(((mean - low) / (high - low) * 7).rounded()) : 0
                 return blocks[min(7, max(0, level))]
             }
-            out.append("\(line.name): \(String(spark))  first \(NumberFormat.short(line.values[0])), last \(NumberFormat.short(line.values[line.values.count - 1]))")
+            out.append("\(VisibleText.line(line.name)): \(String(spark))  first \(NumberFormat.short(line.values[0])), last \(NumberFormat.short(line.values[line.values.count - 1]))")
         }
         return out.joined(separator: "\n")
     }
 
     func bars(_ bars: BarSet) -> String {
-        let width = bars.bars.map(\.label.count).max() ?? 0
-        var out = [style(bars.title, "1")]
-        for bar in bars.bars {
+        let labels = bars.bars.map { VisibleText.line($0.label) }
+        let width = labels.map(\.count).max() ?? 0
+        var out = [style(VisibleText.line(bars.title), "1")]
+        for (bar, label) in zip(bars.bars, labels) {
             let length = bars.maximum > 0 && bar.value.isFinite ? Int((min(1, max(0, bar.value / bars.maximum)) * 40).rounded()) : 0
-            out.append(bar.label.padding(toLength: width) + " " + String(repeating: "█", count: length) + " " + NumberFormat.short(bar.value))
+            out.append(label.padding(toLength: width) + " " + String(repeating: "█", count: length) + " " + NumberFormat.short(bar.value))
         }
         return out.joined(separator: "\n")
     }
 
     func code(_ code: CodeRegion) -> String {
         let width = String(code.firstLine + code.lines.count).count
-        var out = [style("\(code.file):\(code.firstLine)  (region \(code.region))", "1")]
+        var out = [style(VisibleText.line("\(code.file):\(code.firstLine)  (region \(code.region))"), "1")]
         for (offset, line) in code.lines.enumerated() {
-            out.append(style(String(code.firstLine + offset).leftPadded(toLength: width), "2") + "  " + line)
+            out.append(style(String(code.firstLine + offset).leftPadded(toLength: width), "2") + "  " + VisibleText.lines(line))
         }
         return out.joined(separator: "\n")
     }
@@ -188,8 +194,9 @@ public struct TerminalRenderer {
         }
     }
 
-    /// A space shown as '␣' so characters of a log line stay visible as labels.
-    static func visible(_ label: String) -> String { label == " " ? "␣" : label }
+    /// A space shown as '␣' so characters of a log line stay visible as labels; control
+    /// characters written out.
+    static func visible(_ label: String) -> String { label == " " ? "␣" : VisibleText.line(label) }
 
     private func style(_ text: String, _ code: String) -> String {
         colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text

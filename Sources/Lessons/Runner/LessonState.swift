@@ -40,11 +40,49 @@ public final class LessonState {
         path.hasPrefix("/") ? path : (packageRoot as NSString).appendingPathComponent(path)
     }
 
+    /// Folders a dataset may be read from: the package, and its `Dataset/` (which may be a link).
+    public static let datasetRoots = [".", "Dataset"]
+
+    /// The real path of the file a lesson names (see `resolve`), every symbolic link followed,
+    /// when it lies inside one of `roots`: folders relative to the package root, whose own links
+    /// are followed too, so `Sources` may be a link to the real one while a link inside it may
+    /// not lead out. A lesson reads the files of its package and nothing else.
+    public func confined(_ path: String, to roots: [String]) -> Result<String, PathError> {
+        let written = resolve(path)
+        let names = roots.map { $0 == "." ? "the package folder" : "\($0)/" }
+        let allowed = roots.map { Self.realPath(resolve($0)) }
+        let described = zip(names, allowed).map { "\($0) (\($1 ?? "missing"))" }.joined(separator: " or ")
+        guard let real = Self.realPath(written) else {
+            return .failure(PathError(path: path, resolved: written, reason: "no such file", allowed: described))
+        }
+        guard allowed.contains(where: { $0.map { real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") } ?? false }) else {
+            return .failure(PathError(path: path, resolved: real,
+                                      reason: "'\(path)' leads outside \(names.joined(separator: " and "))", allowed: described))
+        }
+        return .success(real)
+    }
+
+    /// `path` with every symbolic link, `.` and `..` resolved, or nil when it does not exist.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path.isEmpty ? "." : path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     // MARK: Building what steps need
 
-    /// Loads the dataset at `path` (package-relative) and builds the tokenizer over its characters.
+    /// Loads the dataset at `path` (package-relative, inside `datasetRoots`) and builds the
+    /// tokenizer over its characters.
     public func loadDataset(path: String) throws(DatasetError) {
-        let loaded = try LogDataset.load(path: resolve(path))
+        let real: String
+        switch confined(path, to: Self.datasetRoots) {
+        case .success(let found): real = found
+        case .failure(let problem):
+            throw DatasetError(file: problem.resolved, line: nil, reason: problem.reason,
+                               hint: "a dataset is a file inside \(problem.allowed), links followed; name it by its path "
+                                   + "from the package root, as in Dataset/logs_5000.txt (`gpt dataset` writes a generated one)")
+        }
+        let loaded = try LogDataset.load(path: real)
         dataset = loaded
         tokenizer = Tokenizer(characters: loaded.characters)
         split = DatasetSplit(loaded, seed: defaults.splitSeed)
@@ -119,6 +157,18 @@ public final class LessonState {
             }
         }
     }
+}
+
+/// Why a file a lesson names may not be read.
+public struct PathError: Error, Sendable, Equatable {
+    /// The path as the lesson wrote it.
+    public var path: String
+    /// Where it leads: the real path, or the resolved one when there is no such file.
+    public var resolved: String
+    /// "no such file", or that it leads outside the folders it must lie in.
+    public var reason: String
+    /// Those folders with their real paths, for the hint.
+    public var allowed: String
 }
 
 /// What a chapter run on its own builds when no earlier chapter did.

@@ -1,5 +1,6 @@
 // Showing the engine's real code: a step names a region of a file under Sources/, marked with
-// `// region: name` and `// endregion`, and the lesson prints it as it is on disk today.
+// `// region: name` and `// endregion`, and the lesson prints it as it is on disk today. The file
+// must really be under Sources/, symbolic links followed: a link there cannot show another file.
 import Foundation
 
 enum SourceSteps {
@@ -35,12 +36,19 @@ enum CodeRegions {
             throw context.error(in: "file", "'\(file)' is not a file under Sources/",
                                 hint: "name a source file by its path from the package root, as in Sources/Autograd/Backward.swift")
         }
-        let path = context.state.resolve(file)
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw context.error(in: "file", "cannot read \(file) (looked at \(path))",
-                                hint: "check the path; it is relative to the folder that holds Lessons/ and Sources/")
+        let path: String
+        switch context.state.confined(file, to: ["Sources"]) {
+        case .success(let real): path = real
+        case .failure(let problem):
+            throw context.error(in: "file", "cannot read \(file): \(problem.reason) (looked at \(problem.resolved))",
+                                hint: "name a file inside \(problem.allowed), links followed, by its path from the folder "
+                                    + "that holds Lessons/ and Sources/")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw context.error(in: "file", "cannot read \(file) as UTF-8 text (looked at \(path))",
+                                hint: "name a Swift source file, as in Sources/Autograd/Backward.swift")
+        }
+        let lines = ChapterParser.lines(text)
         let regions = regionsIn(lines)
         guard let found = regions.first(where: { $0.name == name }) else {
             throw context.error(in: "region", "\(file) has no region '\(name)'",

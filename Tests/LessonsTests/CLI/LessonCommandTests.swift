@@ -93,6 +93,26 @@ import Testing
         #expect(values.first { $0["name"] as? String == "out" }?["value"] as? String == "NaN")
     }
 
+    /// Deep prose crashed every command on the whole folder, and a title's escape sequences
+    /// reached the terminal raw; now each command runs, the deep chapter fails in place and
+    /// the title shows its control characters.
+    @Test func deepAndHostileChaptersFailInPlace() throws {
+        let lessons = try makeLessons([
+            "01-deep.md": "# Deep\n\n" + String(repeating: "> ", count: 100_000) + "deep\n",
+            "02-ok.md": "# Red \u{1B}[31mtitle\n\n" + chapter("forward\nexpr: a\na: 1\nexpect out = 1\n"),
+        ])
+        let list = try gpt(["lessons", "--lessons", lessons])
+        #expect(list.status == 0 && list.stdout.contains("01-deep.md:3:201: error: the Markdown here nests more than 100 levels deep"))
+        #expect(list.stdout.contains("Red \\u{1B}[31mtitle  (1 steps)") && !list.stdout.contains("\u{1B}"))
+        for command in [["check"], ["run"], ["run", "--json"]] {
+            let result = try gpt(command + ["--lessons", lessons])
+            #expect(result.status == 1, "\(command): \(result.stderr)")
+            #expect(result.stdout.contains("FAILED: 1 step passed, 1 failed in 2 chapters") || command == ["run", "--json"])
+            #expect(result.stdout.contains("nests more than 100 levels deep") || command == ["run"])
+            #expect(!result.stdout.contains("\u{1B}[31m"))
+        }
+    }
+
     @Test func reportWritesOneSelfContainedFile() throws {
         let lessons = try makeLessons(["01-ok.md": chapter("backward\nexpr: tanh(a)\na: 0.5\n")])
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("walk-\(UUID().uuidString).html").path

@@ -1,5 +1,6 @@
 // Parsing chapters: steps with their positions, parameters and expectations, and every format
 // error with its file:line:column.
+import Foundation
 import Testing
 @testable import Lessons
 
@@ -83,5 +84,77 @@ import Testing
     @Test func suggestionsFindCloseNames() {
         #expect(Suggestions.closest(to: "forwrd", among: ["forward", "backward", "train"]) == ["forward"])
         #expect(Suggestions.hint(for: "zzz", among: ["a", "b"], kind: "step") == "valid steps: a, b")
+        // No edit distance between names too long to be typos: it takes the product of their lengths.
+        let long = String(repeating: "a", count: 100_000)
+        #expect(Suggestions.closest(to: long, among: [long + "b"]).isEmpty)
+    }
+
+    /// Prose that nested 100,000 levels crashed every command on the whole folder; now the
+    /// chapter fails at the first node too deep, and the others run (see LessonRunnerTests).
+    @Test(arguments: [
+        (String(repeating: "> ", count: 100_000) + "deep\n", 3, 201),
+        (String(repeating: "*", count: 100_000) + "deep" + String(repeating: "*", count: 100_000) + "\n", 3, 1),
+        (String(repeating: "- ", count: 100_000) + "deep\n", 3, 101),
+        (String(repeating: "1. ", count: 100_000) + "deep\n", 3, 151),
+    ])
+    func deeplyNestedProseFailsInPlace(_ prose: String, line: Int, column: Int) {
+        #expect {
+            _ = try ChapterParser.parse("# Deep\n\n" + prose, file: "x.md", number: 1, slug: "x")
+        } throws: { error in
+            guard let error = error as? LessonError else { return false }
+            return error.location == SourceLocation(file: "x.md", line: line, column: column)
+                && error.message == "the Markdown here nests more than 100 levels deep"
+                && error.hint?.contains("nest at most 100 levels") == true
+        }
+    }
+
+    /// 98 quotes around a paragraph's text are 100 levels: the most a chapter may have.
+    @Test func proseMayNestUpToTheLimit() throws {
+        let quotes = { (n: Int) in "# Q\n\n" + String(repeating: "> ", count: n) + "text\n" }
+        #expect(try ChapterParser.parse(quotes(98), file: "x.md", number: 1, slug: "x").title == "Q")
+        #expect(throws: LessonError.self) { try ChapterParser.parse(quotes(99), file: "x.md", number: 1, slug: "x") }
+    }
+
+    /// 100,000 parameters took over a minute (a linear search for duplicates on every line);
+    /// now parsing is linear.
+    @Test func aStepOfManyLinesParsesInLinearTime() throws {
+        let body = (0..<100_000).map { "p\($0): 1" }.joined(separator: "\n")
+        let start = Date()
+        let chapter = try ChapterParser.parse("# T\n\n```step forward\nexpr: a\n" + body + "\n```\n", file: "x.md", number: 1, slug: "x")
+        let seconds = Date().timeIntervalSince(start)
+        print("100,000 parameters parsed in \(String(format: "%.2f", seconds)) s")
+        #expect(chapter.steps.first?.parameters.count == 100_001)
+        #expect(chapter.steps.first?.parameter("p99999")?.location.line == 100_004)
+        #expect(seconds < 20)
+        #expect {
+            try ChapterParser.parse("# T\n\n```step forward\n" + body + "\np5: 2\n```\n", file: "x.md", number: 1, slug: "x")
+        } throws: { error in
+            (error as? LessonError)?.location.line == 100_004 && (error as? LessonError)?.hint?.contains("the other is at line 9") == true
+        }
+    }
+
+    /// cmark ends lines at LF, CRLF and a lone CR; so does the parser, so a chapter saved with
+    /// any of them has the same steps at the same places.
+    @Test(arguments: ["\r\n", "\r"])
+    func everyLineEndingGivesTheSameChapter(_ ending: String) throws {
+        let unix = try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x")
+        let other = try ChapterParser.parse(text.replacingOccurrences(of: "\n", with: ending), file: "x.md", number: 1, slug: "x")
+        #expect(other.steps == unix.steps)
+        #expect(other.segments.count == unix.segments.count)
+    }
+
+    /// NUL bytes, an unterminated fence and a fence at the very end parse without trapping.
+    @Test func oddTextParses() throws {
+        let nul = try ChapterParser.parse("# T\0itle\n\n```step forward\nexpr: a\0\na: 1\n```\n", file: "x.md", number: 1, slug: "x")
+        #expect(nul.steps.first?.parameter("expr")?.value == "a\u{FFFD}")  // cmark's replacement for NUL
+        #expect(nul.title == "T\u{FFFD}itle")
+        let open = try ChapterParser.parse("# T\n\n```step forward\nexpr: a\na: 1", file: "x.md", number: 1, slug: "x")
+        #expect(open.steps.first?.parameters.count == 2)
+        #expect(try ChapterParser.parse("# T\n```step forward", file: "x.md", number: 1, slug: "x").steps.count == 1)
+    }
+
+    @Test func aTitleShowsItsControlCharacters() throws {
+        let chapter = try ChapterParser.parse("# Red \u{1B}[31mtitle\n", file: "x.md", number: 1, slug: "x")
+        #expect(chapter.title == "Red \\u{1B}[31mtitle")
     }
 }

@@ -90,6 +90,29 @@ import Testing
         #expect(json?.contains("\"-Infinity\"") == true)
     }
 
+    /// Escape sequences in a title, in prose, in a dataset's lines or in a parameter used to
+    /// reach the terminal raw (`\u{1B}[2J` clears it, `\u{1B}]0;...` retitles the window); now
+    /// they show as text, and the only escape sequences printed are the renderer's colours.
+    @Test func terminalShowsControlCharactersInsteadOfObeyingThem() throws {
+        let hostile = "\u{1B}[2J\u{1B}]0;pwned\u{7}"
+        let lines = (0..<30).map { i in "disk \(hostile) full on db-0\(i % 10) -> \(["INFO", "WARNING", "ERROR"][i % 3])" }
+        let lessons = try makeLessons(
+            ["01-hostile.md": "# Title \(hostile)\r\n\r\nProse \(hostile)\tand a tab.\r\n\r\n"
+                + "```step dataset\npath: hostile.txt\n```\n\n```step tokenize\nline: a\(hostile)b\n```\n\n```step no\(hostile)such\n```\n"],
+            extraFiles: ["hostile.txt": lines.joined(separator: "\n")])
+        let record = try runLessons(lessons)
+        for colour in [false, true] {
+            let text = TerminalRenderer(colour: colour).render(record)
+            #expect(!text.contains("\u{1B}[2J") && !text.contains("\u{1B}]") && !text.contains("\u{7}") && !text.contains("\r"))
+            #expect(text.contains("Chapter 1: Title \\u{1B}[2J\\u{1B}]0;pwned\\u{7}"))
+            #expect(text.contains("Prose \\u{1B}[2J\\u{1B}]0;pwned\\u{7}\tand a tab.\n"))
+            #expect(text.contains("unknown step 'no\\u{1B}[2J\\u{1B}]0;pwned\\u{7}such'"))
+            if !colour { #expect(!text.contains("\u{1B}")) }
+        }
+        let text = TerminalRenderer(colour: false).render(record)
+        #expect(text.contains("disk \\u{1B}[2J\\u{1B}]0;pwned\\u{7} full on db-0"), "\(text)")
+    }
+
     @Test func terminalTablesAlignNumbersRight() {
         let table = Table(title: "t", columns: ["name", "value"], rows: [[.text("a"), .number(1)], [.text("long"), .number(-12.5)]])
         #expect(TerminalRenderer(colour: false).table(table) == "t\nname     value\na       1.0000\nlong  -12.5000")

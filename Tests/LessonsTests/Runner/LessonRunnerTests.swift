@@ -73,6 +73,30 @@ import Testing
         #expect(record.summary == "1 step passed, 1 failed, 1 skipped in 1 chapter")
     }
 
+    /// A chapter nested 100,000 levels deep, in its prose or in an expression, used to crash the
+    /// run of the whole folder; now it fails in place and the chapters around it run, and every
+    /// renderer shows the record.
+    @Test func deepChaptersFailInPlaceAndTheOthersRun() throws {
+        let deep = 100_000
+        let lessons = try makeLessons([
+            "01-ok.md": chapter("forward\nexpr: a * 2\na: 3\nexpect out = 6\n"),
+            "02-quotes.md": "# Quotes\n\n" + String(repeating: "> ", count: deep) + "deep\n",
+            "03-emphasis.md": "# Emphasis\n\n" + String(repeating: "*", count: deep) + "deep" + String(repeating: "*", count: deep) + "\n",
+            "04-parentheses.md": chapter("forward\nexpr: " + String(repeating: "(", count: deep) + "a" + String(repeating: ")", count: deep) + "\na: 1\n"),
+            "05-sum.md": chapter("backward\nexpr: " + Array(repeating: "a", count: deep).joined(separator: "+") + "\na: 1\n"),
+            "06-ok.md": chapter("forward\nexpr: b + 1\nb: 1\nexpect out = 2\n"),
+        ])
+        let record = try runLessons(lessons)
+        #expect(record.chapters.map { $0.error?.location.line } == [nil, 3, 3, nil, nil, nil])
+        #expect(record.chapters[1].error?.description.contains("02-quotes.md:3:201: error: the Markdown here nests more than 100 levels deep") == true)
+        #expect(record.steps.map(\.status) == [.passed, .failed, .failed, .passed])
+        #expect(record.steps[1].error?.description.contains("04-parentheses.md:6:207: error: in step 'forward': parameter 'expr': the expression nests more than 200 levels deep") == true)
+        #expect(record.steps[2].error?.message.contains("the expression has more than 1000 parts") == true)
+        #expect(TerminalRenderer(colour: false).render(record).contains("FAILED: 2 steps passed, 4 failed in 6 chapters"))
+        #expect(HTMLRenderer().render(record).contains("nests more than 100 levels deep"))
+        #expect(try record.json().contains("nests more than 200 levels deep"))
+    }
+
     @Test func chaptersShareStateAndRunDeterministically() throws {
         let lessons = try makeLessons([
             "01-build.md": chapter("model\nn_embd: 8\nn_head: 2\nblock_size: 80\nexpect parameters = 2480\n"),

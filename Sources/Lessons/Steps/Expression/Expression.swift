@@ -1,6 +1,9 @@
 // Arithmetic expressions an author writes as a step parameter, such as `tanh(x1*w1 + x2*w2 + b)`:
 // parsed once, then evaluated two ways: on the tape (through `Value`, so the engine records and
 // differentiates it) and on plain Doubles (for the finite-difference check of the gradients).
+// An expression nests at most `ExpressionParser.maximumDepth` levels and holds at most
+// `ExpressionParser.maximumParts` parts, and a sum or a product is a list rather than a chain of
+// binary nodes, so every walk of the tree recurses only as deep as the nesting, never once per term.
 import Autograd
 import Foundation
 
@@ -9,27 +12,37 @@ indirect enum Expression: Equatable {
     case number(Double)
     case variable(String)
     case negate(Expression)
-    case binary(Character, Expression, Expression)
+    /// Operands joined left to right by operators of one precedence: `a - b + c` is
+    /// `.chain(a, [-b, +c])`, `a * b / c` likewise with `*` and `/`.
+    case chain(Expression, [Link])
     /// A function of one argument: tanh, exp, log or relu.
     case call(String, Expression)
     /// base ^ exponent, where the exponent is a constant.
     case power(Expression, Double)
 
+    /// One operator of a chain and the operand to its right.
+    struct Link: Equatable {
+        /// `+ -` in a sum, `* /` in a product.
+        let op: Character
+        let operand: Expression
+    }
+
     static let functions = ["tanh", "exp", "log", "relu"]
 
     /// The names of the inputs, in order of first appearance.
     var variables: [String] {
-        var seen: [String] = []
+        var names: [String] = []
+        var seen: Set<String> = []
         func visit(_ e: Expression) {
             switch e {
             case .number: break
-            case .variable(let name): if !seen.contains(name) { seen.append(name) }
+            case .variable(let name): if seen.insert(name).inserted { names.append(name) }
             case .negate(let a), .call(_, let a), .power(let a, _): visit(a)
-            case .binary(_, let a, let b): visit(a); visit(b)
+            case .chain(let first, let links): visit(first); for link in links { visit(link.operand) }
             }
         }
         visit(self)
-        return seen
+        return names
     }
 
     /// The expression written out again, with only the parentheses it needs: "relu(a - b)".
@@ -43,9 +56,10 @@ indirect enum Expression: Equatable {
         case .number(let x): (written, strength) = (NumberFormat.full(x), 5)
         case .variable(let name): (written, strength) = (name, 5)
         case .negate(let a): (written, strength) = ("-" + a.text(within: 3), 3)
-        case .binary(let op, let a, let b):
-            let level = op == "+" || op == "-" ? 1 : 2
-            (written, strength) = ("\(a.text(within: level)) \(op) \(b.text(within: level + 1))", level)
+        case .chain(let first, let links):
+            let level = links.first.map { $0.op == "+" || $0.op == "-" ? 1 : 2 } ?? 5
+            let rest = links.map { " \($0.op) \($0.operand.text(within: level + 1))" }.joined()
+            (written, strength) = (first.text(within: level) + rest, level)
         case .call(let name, let a): (written, strength) = ("\(name)(\(a.text(within: 0)))", 5)
         case .power(let a, let c): (written, strength) = ("\(a.text(within: 5))^\(NumberFormat.full(c))", 4)
         }
@@ -63,7 +77,7 @@ indirect enum Expression: Equatable {
                 if name == "relu" { found.append((e, a.evaluate(inputs))) }
                 visit(a)
             case .negate(let a), .power(let a, _): visit(a)
-            case .binary(_, let a, let b): visit(a); visit(b)
+            case .chain(let first, let links): visit(first); for link in links { visit(link.operand) }
             }
         }
         visit(self)
@@ -79,9 +93,21 @@ struct ExpressionError: Error {
 
 /// Recursive descent over: sum := product (('+'|'-') product)*; product := unary (('*'|'/') unary)*;
 /// unary := '-' unary | power; power := atom (('^'|'**') unary)?; atom := number | name | name(sum) | (sum).
+/// Sums and products are loops; only nesting recurses, and it is refused past `maximumDepth`.
 struct ExpressionParser {
+    /// Levels of nesting an expression may have: each parenthesis, function call, sign and
+    /// exponent is one, so `b` in `-(a + tanh(b))^2` is three deep. Far more than any lesson
+    /// needs, and a bound on how deep the parser and every walk of the tree recurse.
+    static let maximumDepth = 200
+    /// Numbers, names, operators, signs, functions and exponents an expression may have in all:
+    /// a step shows every node of the graph, in two tables and a drawing, and checks the
+    /// gradient of every input against a finite difference that evaluates the whole expression.
+    static let maximumParts = 1000
+
     private let characters: [Character]
     private var position = 0
+    private var depth = 0
+    private var parts = 0
 
     static func parse(_ text: String) throws(ExpressionError) -> Expression {
         var parser = ExpressionParser(characters: Array(text))
@@ -106,29 +132,64 @@ struct ExpressionParser {
         return true
     }
 
-    private mutating func sum() throws(ExpressionError) -> Expression {
-        var result = try product()
-        while true {
-            if take("+") { result = .binary("+", result, try product()) }
-            else if take("-") { result = .binary("-", result, try product()) }
-            else { return result }
+    /// `**` is the power operator, not two products.
+    private var atDoubleStar: Bool {
+        position + 1 < characters.count && characters[position] == "*" && characters[position + 1] == "*"
+    }
+
+    /// Counts one more part, starting at `offset`; past `maximumParts` the expression is refused.
+    private mutating func count(at offset: Int) throws(ExpressionError) {
+        parts += 1
+        guard parts <= Self.maximumParts else {
+            throw ExpressionError(offset: offset, message: "the expression has more than \(Self.maximumParts) parts "
+                                  + "(numbers, names, operators and functions); split it into smaller steps")
         }
+    }
+
+    /// Parses one level of nesting opened at `offset` (by a parenthesis, a call, a sign or an
+    /// exponent); past `maximumDepth` levels the expression is refused.
+    private mutating func nested<T>(at offset: Int, _ body: (inout ExpressionParser) throws(ExpressionError) -> T) throws(ExpressionError) -> T {
+        guard depth < Self.maximumDepth else {
+            throw ExpressionError(offset: offset, message: "the expression nests more than \(Self.maximumDepth) levels deep "
+                                  + "(each parenthesis, function call, sign and exponent is a level); write it with fewer")
+        }
+        depth += 1
+        defer { depth -= 1 }
+        return try body(&self)
+    }
+
+    private mutating func sum() throws(ExpressionError) -> Expression {
+        let first = try product()
+        var links: [Expression.Link] = []
+        while true {
+            skipSpaces()
+            let here = position
+            guard take("+") || take("-") else { break }
+            try count(at: here)
+            links.append(Expression.Link(op: characters[here], operand: try product()))
+        }
+        return links.isEmpty ? first : .chain(first, links)
     }
 
     private mutating func product() throws(ExpressionError) -> Expression {
-        var result = try unary()
+        let first = try unary()
+        var links: [Expression.Link] = []
         while true {
             skipSpaces()
-            if position + 1 < characters.count, characters[position] == "*", characters[position + 1] == "*" { return result }
-            if take("*") { result = .binary("*", result, try unary()) }
-            else if take("/") { result = .binary("/", result, try unary()) }
-            else { return result }
+            let here = position
+            guard !atDoubleStar, take("*") || take("/") else { break }
+            try count(at: here)
+            links.append(Expression.Link(op: characters[here], operand: try unary()))
         }
+        return links.isEmpty ? first : .chain(first, links)
     }
 
     private mutating func unary() throws(ExpressionError) -> Expression {
-        if take("-") { return .negate(try unary()) }
-        return try power()
+        skipSpaces()
+        let here = position
+        guard take("-") else { return try power() }
+        try count(at: here)
+        return .negate(try nested(at: here) { parser throws(ExpressionError) in try parser.unary() })
     }
 
     private mutating func power() throws(ExpressionError) -> Expression {
@@ -136,16 +197,21 @@ struct ExpressionParser {
         skipSpaces()
         let powerStart = position
         if take("^") {
-        } else if position + 1 < characters.count, characters[position] == "*", characters[position + 1] == "*" {
+        } else if atDoubleStar {
             position += 2
         } else {
             return base
         }
+        try count(at: powerStart)
         skipSpaces()
         let exponentStart = position
-        let exponent = try unary()
+        let exponent = try nested(at: powerStart) { parser throws(ExpressionError) in try parser.unary() }
         guard let constant = exponent.constantValue else {
             throw ExpressionError(offset: exponentStart, message: "the exponent after '\(characters[powerStart])' must be a number")
+        }
+        guard constant.isFinite else {
+            throw ExpressionError(offset: exponentStart, message: "the exponent after '\(characters[powerStart])' is "
+                                  + "\(NumberFormat.full(constant)); it must be a finite number")
         }
         return .power(base, constant)
     }
@@ -157,22 +223,24 @@ struct ExpressionParser {
         let c = characters[position]
         if c == "(" {
             position += 1
-            let inner = try sum()
+            let inner = try nested(at: start) { parser throws(ExpressionError) in try parser.sum() }
             guard take(")") else { throw ExpressionError(offset: position, message: "missing ')' for the '(' at \(start + 1)") }
             return inner
         }
+        try count(at: start)
         if c.isNumber || c == "." {
             while position < characters.count, characters[position].isNumber || characters[position] == "."
                     || ((characters[position] == "e" || characters[position] == "E") && position + 1 < characters.count
-                        && (characters[position + 1].isNumber || characters[position + 1] == "-")) {
+                        && (characters[position + 1].isNumber || characters[position + 1] == "-" || characters[position + 1] == "+")) {
                 if characters[position] == "e" || characters[position] == "E" { position += 1 }
                 position += 1
             }
-            guard let value = Double(String(characters[start..<position])) else {
-                throw ExpressionError(offset: start, message: "'\(String(characters[start..<position]))' is not a number")
+            let written = String(characters[start..<position])
+            guard let value = Double(written) else {
+                throw ExpressionError(offset: start, message: "'\(written)' is not a number")
             }
             guard value.isFinite else {
-                throw ExpressionError(offset: start, message: "'\(String(characters[start..<position]))' is too large for a Double")
+                throw ExpressionError(offset: start, message: "'\(written)' is too large for a Double")
             }
             return .number(value)
         }
@@ -186,7 +254,7 @@ struct ExpressionParser {
                     let near = Suggestions.closest(to: name, among: Expression.functions).first.map { "did you mean '\($0)'? " } ?? ""
                     throw ExpressionError(offset: start, message: "unknown function '\(name)'; \(near)functions: \(Expression.functions.joined(separator: ", "))")
                 }
-                let argument = try sum()
+                let argument = try nested(at: start) { parser throws(ExpressionError) in try parser.sum() }
                 guard take(")") else { throw ExpressionError(offset: position, message: "missing ')' after the argument of \(name)") }
                 return .call(name, argument)
             }
@@ -206,14 +274,10 @@ extension Expression {
         case .number(let x): return x
         case .variable(let name): return inputs[name] ?? .nan
         case .negate(let a): return -a.evaluate(inputs)
-        case .binary(let op, let a, let b):
-            let x = a.evaluate(inputs), y = b.evaluate(inputs)
-            switch op {
-            case "+": return x + y
-            case "-": return x - y
-            case "*": return x * y
-            default: return x / y
-            }
+        case .chain(let first, let links):
+            var x = first.evaluate(inputs)
+            for link in links { x = Self.apply(link.op, x, link.operand.evaluate(inputs)) }
+            return x
         case .call(let name, let a):
             let x = a.evaluate(inputs)
             switch name {
@@ -226,8 +290,19 @@ extension Expression {
         }
     }
 
+    /// `x op y` for the four operators of a chain.
+    private static func apply(_ op: Character, _ x: Double, _ y: Double) -> Double {
+        switch op {
+        case "+": return x + y
+        case "-": return x - y
+        case "*": return x * y
+        default: return x / y
+        }
+    }
+
     /// Records the expression on `tape` through `Value`, as a learner would write it by hand:
     /// `a * 2` is one `*c` node, and constants fold away. `inputs` holds one leaf per variable.
+    /// A chain records left to right, `a - b + c` as `(a - b) + c`.
     func record(_ inputs: [String: Value], on tape: Tape) -> Recorded {
         switch self {
         case .number(let x):
@@ -239,8 +314,10 @@ extension Expression {
             case .constant(let x): return .constant(-x)
             case .value(let v): return .value(-v)
             }
-        case .binary(let op, let a, let b):
-            return Self.combine(op, a.record(inputs, on: tape), b.record(inputs, on: tape), tape: tape)
+        case .chain(let first, let links):
+            var result = first.record(inputs, on: tape)
+            for link in links { result = Self.combine(link.op, result, link.operand.record(inputs, on: tape), tape: tape) }
+            return result
         case .call(let name, let a):
             switch a.record(inputs, on: tape) {
             case .constant: return .constant(evaluate([:]))
@@ -268,7 +345,7 @@ extension Expression {
     private static func combine(_ op: Character, _ a: Recorded, _ b: Recorded, tape: Tape) -> Recorded {
         switch (a, b) {
         case (.constant(let x), .constant(let y)):
-            return .constant(Expression.binary(op, .number(x), .number(y)).evaluate([:]))
+            return .constant(apply(op, x, y))
         case (.value(let x), .value(let y)):
             switch op {
             case "+": return .value(x + y)
