@@ -112,11 +112,11 @@ let runHeavyGraph = zip(
 
 @Suite struct DifferentialTests {
     @Test func randomGraphsAgreeWithTheReferenceAndFiniteDifferences() async {
-        await check(3000, anyGraph)
+        await check(5000, anyGraph)
     }
 
     @Test func randomRunsAgreeWithTheReferenceAndFiniteDifferences() async {
-        await check(3000, runHeavyGraph)
+        await check(5000, runHeavyGraph)
     }
 
     /// Compares `count` programs; most of them must be comparable, or the test would test nothing.
