@@ -8,7 +8,7 @@ struct DatasetCommand: ParsableCommand {
         abstract: "Generate synthetic log lines '<message> -> <LABEL>' (defaults reproduce Dataset/logs_5000.txt)."
     )
 
-    @Option(help: "How many unique lines.")
+    @Option(help: "How many unique lines, 1 to \(LogGenerator.maxCount).")
     var count: Int = 5000
 
     @Option(help: "Seed of the generator.")
@@ -19,6 +19,9 @@ struct DatasetCommand: ParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        guard count <= LogGenerator.maxCount else {
+            throw ValidationError("--count is \(count); it must be at most \(LogGenerator.maxCount)")
+        }
     }
 
     func run() throws {

@@ -10,7 +10,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             The file is split by the seed into train (80%), validation (10%) and test (10%) parts; \
             training sees only the train part. The model is written to \(TrainedModel.defaultPath) \
-            unless -o says otherwise; the other commands read it from there.
+            unless -o says otherwise; the other commands read it from there. Each size flag has an \
+            upper bound (see its help); together, the weights and one training step on a line that \
+            fills the block must fit in \(GPTConfig.maxTapeNodes) tape nodes (about 2.5 GB).
             """
     )
 

@@ -216,6 +216,47 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect(run.stderr.contains("not divisible by n_head 3"))
     }
 
+    @Test(arguments: [
+        (["--n-embd", "4611686018427387904"], "n_embd is 4611686018427387904; it must be at most 2048"),
+        (["--block-size", "4611686018427387904"], "block_size is 4611686018427387904; it must be at most 4096"),
+        (["--n-layer", "4611686018427387904"], "n_layer is 4611686018427387904; it must be at most 256"),
+        (["--n-embd", "128", "--n-head", "128"], "n_head is 128; it must be at most 64"),
+        (["--n-embd", "2048", "--n-head", "64", "--n-layer", "256"],
+         "a model of n_embd 2048, n_head 64, n_layer 256, block_size 96 and 2 tokens needs about 13944037858 tape nodes"),
+        (["--steps", "100000000000"], "steps is 100000000000; it must be at most 10000000"),
+    ])
+    func sizesBeyondTheirBoundsAreRefusedBeforeAnythingIsAllocated(flags: [String], message: String) throws {
+        // These once crashed: an overflow (SIGILL), an allocation that failed (SIGSEGV, SIGABRT).
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        let model = workspace.file("m.safetensors")
+        for command in [["train", "-o", model], ["bench"]] {
+            let run = try gpt(command + ["--data", data] + flags)
+            #expect(run.exited, "gpt \(command[0]) crashed: \(run.stderr)")
+            #expect(run.status == 64, "gpt \(command[0]) \(flags): \(run.stderr)")
+            #expect(run.stderr.contains("Error: " + message), "\(run.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: model))
+    }
+
+    @Test func everySizeFlagStatesItsBoundInItsHelp() throws {
+        let train = try gpt("train", "--help").stdout
+        for range in ["1 to 10000000", "8 to 4096", "1 to 2048", "1 to 64", "1 to 256", "67108864"] {
+            #expect(train.contains(range), "gpt train --help does not say \(range)")
+        }
+        #expect(try gpt("dataset", "--help").stdout.contains("How many unique lines, 1 to 10000000."))
+        #expect(try gpt("bench", "--help").stdout.contains("0 to 10000000"))
+    }
+
+    @Test func datasetAndBenchRefuseCountsBeyondTheirBounds() throws {
+        let dataset = try gpt("dataset", "--count", "100000000000")
+        #expect(dataset.exited)
+        #expect(dataset.status == 64)
+        #expect(dataset.stderr.contains("Error: --count is 100000000000; it must be at most 10000000"), "\(dataset.stderr)")
+        let bench = try gpt("bench", "--warmup", "9223372036854775807")
+        #expect(bench.status == 64)
+        #expect(bench.stderr.contains("Error: --warmup is 9223372036854775807; it must be at most 10000000"), "\(bench.stderr)")
+    }
+
     // MARK: classify
 
     @Test func classifyPrintsALabelAndThreeProbabilities() throws {

@@ -10,6 +10,9 @@ public enum LogGenerator {
     public static let longestLine = 80
     /// Messages are at most this many characters long, however short their label.
     public static let longestMessage = 70
+    /// Most lines one call writes: about 580 MB of text. The generator remembers every line it has
+    /// written (to never repeat one), which costs memory per line.
+    public static let maxCount = 10_000_000
 
     /// `count` distinct lines "<message> -> <LABEL>", the same for the same seed.
     public static func lines(count: Int, seed: UInt64) -> [String] {

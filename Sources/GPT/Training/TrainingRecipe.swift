@@ -36,10 +36,15 @@ public struct TrainingRecipe: Sendable, Equatable {
         GPTConfig(vocabSize: vocabSize, nEmbd: nEmbd, nHead: nHead, nLayer: nLayer, blockSize: blockSize, initStd: initStd)
     }
 
+    /// Most optimizer steps a run may take: some seven hours at the default model's 2.5 ms per step,
+    /// and a bound on the per-step timings `gpt bench` keeps (8 bytes each).
+    public static let maxSteps = 10_000_000
+
     /// Problems with the recipe, in words a user can act on; empty when it is usable.
     public var problems: [String] {
         var found = config(vocabSize: 2).problems
         if steps < 1 { found.append("steps is \(steps); train for at least 1 step") }
+        if steps > Self.maxSteps { found.append("steps is \(steps); it must be at most \(Self.maxSteps)") }
         if !(adam.learningRate > 0) { found.append("the learning rate must be positive") }
         if !(adam.beta1 >= 0 && adam.beta1 < 1) { found.append("beta1 is \(adam.beta1); it must be in [0, 1)") }
         if !(adam.beta2 >= 0 && adam.beta2 < 1) { found.append("beta2 is \(adam.beta2); it must be in [0, 1)") }
