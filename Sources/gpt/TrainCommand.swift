@@ -23,6 +23,9 @@ struct TrainCommand: ParsableCommand {
     var output: String = TrainedModel.defaultPath
 
     func run() throws {
+        // Before training, not after: -o must not be the data, a device or a missing folder.
+        let inputs = [AtomicFile.Input(data.data, role: "--data")]
+        try AtomicFile.checkDestination(output, inputs: inputs)
         let dataset = try data.load()
         if dataset.duplicateCount > 0 {
             Terminal.warn("note: \(dataset.source) repeats \(dataset.duplicateCount) line(s); repeats stay in one part of the split")
@@ -33,7 +36,7 @@ struct TrainCommand: ParsableCommand {
               + "\(recipe.steps) steps, lr \(recipe.adam.learningRate), message weight \(recipe.messageWeight), seed \(recipe.seed)")
         var reporter = ProgressReporter()
         let (trained, report) = try recipe.trainModel(on: dataset, clock: Terminal.now) { reporter.show($0) }
-        try trained.write(to: output)
+        try trained.write(to: output, inputs: inputs)
         if report.validationLoss.isNaN {
             print("train loss \(format(report.trainLoss, 4)) (mean per character); no validation loss: "
                   + "the file is too small to set lines aside")

@@ -108,6 +108,38 @@ enum GPTBinary {
     }
 }
 
+extension GPTBinary {
+    /// Starts `gpt` with `arguments`, its output thrown away, and SIGINT and SIGTERM at their
+    /// default action, as a shell starts a command: the test runner may ignore both, and a child
+    /// inherits what its parent ignores. Returns the process id, for kill and waitpid.
+    static func spawnWithDefaultSignals(_ arguments: [String]) throws -> pid_t {
+        let binary = try #require(path, "build gpt first with `swift build`")
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, binary, &actions, &attributes, argv, environ)
+        try #require(result == 0, "posix_spawn failed: \(String(cString: strerror(result)))")
+        return pid
+    }
+}
+
 /// Small made-up lines: each label has its own words.
 private func smallDataset(count: Int = 60) -> String {
     let outcomes = [("ok", "INFO"), ("slow", "WARNING"), ("failed", "ERROR")]
@@ -182,6 +214,81 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         let run = try gpt("dataset", "--count", "0")
         #expect(run.status != 0)
         #expect(run.stderr.contains("--count must be at least 1"))
+    }
+
+    // MARK: writing files
+
+    @Test func trainRefusesToWriteTheModelOverItsData() throws {
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        try FileManager.default.linkItem(atPath: data, toPath: workspace.file("same.txt"))
+        for output in [data, "./logs.txt", workspace.file("same.txt")] {
+            let run = try gpt(["train", "--data", "logs.txt", "--steps", "5", "-o", output] + tinyModel)
+            #expect(run.exited)
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("this is the --data file"), "\(run.stderr)")
+            #expect(run.stderr.contains("HINT: choose another output path"))
+            #expect(!run.stdout.contains("training on"), "refused before training")
+        }
+        #expect(FileManager.default.contents(atPath: data) == Data(smallDataset().utf8))
+    }
+
+    @Test func outputsThatAreNotRegularFilesAreRefused() throws {
+        let pipe = workspace.file("pipe")
+        try #require(mkfifo(pipe, 0o600) == 0)
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        for arguments in [["dataset", "--count", "5", "-o", pipe], ["train", "--data", data, "-o", pipe] + tinyModel,
+                          ["dataset", "-o", workspace.path]] {
+            let run = try gpt(arguments)
+            #expect(run.exited)
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(arguments[0] == "dataset" && arguments.last == workspace.path
+                                        ? "is a directory" : "is a named pipe (FIFO); only a regular file is replaced"), "\(run.stderr)")
+            #expect(run.stderr.contains("HINT:"))
+        }
+        var status = stat()
+        #expect(lstat(pipe, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
+    }
+
+    @Test func reportRefusesToWriteOverAChapter() throws {
+        let lessons = workspace.file("Lessons")
+        try FileManager.default.createDirectory(atPath: lessons, withIntermediateDirectories: true)
+        let chapter = lessons + "/01-values.md"
+        let text = try String(contentsOfFile: GPTBinary.packageRoot.appendingPathComponent("Lessons/01-values.md").path, encoding: .utf8)
+        try text.write(toFile: chapter, atomically: false, encoding: .utf8)
+        let run = try gpt("report", "--lessons", lessons, "-o", chapter, "1")
+        #expect(run.exited)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(chapter): this is the chapter 1 file, which this command reads"), "\(run.stderr)")
+        #expect(try String(contentsOfFile: chapter, encoding: .utf8) == text)
+    }
+
+    /// Ctrl-C (or SIGTERM) in the middle of a long write: the temporary file goes, nothing takes
+    /// the output's name, and the process still ends by the signal. Deterministic: the signal is
+    /// sent once the temporary file exists, and ten million lines take many seconds to write.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalDuringAWriteLeavesNoTemporaryFile(signal: Int32) throws {
+        let output = workspace.file("big.txt")
+        let pid = try GPTBinary.spawnWithDefaultSignals(["dataset", "--count", "10000000", "-o", output])
+        var status: Int32 = 0
+        let started = Date()
+        var temporary: String?
+        while temporary == nil && waitpid(pid, &status, WNOHANG) == 0 && Date().timeIntervalSince(started) < 60 {
+            temporary = try FileManager.default.contentsOfDirectory(atPath: workspace.path)
+                .first { $0.hasPrefix(".big.txt.") && $0.hasSuffix(".tmp") }
+            if temporary == nil { usleep(2_000) }
+        }
+        guard let name = temporary else {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            Issue.record("no temporary file appeared")
+            return
+        }
+        kill(pid, signal)
+        try #require(waitpid(pid, &status, 0) == pid)
+        #expect(status & 0x7F == signal, "gpt ended with wait status \(status), not by signal \(signal)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: workspace.path)
+        #expect(!left.contains(name), "\(name) was left behind")
+        #expect(!left.contains("big.txt"))
     }
 
     // MARK: train

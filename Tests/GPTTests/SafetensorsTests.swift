@@ -300,52 +300,6 @@ private let corruptions: [SafetensorsTests.Corruption] = [
         #expect(error.description == "model.safetensors: truncated\nHINT: write it again")
         #expect(CheckpointError(path: "m", reason: "bad").description == "m: bad")
     }
-
-    // MARK: - AtomicFile
-
-    @Test func atomicWriteReplacesAnExistingFileWhole() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/report.txt"
-
-        try AtomicFile.write([UInt8](repeating: UInt8(ascii: "a"), count: 10_000), to: path)
-        try AtomicFile.write("short ✓\n", to: path)
-
-        #expect(FileManager.default.contents(atPath: path) == Data("short ✓\n".utf8))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.txt"])
-    }
-
-    @Test func atomicWriteOfNothingMakesAnEmptyFile() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try AtomicFile.write([], to: directory + "/empty")
-        #expect(FileManager.default.contents(atPath: directory + "/empty") == Data())
-    }
-
-    @Test func atomicWriteIntoAMissingDirectoryFails() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-
-        let error = #expect(throws: CheckpointError.self) {
-            try AtomicFile.write("x", to: directory + "/missing/report.txt")
-        }
-
-        #expect(error?.reason.contains("cannot create") == true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
-    }
-
-    @Test func failedRenameLeavesNoTemporaryFile() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let target = directory + "/taken"
-        try FileManager.default.createDirectory(atPath: target + "/inside", withIntermediateDirectories: true)
-
-        let error = #expect(throws: CheckpointError.self) { try AtomicFile.write("x", to: target) }
-
-        #expect(error?.reason.contains("cannot replace") == true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["taken"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: target) == ["inside"])
-    }
 }
 
 // MARK: - Helpers

@@ -41,9 +41,10 @@ public struct TrainedModel {
     }
 
     /// Writes the model atomically (a temporary file, then a rename), as float64 by default so a
-    /// reloaded model gives exactly the same numbers.
-    public func write(to path: String, as dtype: TensorDType = .float64) throws {
-        try safetensors().write(to: path, as: dtype)
+    /// reloaded model gives exactly the same numbers. `inputs` (the training data) are never
+    /// overwritten.
+    public func write(to path: String, as dtype: TensorDType = .float64, inputs: [AtomicFile.Input] = []) throws {
+        try safetensors().write(to: path, as: dtype, inputs: inputs)
     }
 
     static let formatName = "gpt-from-scratch/1"

@@ -144,11 +144,12 @@ public struct SafetensorsFile: Sendable, Equatable {
     }
 
     /// Writes `encoded(as: dtype)` to `path` atomically (see `AtomicFile`): a reader sees the old
-    /// file or the new one, never half of one.
+    /// file or the new one, never half of one. `inputs` are files the caller read, which `path`
+    /// must not be.
     ///
     /// - Throws: `CheckpointError` if the file cannot be written.
-    public func write(to path: String, as dtype: TensorDType) throws {
-        try AtomicFile.write(encoded(as: dtype), to: path)
+    public func write(to path: String, as dtype: TensorDType, inputs: [AtomicFile.Input] = []) throws {
+        try AtomicFile.write(encoded(as: dtype), to: path, inputs: inputs)
     }
 }
 
