@@ -364,6 +364,65 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect(bench.stderr.contains("Error: --warmup is 9223372036854775807; it must be at most 10000000"), "\(bench.stderr)")
     }
 
+    // MARK: data
+
+    /// A named pipe and standard input have no size and can be read only once; both were refused
+    /// with a false "permission" error. Training reads its data once (the fingerprint written into
+    /// the model comes from the same bytes), and eval recognises the pipe's data as the training file.
+    @Test func trainAndEvalReadANamedPipeAndStandardInput() throws {
+        let text = smallDataset()
+        let fromStdin = try gpt(["train", "--data", "/dev/stdin", "--steps", "5", "-o", "stdin.safetensors"] + tinyModel, input: text)
+        #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
+        #expect(fromStdin.stdout.contains("training on /dev/stdin: 60 lines"))
+
+        let pipe = workspace.file("pipe")
+        try #require(mkfifo(pipe, 0o600) == 0)
+        func feed() {
+            Thread {
+                let handle = FileHandle(forWritingAtPath: pipe)  // blocks until gpt opens the pipe
+                handle?.write(Data(text.utf8))
+                try? handle?.close()
+            }.start()
+        }
+        feed()
+        let train = try gpt(["train", "--data", pipe, "--steps", "5", "-o", "pipe.safetensors"] + tinyModel)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("training on \(pipe): 60 lines"))
+        feed()
+        let eval = try gpt("eval", "--model", "pipe.safetensors", "--data", pipe, "--json")
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(try eval.json() as? [String: Any])
+        #expect((report["evaluated_on"] as? String)?.hasPrefix("the test part of \(pipe)") == true)
+        #expect(report["count"] as? Int == 6)
+    }
+
+    /// A file whose lines end in a lone CR: one line per example to train and to classify alike.
+    @Test func loneCarriageReturnsEndLinesForTrainAndClassify() throws {
+        let lines = smallDataset().split(separator: "\n")
+        let data = workspace.write(lines.joined(separator: "\r") + "\r", to: "cr.txt")
+        let train = try gpt(["train", "--data", data, "--steps", "5", "-o", "m.safetensors"] + tinyModel)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("training on \(data): 60 lines"), "\(train.stdout)")
+        let classify = try gpt("classify", "--model", "m.safetensors", "--file", data, "--json")
+        #expect(classify.status == 0, "\(classify.stderr)")
+        let records = try #require(try classify.json() as? [[String: Any]])
+        #expect(records.compactMap { $0["message"] as? String } == lines.map { String($0.split(separator: " -> ")[0]) })
+    }
+
+    @Test func evalWithNothingToEvaluateSaysSoAndFails() throws {
+        // Four lines hold out no test part: this printed "accuracy 0.00%" and exited 0.
+        let data = workspace.write(smallDataset(count: 4), to: "four.txt")
+        let train = try gpt(["train", "--data", data, "--steps", "3", "-o", "m.safetensors"] + tinyModel)
+        try #require(train.status == 0, "\(train.stderr)")
+        let run = try gpt("eval", "--model", "m.safetensors", "--data", data)
+        #expect(run.exited)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("error: nothing to evaluate: \(data) is the model's training file, and its 4 line(s) are too few"),
+                "\(run.stderr)")
+        #expect(run.stderr.contains("HINT: evaluate on other labelled lines with --data FILE"))
+        #expect(!run.stdout.contains("accuracy"))
+    }
+
     // MARK: classify
 
     @Test func classifyPrintsALabelAndThreeProbabilities() throws {
