@@ -4,7 +4,7 @@ import GPT
 
 /// Which data file, and the seed that splits it (and seeds everything else).
 struct DataOptions: ParsableArguments {
-    @Option(help: "A log file with one '<message> -> <LABEL>' line per example.")
+    @Option(help: "A log file with one '<message> -> <LABEL>' line per example (LF, CRLF or CR line endings); a named pipe, /dev/stdin or <(...) is read once.")
     var data: String = "Dataset/logs_5000.txt"
 
     @Option(help: "Seed for the weights, the train/validation/test split and the training order.")

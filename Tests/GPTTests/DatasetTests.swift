@@ -59,6 +59,16 @@ import Testing
         #expect(parseError("a b -> INFO\rbroken line\r", source: "cr.txt")?.line == 2)
     }
 
+    @Test(arguments: ["", "a", "a\n", "a\r\nb\r\n", "a\rb\r", "a\r\r\n\n\rb", "\r", "\n\n", "a\r\nb"])
+    func theLineCountThatSizesArraysCoversEveryLine(text: String) {
+        var lines = 0
+        let counted = Array(text.utf8).withUnsafeBufferPointer { bytes in
+            TextLines.forEach(in: bytes) { _, number in lines = number }
+            return TextLines.count(in: bytes)
+        }
+        #expect(counted >= lines && counted <= lines + 1, "\(text.debugDescription): \(lines) lines, counted \(counted)")
+    }
+
     @Test func theFingerprintIgnoresLineEndingsAndBlankLinesAndIsPinned() throws {
         // The value written into every model file: it must not change, or `gpt eval` stops
         // recognising the training files of existing models. FNV-1a of "<line>\n" for each line.

@@ -144,7 +144,7 @@ public enum AtomicFile {
             self.path = real
             directory = split(real).folder
             identity = FileIdentity(status)
-            existingMode = status.st_mode & 0o7777
+            existingMode = status.st_mode & 0o777  // read, write and execute bits; never set-user-ID
         }
     }
 

@@ -147,16 +147,17 @@ public enum TextLines {
         }
     }
 
-    /// The number of LF and CR bytes plus one, found without reading the lines: at least the
-    /// number of lines, to size arrays once.
-    static func countUpperBound(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    /// The number of lines of `bytes`, counted by memchr without reading them, to size arrays once:
+    /// one per LF, one per CR that no LF follows, and one for a last line without an ending.
+    static func count(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
         var count = 1
         for ending in [lineFeed, carriageReturn] {
             var start = 0
             while start < bytes.count, let found = memchr(base + start, ending, bytes.count - start) {
-                count += 1
-                start = UnsafeRawPointer(found) - UnsafeRawPointer(base) + 1
+                let position = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                if ending == lineFeed || position + 1 == bytes.count || base[position + 1] != UInt8(lineFeed) { count += 1 }
+                start = position + 1
             }
         }
         return count

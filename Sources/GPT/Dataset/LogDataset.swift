@@ -282,7 +282,7 @@ extension LogDataset {
     /// Splits `input` into lines (InputFile.swift says where lines end) and reads each one.
     static func parse(_ input: InputBytes, source: String) throws(DatasetError) -> LogDataset {
         let bytes = input.buffer
-        var records = ExampleRecords(capacity: TextLines.countUpperBound(bytes))
+        var records = ExampleRecords(capacity: TextLines.count(in: bytes))
         var blankLines = 0
         var lines = 0
         try TextLines.forEach(in: bytes) { (range, number) throws(DatasetError) in
