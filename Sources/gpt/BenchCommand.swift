@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var recipeOptions: RecipeOptions
 
-    @Option(name: .customLong("warmup"), help: "Steps run before timing starts.")
+    @Option(name: .customLong("warmup"), help: "Steps run before timing starts, 0 to \(TrainingRecipe.maxSteps).")
     var warmupSteps: Int = 20
 
     @Flag(help: "Print one JSON object instead of text.")
@@ -27,6 +27,9 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard warmupSteps >= 0 else { throw ValidationError("--warmup must be 0 or more") }
+        guard warmupSteps <= TrainingRecipe.maxSteps else {
+            throw ValidationError("--warmup is \(warmupSteps); it must be at most \(TrainingRecipe.maxSteps)")
+        }
     }
 
     func run() throws {

@@ -39,7 +39,8 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let classifier = LogClassifier(try modelOptions.load())
         var inputs = messages
-        if let file { inputs += try readLines(file).map(Self.messageOfDatasetLine) }
+        // Lines end as in a dataset file: LF, CRLF or a lone CR (TextLines).
+        if let file { inputs += try TextLines.read(path: file).map(Self.messageOfDatasetLine) }
         var records: [Record] = []
         var failures = 0
         for message in inputs {
@@ -100,21 +101,5 @@ struct ClassifyCommand: ParsableCommand {
         guard let dataset = try? LogDataset.parse(line, source: "a classify line"),
               let example = dataset.examples.first else { return line }
         return example.message
-    }
-
-    /// The non-empty lines of a file or of standard input.
-    private func readLines(_ path: String) throws -> [String] {
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let contents = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read \(path): no such file, or not readable")
-            }
-            data = contents
-        }
-        guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path) is not UTF-8 text") }
-        // isNewline: "\r\n" is one Character in Swift, so splitting on "\n" alone would miss it.
-        return text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }
     }
 }

@@ -31,12 +31,19 @@ struct EvalCommand: ParsableCommand {
         let path = data ?? trainingFile ?? "Dataset/logs_5000.txt"
         let dataset = try LogDataset.load(path: path)
         let isTrainingFile = trained.notes["data_fingerprint"] == dataset.fingerprint
-        let examples: [LogExample]
+        let examples: LogExamples
         let part: String
         if isTrainingFile {
             let splitSeed = seed ?? trained.notes["seed"].flatMap(UInt64.init) ?? 42
             examples = DatasetSplit(dataset, seed: splitSeed).test
             part = "the test part of \(path) (seed \(splitSeed); training never saw it)"
+            guard !examples.isEmpty else {
+                // A score over no lines would print as 0.00% and look like a result.
+                Terminal.warn("error: nothing to evaluate: \(path) is the model's training file, and its "
+                              + "\(dataset.examples.count) line(s) are too few to hold out a test part (a tenth, rounded)\n"
+                              + "HINT: evaluate on other labelled lines with --data FILE, or train on a file of 5 lines or more")
+                throw ExitCode.failure
+            }
         } else {
             examples = dataset.examples
             part = "all of \(path) (not the model's training file)"

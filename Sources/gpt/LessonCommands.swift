@@ -3,6 +3,7 @@
 // run record: terminal text, JSON, or the HTML walkthrough.
 import ArgumentParser
 import Foundation
+import GPT
 import Lessons
 
 let lessonSubcommands: [ParsableCommand.Type] = [
@@ -155,14 +156,15 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let runner = try folder.runner()
-        let record = runner.run(try folder.chapters(chapter, runner: runner))
-        let html = HTMLRenderer().render(record)
-        do {
-            try HTMLRenderer.write(html, to: output)
-        } catch {
-            FileHandle.standardError.write(Data("cannot write \(output): \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let chapters = try folder.chapters(chapter, runner: runner)
+        // The chapters and the dataset they read must survive: checked before the run, which is
+        // long, and again by the write.
+        let dataset = LessonState(lessonsDirectory: runner.lessonsDirectory).resolve(runner.defaults.datasetPath)
+        let inputs = chapters.map { AtomicFile.Input($0.file, role: "chapter \($0.number)") }
+            + [AtomicFile.Input(dataset, role: "lessons' dataset")]
+        try AtomicFile.checkDestination(output, inputs: inputs)
+        let record = runner.run(chapters)
+        try AtomicFile.write(HTMLRenderer().render(record), to: output, inputs: inputs)
         print("wrote \(output): \(record.summary)")
         if !record.succeeded { throw ExitCode(1) }
     }

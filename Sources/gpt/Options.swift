@@ -4,7 +4,7 @@ import GPT
 
 /// Which data file, and the seed that splits it (and seeds everything else).
 struct DataOptions: ParsableArguments {
-    @Option(help: "A log file with one '<message> -> <LABEL>' line per example.")
+    @Option(help: "A log file with one '<message> -> <LABEL>' line per example (LF, CRLF or CR line endings); a named pipe, /dev/stdin or <(...) is read once.")
     var data: String = "Dataset/logs_5000.txt"
 
     @Option(help: "Seed for the weights, the train/validation/test split and the training order.")
@@ -15,21 +15,25 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// The model's shape and the training settings; every field of the recipe can be set.
+/// The model's shape and the training settings; every field of the recipe can be set. Each size
+/// has an upper bound (GPTConfig's and TrainingRecipe's), named in its help, and together the
+/// weights and one training step must fit on the tape: validate() says which bound a value breaks
+/// before anything is allocated.
 struct RecipeOptions: ParsableArguments {
-    @Option(help: "Optimizer steps (one log line each).")
+    @Option(help: "Optimizer steps (one log line each), 1 to \(TrainingRecipe.maxSteps).")
     var steps: Int?
 
-    @Option(name: .customLong("block-size"), help: "Longest context in characters; longer messages keep their start.")
+    @Option(name: .customLong("block-size"),
+            help: "Longest context in characters, 8 to \(GPTConfig.maxBlockSize); longer messages keep their start.")
     var blockSize: Int?
 
-    @Option(name: .customLong("n-embd"), help: "Width of the model's vectors.")
+    @Option(name: .customLong("n-embd"), help: "Width of the model's vectors, 1 to \(GPTConfig.maxNEmbd).")
     var nEmbd: Int?
 
-    @Option(name: .customLong("n-head"), help: "Attention heads (must divide --n-embd).")
+    @Option(name: .customLong("n-head"), help: "Attention heads, 1 to \(GPTConfig.maxNHead) (must divide --n-embd).")
     var nHead: Int?
 
-    @Option(name: .customLong("n-layer"), help: "Transformer blocks.")
+    @Option(name: .customLong("n-layer"), help: "Transformer blocks, 1 to \(GPTConfig.maxNLayer).")
     var nLayer: Int?
 
     @Option(help: "Adam's learning rate at the first step (default 0.003); it falls linearly to 0.")

@@ -10,7 +10,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             The file is split by the seed into train (80%), validation (10%) and test (10%) parts; \
             training sees only the train part. The model is written to \(TrainedModel.defaultPath) \
-            unless -o says otherwise; the other commands read it from there.
+            unless -o says otherwise; the other commands read it from there. Each size flag has an \
+            upper bound (see its help); together, the weights and one training step on a line that \
+            fills the block must fit in \(GPTConfig.maxTapeNodes) tape nodes (about 2.5 GB).
             """
     )
 
@@ -21,6 +23,9 @@ struct TrainCommand: ParsableCommand {
     var output: String = TrainedModel.defaultPath
 
     func run() throws {
+        // Before training, not after: -o must not be the data, a device or a missing folder.
+        let inputs = [AtomicFile.Input(data.data, role: "--data")]
+        try AtomicFile.checkDestination(output, inputs: inputs)
         let dataset = try data.load()
         if dataset.duplicateCount > 0 {
             Terminal.warn("note: \(dataset.source) repeats \(dataset.duplicateCount) line(s); repeats stay in one part of the split")
@@ -31,7 +36,7 @@ struct TrainCommand: ParsableCommand {
               + "\(recipe.steps) steps, lr \(recipe.adam.learningRate), message weight \(recipe.messageWeight), seed \(recipe.seed)")
         var reporter = ProgressReporter()
         let (trained, report) = try recipe.trainModel(on: dataset, clock: Terminal.now) { reporter.show($0) }
-        try trained.write(to: output)
+        try trained.write(to: output, inputs: inputs)
         if report.validationLoss.isNaN {
             print("train loss \(format(report.trainLoss, 4)) (mean per character); no validation loss: "
                   + "the file is too small to set lines aside")

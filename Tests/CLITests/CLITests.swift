@@ -108,6 +108,38 @@ enum GPTBinary {
     }
 }
 
+extension GPTBinary {
+    /// Starts `gpt` with `arguments`, its output thrown away, and SIGINT and SIGTERM at their
+    /// default action, as a shell starts a command: the test runner may ignore both, and a child
+    /// inherits what its parent ignores. Returns the process id, for kill and waitpid.
+    static func spawnWithDefaultSignals(_ arguments: [String]) throws -> pid_t {
+        let binary = try #require(path, "build gpt first with `swift build`")
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, binary, &actions, &attributes, argv, environ)
+        try #require(result == 0, "posix_spawn failed: \(String(cString: strerror(result)))")
+        return pid
+    }
+}
+
 /// Small made-up lines: each label has its own words.
 private func smallDataset(count: Int = 60) -> String {
     let outcomes = [("ok", "INFO"), ("slow", "WARNING"), ("failed", "ERROR")]
@@ -184,6 +216,81 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect(run.stderr.contains("--count must be at least 1"))
     }
 
+    // MARK: writing files
+
+    @Test func trainRefusesToWriteTheModelOverItsData() throws {
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        try FileManager.default.linkItem(atPath: data, toPath: workspace.file("same.txt"))
+        for output in [data, "./logs.txt", workspace.file("same.txt")] {
+            let run = try gpt(["train", "--data", "logs.txt", "--steps", "5", "-o", output] + tinyModel)
+            #expect(run.exited)
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("this is the --data file"), "\(run.stderr)")
+            #expect(run.stderr.contains("HINT: choose another output path"))
+            #expect(!run.stdout.contains("training on"), "refused before training")
+        }
+        #expect(FileManager.default.contents(atPath: data) == Data(smallDataset().utf8))
+    }
+
+    @Test func outputsThatAreNotRegularFilesAreRefused() throws {
+        let pipe = workspace.file("pipe")
+        try #require(mkfifo(pipe, 0o600) == 0)
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        for arguments in [["dataset", "--count", "5", "-o", pipe], ["train", "--data", data, "-o", pipe] + tinyModel,
+                          ["dataset", "-o", workspace.path]] {
+            let run = try gpt(arguments)
+            #expect(run.exited)
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(arguments[0] == "dataset" && arguments.last == workspace.path
+                                        ? "is a directory" : "is a named pipe (FIFO); only a regular file is replaced"), "\(run.stderr)")
+            #expect(run.stderr.contains("HINT:"))
+        }
+        var status = stat()
+        #expect(lstat(pipe, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
+    }
+
+    @Test func reportRefusesToWriteOverAChapter() throws {
+        let lessons = workspace.file("Lessons")
+        try FileManager.default.createDirectory(atPath: lessons, withIntermediateDirectories: true)
+        let chapter = lessons + "/01-values.md"
+        let text = try String(contentsOfFile: GPTBinary.packageRoot.appendingPathComponent("Lessons/01-values.md").path, encoding: .utf8)
+        try text.write(toFile: chapter, atomically: false, encoding: .utf8)
+        let run = try gpt("report", "--lessons", lessons, "-o", chapter, "1")
+        #expect(run.exited)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(chapter): this is the chapter 1 file, which this command reads"), "\(run.stderr)")
+        #expect(try String(contentsOfFile: chapter, encoding: .utf8) == text)
+    }
+
+    /// Ctrl-C (or SIGTERM) in the middle of a long write: the temporary file goes, nothing takes
+    /// the output's name, and the process still ends by the signal. Deterministic: the signal is
+    /// sent once the temporary file exists, and ten million lines take many seconds to write.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalDuringAWriteLeavesNoTemporaryFile(signal: Int32) throws {
+        let output = workspace.file("big.txt")
+        let pid = try GPTBinary.spawnWithDefaultSignals(["dataset", "--count", "10000000", "-o", output])
+        var status: Int32 = 0
+        let started = Date()
+        var temporary: String?
+        while temporary == nil && waitpid(pid, &status, WNOHANG) == 0 && Date().timeIntervalSince(started) < 60 {
+            temporary = try FileManager.default.contentsOfDirectory(atPath: workspace.path)
+                .first { $0.hasPrefix(".big.txt.") && $0.hasSuffix(".tmp") }
+            if temporary == nil { usleep(2_000) }
+        }
+        guard let name = temporary else {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            Issue.record("no temporary file appeared")
+            return
+        }
+        kill(pid, signal)
+        try #require(waitpid(pid, &status, 0) == pid)
+        #expect(status & 0x7F == signal, "gpt ended with wait status \(status), not by signal \(signal)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: workspace.path)
+        #expect(!left.contains(name), "\(name) was left behind")
+        #expect(!left.contains("big.txt"))
+    }
+
     // MARK: train
 
     @Test func trainWritesTheModelAndReportsItsLosses() throws {
@@ -214,6 +321,106 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         let run = try gpt("train", "--data", data, "--steps", "5", "--n-embd", "10", "--n-head", "3")
         #expect(run.status != 0)
         #expect(run.stderr.contains("not divisible by n_head 3"))
+    }
+
+    @Test(arguments: [
+        (["--n-embd", "4611686018427387904"], "n_embd is 4611686018427387904; it must be at most 2048"),
+        (["--block-size", "4611686018427387904"], "block_size is 4611686018427387904; it must be at most 4096"),
+        (["--n-layer", "4611686018427387904"], "n_layer is 4611686018427387904; it must be at most 256"),
+        (["--n-embd", "128", "--n-head", "128"], "n_head is 128; it must be at most 64"),
+        (["--n-embd", "2048", "--n-head", "64", "--n-layer", "256"],
+         "a model of n_embd 2048, n_head 64, n_layer 256, block_size 96 and 2 tokens needs about 13944037858 tape nodes"),
+        (["--steps", "100000000000"], "steps is 100000000000; it must be at most 10000000"),
+    ])
+    func sizesBeyondTheirBoundsAreRefusedBeforeAnythingIsAllocated(flags: [String], message: String) throws {
+        // These once crashed: an overflow (SIGILL), an allocation that failed (SIGSEGV, SIGABRT).
+        let data = workspace.write(smallDataset(), to: "logs.txt")
+        let model = workspace.file("m.safetensors")
+        for command in [["train", "-o", model], ["bench"]] {
+            let run = try gpt(command + ["--data", data] + flags)
+            #expect(run.exited, "gpt \(command[0]) crashed: \(run.stderr)")
+            #expect(run.status == 64, "gpt \(command[0]) \(flags): \(run.stderr)")
+            #expect(run.stderr.contains("Error: " + message), "\(run.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: model))
+    }
+
+    @Test func everySizeFlagStatesItsBoundInItsHelp() throws {
+        let train = try gpt("train", "--help").stdout
+        for range in ["1 to 10000000", "8 to 4096", "1 to 2048", "1 to 64", "1 to 256", "67108864"] {
+            #expect(train.contains(range), "gpt train --help does not say \(range)")
+        }
+        #expect(try gpt("dataset", "--help").stdout.contains("How many unique lines, 1 to 10000000."))
+        #expect(try gpt("bench", "--help").stdout.contains("0 to 10000000"))
+    }
+
+    @Test func datasetAndBenchRefuseCountsBeyondTheirBounds() throws {
+        let dataset = try gpt("dataset", "--count", "100000000000")
+        #expect(dataset.exited)
+        #expect(dataset.status == 64)
+        #expect(dataset.stderr.contains("Error: --count is 100000000000; it must be at most 10000000"), "\(dataset.stderr)")
+        let bench = try gpt("bench", "--warmup", "9223372036854775807")
+        #expect(bench.status == 64)
+        #expect(bench.stderr.contains("Error: --warmup is 9223372036854775807; it must be at most 10000000"), "\(bench.stderr)")
+    }
+
+    // MARK: data
+
+    /// A named pipe and standard input have no size and can be read only once; both were refused
+    /// with a false "permission" error. Training reads its data once (the fingerprint written into
+    /// the model comes from the same bytes), and eval recognises the pipe's data as the training file.
+    @Test func trainAndEvalReadANamedPipeAndStandardInput() throws {
+        let text = smallDataset()
+        let fromStdin = try gpt(["train", "--data", "/dev/stdin", "--steps", "5", "-o", "stdin.safetensors"] + tinyModel, input: text)
+        #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
+        #expect(fromStdin.stdout.contains("training on /dev/stdin: 60 lines"))
+
+        let pipe = workspace.file("pipe")
+        try #require(mkfifo(pipe, 0o600) == 0)
+        func feed() {
+            Thread {
+                let handle = FileHandle(forWritingAtPath: pipe)  // blocks until gpt opens the pipe
+                handle?.write(Data(text.utf8))
+                try? handle?.close()
+            }.start()
+        }
+        feed()
+        let train = try gpt(["train", "--data", pipe, "--steps", "5", "-o", "pipe.safetensors"] + tinyModel)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("training on \(pipe): 60 lines"))
+        feed()
+        let eval = try gpt("eval", "--model", "pipe.safetensors", "--data", pipe, "--json")
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(try eval.json() as? [String: Any])
+        #expect((report["evaluated_on"] as? String)?.hasPrefix("the test part of \(pipe)") == true)
+        #expect(report["count"] as? Int == 6)
+    }
+
+    /// A file whose lines end in a lone CR: one line per example to train and to classify alike.
+    @Test func loneCarriageReturnsEndLinesForTrainAndClassify() throws {
+        let lines = smallDataset().split(separator: "\n")
+        let data = workspace.write(lines.joined(separator: "\r") + "\r", to: "cr.txt")
+        let train = try gpt(["train", "--data", data, "--steps", "5", "-o", "m.safetensors"] + tinyModel)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("training on \(data): 60 lines"), "\(train.stdout)")
+        let classify = try gpt("classify", "--model", "m.safetensors", "--file", data, "--json")
+        #expect(classify.status == 0, "\(classify.stderr)")
+        let records = try #require(try classify.json() as? [[String: Any]])
+        #expect(records.compactMap { $0["message"] as? String } == lines.map { String($0.split(separator: " -> ")[0]) })
+    }
+
+    @Test func evalWithNothingToEvaluateSaysSoAndFails() throws {
+        // Four lines hold out no test part: this printed "accuracy 0.00%" and exited 0.
+        let data = workspace.write(smallDataset(count: 4), to: "four.txt")
+        let train = try gpt(["train", "--data", data, "--steps", "3", "-o", "m.safetensors"] + tinyModel)
+        try #require(train.status == 0, "\(train.stderr)")
+        let run = try gpt("eval", "--model", "m.safetensors", "--data", data)
+        #expect(run.exited)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("error: nothing to evaluate: \(data) is the model's training file, and its 4 line(s) are too few"),
+                "\(run.stderr)")
+        #expect(run.stderr.contains("HINT: evaluate on other labelled lines with --data FILE"))
+        #expect(!run.stdout.contains("accuracy"))
     }
 
     // MARK: classify

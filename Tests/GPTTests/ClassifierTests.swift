@@ -298,7 +298,7 @@ enum TrainedFixtures {
 }
 
 /// The report's numbers agree with each other and with the examples.
-func expectConsistent(_ report: EvaluationReport, examples: [LogExample], sourceLocation: SourceLocation = #_sourceLocation) {
+func expectConsistent(_ report: EvaluationReport, examples: some Collection<LogExample>, sourceLocation: SourceLocation = #_sourceLocation) {
     let labels = LogLabel.allCases
     #expect(report.count == examples.count, sourceLocation: sourceLocation)
     #expect(report.unclassifiable.isEmpty, sourceLocation: sourceLocation)
@@ -389,7 +389,7 @@ extension ClassifierTests {
             recipe.messageWeight = 0.3
             let (trained, report) = try recipe.trainModel(on: dataset, clock: { 0 })
             #expect(report.truncatedLines > 0)
-            let heldOut = split.test + split.validation
+            let heldOut = Array(split.test) + split.validation
             let evaluation = EvaluationReport(classifier: LogClassifier(trained), examples: heldOut)
             let majority = Double(Dictionary(grouping: heldOut, by: \.label).values.map(\.count).max()!) / Double(heldOut.count)
             print("kernel/app logs: accuracy \(evaluation.accuracy) (majority label \(majority)), macro-F1 \(evaluation.macroF1)")

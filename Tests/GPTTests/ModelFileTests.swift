@@ -181,6 +181,30 @@ final class TemporaryFolder {
         #expect(error?.reason == reason)
     }
 
+    @Test func sizesTooLargeForAnyModelAreRefusedBeforeAnythingIsAllocated() {
+        // 2^62 once overflowed while counting the weights; ten million layers made a list of sixty
+        // million names before the first missing tensor was noticed.
+        let wide = error { $0.metadata["n_embd"] = "4611686018427387904" }
+        #expect(wide?.reason == "the metadata describes an impossible model: n_embd is 4611686018427387904; it must be at most 2048")
+        let deep = error { $0.metadata["n_layer"] = "10000000" }
+        #expect(deep?.reason == "the metadata describes an impossible model: n_layer is 10000000; it must be at most 256")
+        let long = error { $0.metadata["block_size"] = "9223372036854775807" }
+        #expect(long?.reason == "the metadata describes an impossible model: block_size is 9223372036854775807; it must be at most 4096")
+    }
+
+    @Test func moreLayersThanTheFileHoldsNamesTheFirstMissingTensor() {
+        let error = error { $0.metadata["n_layer"] = "200" }
+        #expect(error?.reason == "tensor 'layer2.attn_wq' is missing")
+    }
+
+    @Test(arguments: [(Double.nan, "NaN"), (.infinity, "infinity"), (-.infinity, "minus infinity")])
+    func nonFiniteWeightsAreRefusedNamingTheTensor(value: Double, word: String) {
+        // They used to load, and every line then got INFO 0.333, WARNING 0.333, ERROR 0.333.
+        let error = error { $0.tensors["layer1.mlp_fc2"]!.values[37] = value }  // [8, 32]: row 1, column 5
+        #expect(error?.reason == "tensor 'layer1.mlp_fc2' holds \(word) at [1, 5]; a model's weights must be finite numbers")
+        #expect(error?.hint?.contains("train the model again") == true)
+    }
+
     @Test(arguments: ["vocab", "n_layer"])
     func missingMetadataIsNamed(key: String) {
         let error = error { $0.metadata[key] = nil }

@@ -195,6 +195,58 @@ private func lossValue(_ model: GPT, _ document: Document, messageWeight: Double
         #expect(tinyConfig.headDim == 4)
     }
 
+    @Test func configsBeyondTheBoundsAreRefusedWithTheBound() {
+        #expect(GPTConfig(vocabSize: 10, nEmbd: 1 << 62, nHead: 2).problems
+                == ["n_embd is 4611686018427387904; it must be at most 2048"])
+        #expect(GPTConfig(vocabSize: 10, nLayer: 10_000_000).problems == ["n_layer is 10000000; it must be at most 256"])
+        #expect(GPTConfig(vocabSize: 10, blockSize: 1 << 62).problems == ["block_size is 4611686018427387904; it must be at most 4096"])
+        #expect(GPTConfig(vocabSize: 10, nEmbd: 128, nHead: 128).problems == ["n_head is 128; it must be at most 64"])
+        // Each size within its bound, but together too much for the tape.
+        let wide = GPTConfig(vocabSize: 10, nEmbd: 2048, nHead: 64, nLayer: 256, blockSize: 4096).problems
+        #expect(wide.count == 1)
+        #expect(wide.first?.hasPrefix("a model of n_embd 2048, n_head 64, n_layer 256, block_size 4096 and 10 tokens needs about ") == true)
+        #expect(wide.first?.contains("more than the limit of 67108864 (about 2.5 GB)") == true)
+        // The largest sizes one at a time still fit with the others small.
+        for config in [GPTConfig(vocabSize: 100, nEmbd: 2048, nHead: 4), GPTConfig(vocabSize: 100, nEmbd: 64, nHead: 64),
+                       GPTConfig(vocabSize: 100, nEmbd: 32, nLayer: 256), GPTConfig(vocabSize: 100, nEmbd: 32, nHead: 1, blockSize: 4096)] {
+            #expect(config.problems.isEmpty, "\(config): \(config.problems)")
+        }
+    }
+
+    @Test func sizesOfHugeConfigsSaturateInsteadOfOverflowing() {
+        let huge = GPTConfig(vocabSize: Int.max, nEmbd: Int.max, nHead: 1, nLayer: Int.max, blockSize: Int.max)
+        #expect(huge.parameterCount == Int.max)
+        #expect(huge.trainingTapeNodes == Int.max)
+        #expect(GPTConfig(vocabSize: 10, nEmbd: 1 << 40, nHead: 1).parameterCount == Int.max)  // 12 * 2^80
+    }
+
+    @Test func parameterCountIsTheSumOfTheMatrixShapes() {
+        for config in [tinyConfig, GPTConfig(vocabSize: 67, nEmbd: 32, nHead: 4, nLayer: 2, blockSize: 96),
+                       GPTConfig(vocabSize: 3, nEmbd: 5, nHead: 1, nLayer: 7, blockSize: 8)] {
+            let shapes = GPT.matrixShapes(config).reduce(0) { $0 + $1.shape[0] * $1.shape[1] }
+            #expect(config.parameterCount == shapes)
+            #expect(GPT(config: config, seed: 1).parameterCount == shapes)
+        }
+    }
+
+    /// The estimate the size bound relies on, against the nodes a training step on a line that
+    /// fills the block really records: never below, and not far above.
+    @Test(arguments: [(8, 2, 2, 11), (16, 4, 1, 32), (12, 3, 3, 20), (4, 1, 1, 8)])
+    func trainingTapeNodesBoundTheRealTape(nEmbd: Int, nHead: Int, nLayer: Int, blockSize: Int) throws {
+        let tokenizer = Tokenizer(characters: Array("ab ->INFOWARNGE"))
+        let config = GPTConfig(vocabSize: tokenizer.vocabSize, nEmbd: nEmbd, nHead: nHead, nLayer: nLayer, blockSize: blockSize)
+        let document = try #require(Document(message: String(repeating: "ab", count: blockSize), label: "WARNING",
+                                             tokenizer: tokenizer, blockSize: blockSize))
+        #expect(document.positions == blockSize)
+        let model = GPT(config: config, seed: 3)
+        _ = model.loss(of: document, messageWeight: 1)
+        let actual = model.tape.count
+        print("tape nodes of one full-block step, \(config.nEmbd)x\(config.nLayer) block \(blockSize): "
+              + "\(actual), estimated \(config.trainingTapeNodes)")
+        #expect(actual <= config.trainingTapeNodes)
+        #expect(Double(config.trainingTapeNodes) <= 1.25 * Double(actual))
+    }
+
     // MARK: Bounds
 
     @Test func forwardExplainsABadTokenPositionOrCache() {

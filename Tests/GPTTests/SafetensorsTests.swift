@@ -94,7 +94,7 @@ private let corruptions: [SafetensorsTests.Corruption] = [
 
     @Test func float32RoundTripKeepsFloatPrecision() throws {
         var random = SeededRandom(seed: 7)
-        let values = (0..<1000).map { _ in Double.random(in: -2...2, using: &random) } + [1.0 / 3, 1e-30, 3e38]
+        let values = (0..<1000).map { _ in 4 * random.nextUnit() - 2 } + [1.0 / 3, 1e-30, 3e38]
         let file = SafetensorsFile(tensors: ["w": NamedTensor(shape: [values.count], values: values)])
 
         let decoded = try #require(try SafetensorsFile.decode(file.encoded(as: .float32), source: "test").tensors["w"])
@@ -265,11 +265,14 @@ private let corruptions: [SafetensorsTests.Corruption] = [
             "wte": NamedTensor(shape: [3, 2], values: [1, 2, 3, 4, 5, 6]),
             "wpe": NamedTensor(shape: [2], values: [7, 8]),
         ], metadata: ["format": "pt"]).encoded(as: .float32)
+        // The project's generator drawn directly: the standard library's `random(in:using:)` may
+        // change how it uses the numbers between Swift versions, and these cases must not change.
+        // (SafetensorsFuzzTests goes much further, for a time budget.)
         var random = SeededRandom(seed: 42)
         for _ in 0..<2000 {
             var bytes = original
-            for _ in 0..<Int.random(in: 1...3, using: &random) {
-                bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+            for _ in 0...random.nextInt(below: 3) {
+                bytes[random.nextInt(below: bytes.count)] = UInt8(truncatingIfNeeded: random.next())
             }
             do {
                 _ = try SafetensorsFile.decode(bytes, source: "fuzz")
@@ -299,52 +302,6 @@ private let corruptions: [SafetensorsTests.Corruption] = [
         let error = CheckpointError(path: "model.safetensors", reason: "truncated", hint: "write it again")
         #expect(error.description == "model.safetensors: truncated\nHINT: write it again")
         #expect(CheckpointError(path: "m", reason: "bad").description == "m: bad")
-    }
-
-    // MARK: - AtomicFile
-
-    @Test func atomicWriteReplacesAnExistingFileWhole() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/report.txt"
-
-        try AtomicFile.write([UInt8](repeating: UInt8(ascii: "a"), count: 10_000), to: path)
-        try AtomicFile.write("short ✓\n", to: path)
-
-        #expect(FileManager.default.contents(atPath: path) == Data("short ✓\n".utf8))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.txt"])
-    }
-
-    @Test func atomicWriteOfNothingMakesAnEmptyFile() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try AtomicFile.write([], to: directory + "/empty")
-        #expect(FileManager.default.contents(atPath: directory + "/empty") == Data())
-    }
-
-    @Test func atomicWriteIntoAMissingDirectoryFails() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-
-        let error = #expect(throws: CheckpointError.self) {
-            try AtomicFile.write("x", to: directory + "/missing/report.txt")
-        }
-
-        #expect(error?.reason.contains("cannot create") == true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
-    }
-
-    @Test func failedRenameLeavesNoTemporaryFile() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let target = directory + "/taken"
-        try FileManager.default.createDirectory(atPath: target + "/inside", withIntermediateDirectories: true)
-
-        let error = #expect(throws: CheckpointError.self) { try AtomicFile.write("x", to: target) }
-
-        #expect(error?.reason.contains("cannot replace") == true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["taken"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: target) == ["inside"])
     }
 }
 

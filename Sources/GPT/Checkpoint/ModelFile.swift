@@ -41,9 +41,10 @@ public struct TrainedModel {
     }
 
     /// Writes the model atomically (a temporary file, then a rename), as float64 by default so a
-    /// reloaded model gives exactly the same numbers.
-    public func write(to path: String, as dtype: TensorDType = .float64) throws {
-        try safetensors().write(to: path, as: dtype)
+    /// reloaded model gives exactly the same numbers. `inputs` (the training data) are never
+    /// overwritten.
+    public func write(to path: String, as dtype: TensorDType = .float64, inputs: [AtomicFile.Input] = []) throws {
+        try safetensors().write(to: path, as: dtype, inputs: inputs)
     }
 
     static let formatName = "gpt-from-scratch/1"
@@ -74,12 +75,20 @@ public struct TrainedModel {
         let config = GPTConfig(vocabSize: tokenizer.vocabSize, nEmbd: try integer("n_embd"), nHead: try integer("n_head"),
                                nLayer: try integer("n_layer"), blockSize: try integer("block_size"))
         if let problem = config.problems.first { throw fail("the metadata describes an impossible model: \(problem)") }
-        // Check every tensor before building anything, so a bad file never yields half a model.
+        // Check every tensor before building anything, so a bad file never yields half a model, and
+        // a few bytes of metadata never make us allocate gigabytes: the config's bounds (checked
+        // above, without overflow) cap the list of names, and the model is built only once every
+        // tensor it needs has been found in the file with its shape, so its weights are the file's.
         let expected = GPT.matrixShapes(config)
         for (name, shape) in expected {
             guard let tensor = file.tensors[name] else { throw fail("tensor '\(name)' is missing") }
             guard tensor.shape == shape else {
                 throw fail("tensor '\(name)' has shape \(tensor.shape), but the metadata's config needs \(shape)")
+            }
+            if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                let position = "[\(index / shape[1]), \(index % shape[1])]"
+                throw fail("tensor '\(name)' holds \(describe(tensor.values[index])) at \(position); a model's weights must be finite numbers",
+                           "the file is damaged, or it was saved from a run whose training diverged; train the model again")
             }
         }
         if let extra = file.tensors.keys.sorted().first(where: { name in !expected.contains { $0.name == name } }) {
@@ -95,6 +104,11 @@ public struct TrainedModel {
         let configKeys: Set<String> = ["format", "n_embd", "n_head", "n_layer", "block_size", "vocab"]
         notes = file.metadata.filter { !configKeys.contains($0.key) }
     }
+}
+
+/// A non-finite number in words, as the lessons and the web page show it.
+private func describe(_ value: Double) -> String {
+    value.isNaN ? "NaN" : (value < 0 ? "minus infinity" : "infinity")
 }
 
 extension GPT {

@@ -121,34 +121,44 @@ public struct SafetensorsFile: Sendable, Equatable {
         return SafetensorsFile(tensors: tensors, metadata: header.metadata)
     }
 
-    /// Reads and decodes the safetensors file at `path`.
+    /// Reads and decodes the safetensors file at `path` (a named pipe or a process substitution
+    /// too: it is read once, to its end).
     ///
-    /// - Throws: `CheckpointError` if the file does not exist, cannot be read, or is malformed.
+    /// - Throws: `CheckpointError` if the file does not exist, cannot be read, is larger than
+    ///   `maxFileBytes`, or is malformed.
     public static func read(path: String) throws -> SafetensorsFile {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            let directory = FileManager.default.currentDirectoryPath
-            throw CheckpointError(path: path, reason: "the file does not exist",
-                                  hint: "check the path (relative paths start at \(directory))")
-        }
-        guard !isDirectory.boolValue else {
-            throw CheckpointError(path: path, reason: "is a directory, not a safetensors file", hint: nil)
-        }
-        let data: Data
+        let input: InputBytes
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            input = try InputBytes.read(path: path, limit: maxFileBytes)
         } catch {
-            throw CheckpointError(path: path, reason: "cannot read the file: \(error.localizedDescription)", hint: nil)
+            switch error.kind {
+            case .missing:
+                let directory = FileManager.default.currentDirectoryPath
+                throw CheckpointError(path: path, reason: "the file does not exist",
+                                      hint: "check the path (relative paths start at \(directory))")
+            case .directory:
+                throw CheckpointError(path: path, reason: "is a directory, not a safetensors file", hint: nil)
+            case .tooLarge:
+                throw CheckpointError(path: path, reason: "the file is larger than \(maxFileBytes) bytes, more than any model holds",
+                                      hint: "pass a model written by `gpt train`")
+            case .other:
+                throw CheckpointError(path: path, reason: "cannot read the file: \(error.reason)", hint: nil)
+            }
         }
-        return try decode([UInt8](data), source: path)
+        return try decode([UInt8](input.buffer), source: path)
     }
 
+    /// The largest file `read` accepts: 1 GiB, twice the float64 weights of the largest model
+    /// GPTConfig's bounds allow (2^26 tape nodes), so junk such as /dev/zero cannot fill the memory.
+    public static let maxFileBytes = 1 << 30
+
     /// Writes `encoded(as: dtype)` to `path` atomically (see `AtomicFile`): a reader sees the old
-    /// file or the new one, never half of one.
+    /// file or the new one, never half of one. `inputs` are files the caller read, which `path`
+    /// must not be.
     ///
     /// - Throws: `CheckpointError` if the file cannot be written.
-    public func write(to path: String, as dtype: TensorDType) throws {
-        try AtomicFile.write(encoded(as: dtype), to: path)
+    public func write(to path: String, as dtype: TensorDType, inputs: [AtomicFile.Input] = []) throws {
+        try AtomicFile.write(encoded(as: dtype), to: path, inputs: inputs)
     }
 }
 

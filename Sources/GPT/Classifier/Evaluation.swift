@@ -30,7 +30,7 @@ public struct EvaluationReport: Sendable {
     public let unclassifiable: [(example: LogExample, reason: String)]
 
     /// Classifies every example and scores the predictions.
-    public init(classifier: LogClassifier, examples: [LogExample]) {
+    public init<Examples: Collection<LogExample>>(classifier: LogClassifier, examples: Examples) {
         let labels = LogLabel.allCases
         var confusion = Array(repeating: Array(repeating: 0, count: labels.count), count: labels.count)
         var mistakes: [Mistake] = []

@@ -4,9 +4,9 @@
 
 /// The three parts of a dataset: train on one, choose settings on another, report on the last.
 public struct DatasetSplit: Sendable {
-    public let train: [LogExample]
-    public let validation: [LogExample]
-    public let test: [LogExample]
+    public let train: LogExamples
+    public let validation: LogExamples
+    public let test: LogExamples
 
     /// Mixed into the seed so the split's shuffle differs from other shuffles given the same seed,
     /// such as the order in which training visits documents.
@@ -15,41 +15,45 @@ public struct DatasetSplit: Sendable {
     /// Splits `dataset` 80% / 10% / 10%; the same dataset and seed always give the same split.
     /// Each part lists its examples in shuffled order.
     public init(_ dataset: LogDataset, seed: UInt64) {
-        var groups = DatasetSplit.groupedByMessage(dataset.examples)
+        let store = dataset.examples.store
+        // Groups of examples with the same message (ExampleStore numbers them in order of first
+        // appearance), shuffled whole; each part takes whole groups, each group in file order.
+        let (groupStart, members) = DatasetSplit.examplesByGroup(store)
+        var order = Array(0..<store.groupCount)
         var random = SeededRandom(seed: seed ^ DatasetSplit.seedSalt)
-        random.shuffle(&groups)
+        random.shuffle(&order)
         // Each held-out part gets a tenth, rounded; training gets the rest. Without repeated lines
         // the sizes are exact; a repeated line's group may overshoot a part by its extra copies.
-        let heldOut = (dataset.examples.count + 5) / 10
-        var train: [LogExample] = [], validation: [LogExample] = [], test: [LogExample] = []
-        for group in groups {
+        let heldOut = (store.count + 5) / 10
+        var train: [Int32] = [], validation: [Int32] = [], test: [Int32] = []
+        train.reserveCapacity(store.count - 2 * heldOut)
+        for group in order {
+            let examples = members[Int(groupStart[group])..<Int(groupStart[group + 1])]
             if test.count < heldOut {
-                test += group
+                test += examples
             } else if validation.count < heldOut {
-                validation += group
+                validation += examples
             } else {
-                train += group
+                train += examples
             }
         }
-        self.train = train
-        self.validation = validation
-        self.test = test
+        self.train = LogExamples(store: store, selection: train)
+        self.validation = LogExamples(store: store, selection: validation)
+        self.test = LogExamples(store: store, selection: test)
     }
 
-    /// The examples grouped by message, groups in order of first appearance, each in file order.
-    /// Grouping by message rather than by the whole line also keeps a message that a file labels
-    /// two ways on one side of the split.
-    private static func groupedByMessage(_ examples: [LogExample]) -> [[LogExample]] {
-        var groupOfMessage = [String: Int](minimumCapacity: examples.count)
-        var groups: [[LogExample]] = []
-        for example in examples {
-            if let index = groupOfMessage[example.message] {
-                groups[index].append(example)
-            } else {
-                groupOfMessage[example.message] = groups.count
-                groups.append([example])
-            }
+    /// The examples of every group, in file order, one group after the other: group g's are
+    /// `members[groupStart[g]..<groupStart[g + 1]]` (a counting sort by group).
+    private static func examplesByGroup(_ store: ExampleStore) -> (groupStart: [Int32], members: [Int32]) {
+        var groupStart = [Int32](repeating: 0, count: store.groupCount + 1)
+        for group in store.groups { groupStart[Int(group) + 1] += 1 }
+        for group in 0..<store.groupCount { groupStart[group + 1] += groupStart[group] }
+        var next = groupStart
+        var members = [Int32](repeating: 0, count: store.count)
+        for (index, group) in store.groups.enumerated() {
+            members[Int(next[Int(group)])] = Int32(index)
+            next[Int(group)] += 1
         }
-        return groups
+        return (groupStart, members)
     }
 }

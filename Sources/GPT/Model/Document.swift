@@ -16,9 +16,19 @@ public struct Document: Sendable, Equatable {
         guard case .success(let messageIDs) = tokenizer.encode(message),
               case .success(let separatorIDs) = tokenizer.encode(LogExample.separator),
               case .success(let labelIDs) = tokenizer.encode(label) else { return nil }
-        let prompt = Document.fitPrompt(bos: tokenizer.bos, message: messageIDs, separator: separatorIDs,
-                                        blockSize: blockSize)
-        tokens = prompt + labelIDs + [tokenizer.bos]
+        self.init(message: messageIDs, separator: separatorIDs, label: labelIDs, bos: tokenizer.bos, blockSize: blockSize)
+    }
+
+    /// The same document for text whose every character the tokenizer knows (a training line, with
+    /// the vocabulary built from its dataset); a character it does not know would be left out.
+    init(known message: String, label: String, tokenizer: Tokenizer, blockSize: Int) {
+        self.init(message: tokenizer.encodeKnown(message).ids, separator: tokenizer.encodeKnown(LogExample.separator).ids,
+                  label: tokenizer.encodeKnown(label).ids, bos: tokenizer.bos, blockSize: blockSize)
+    }
+
+    private init(message messageIDs: [Int], separator separatorIDs: [Int], label labelIDs: [Int], bos: Int, blockSize: Int) {
+        let prompt = Document.fitPrompt(bos: bos, message: messageIDs, separator: separatorIDs, blockSize: blockSize)
+        tokens = prompt + labelIDs + [bos]
         labelStart = prompt.count
         truncatedCharacters = 1 + messageIDs.count + separatorIDs.count - prompt.count
     }

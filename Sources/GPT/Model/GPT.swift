@@ -108,9 +108,10 @@ public final class GPT {
         }
     }
 
-    /// Number of weights (scalars) a model of this config has.
+    /// Number of weights (scalars) a model of this config has: the sizes of `matrixShapes(config)`
+    /// added up (a test holds the two equal).
     public static func parameterCount(_ config: GPTConfig) -> Int {
-        matrixShapes(config).reduce(0) { $0 + $1.shape[0] * $1.shape[1] }
+        config.parameterCount
     }
 
     /// Number of weights of this model.

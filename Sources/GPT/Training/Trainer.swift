@@ -47,8 +47,11 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 
 /// Trains `model` in place on `documents`, calling `progress` after every step.
 /// The i-th step trains on the i-th document of a seeded shuffle, cycling when the list ends.
-public func train(_ model: GPT, on documents: [Document], options: TrainingOptions,
-                  clock: () -> Double, progress: (TrainingProgress) -> Void = { _ in }) throws(TrainingError) {
+/// `documents` may make each document when it is read (as `gpt train` does, for large files).
+public func train<Documents: RandomAccessCollection<Document>>(
+    _ model: GPT, on documents: Documents, options: TrainingOptions,
+    clock: () -> Double, progress: (TrainingProgress) -> Void = { _ in }
+) throws(TrainingError) where Documents.Index == Int {
     guard !documents.isEmpty else { throw .noDocuments }
     var order = Array(documents.indices)
     var random = SeededRandom(seed: options.seed)
@@ -75,7 +78,7 @@ public func train(_ model: GPT, on documents: [Document], options: TrainingOptio
 
 extension GPT {
     /// Mean per-token loss (unweighted) over `documents`, computed without recording a graph.
-    public func meanLoss(_ documents: [Document]) -> Double {
+    public func meanLoss(_ documents: some Collection<Document>) -> Double {
         guard !documents.isEmpty else { return .nan }
         let total = tape.withoutRecording {
             var total = 0.0

@@ -36,10 +36,15 @@ public struct TrainingRecipe: Sendable, Equatable {
         GPTConfig(vocabSize: vocabSize, nEmbd: nEmbd, nHead: nHead, nLayer: nLayer, blockSize: blockSize, initStd: initStd)
     }
 
+    /// Most optimizer steps a run may take: some seven hours at the default model's 2.5 ms per step,
+    /// and a bound on the per-step timings `gpt bench` keeps (8 bytes each).
+    public static let maxSteps = 10_000_000
+
     /// Problems with the recipe, in words a user can act on; empty when it is usable.
     public var problems: [String] {
         var found = config(vocabSize: 2).problems
         if steps < 1 { found.append("steps is \(steps); train for at least 1 step") }
+        if steps > Self.maxSteps { found.append("steps is \(steps); it must be at most \(Self.maxSteps)") }
         if !(adam.learningRate > 0) { found.append("the learning rate must be positive") }
         if !(adam.beta1 >= 0 && adam.beta1 < 1) { found.append("beta1 is \(adam.beta1); it must be in [0, 1)") }
         if !(adam.beta2 >= 0 && adam.beta2 < 1) { found.append("beta2 is \(adam.beta2); it must be in [0, 1)") }
@@ -85,25 +90,11 @@ extension TrainingRecipe {
         return (TrainedModel(model: model, tokenizer: tokenizer, notes: notes), report)
     }
 
-    /// The training documents of some examples. Every character is in the vocabulary, which is
-    /// built from the whole dataset, so none is dropped.
-    static func documents(_ examples: [LogExample], tokenizer: Tokenizer, blockSize: Int) -> [Document] {
-        examples.compactMap { Document(message: $0.message, label: $0.label.rawValue, tokenizer: tokenizer, blockSize: blockSize) }
-    }
-}
-
-extension LogDataset {
-    /// A 64-bit FNV-1a hash of every example's line, in order, as 16 hex digits: recognises the
-    /// training file later (to evaluate on its test part) wherever it has been moved.
-    public var fingerprint: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for example in examples {
-            for byte in example.text.utf8 + [10] {
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-            }
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    /// The training documents of some examples, each made when it is read rather than all at
+    /// once: as arrays of token ids they took eight bytes a character, nine times the file.
+    /// Every character is in the vocabulary, which is built from the whole dataset, so none is dropped.
+    static func documents(_ examples: LogExamples, tokenizer: Tokenizer, blockSize: Int) -> LazyMapCollection<LogExamples, Document> {
+        examples.lazy.map { Document(known: $0.message, label: $0.label.rawValue, tokenizer: tokenizer, blockSize: blockSize) }
     }
 }
 
