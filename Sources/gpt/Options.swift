@@ -89,7 +89,7 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> TrainedModel {
         do {
             return try TrainedModel.read(path: model)
-        } catch let error as CheckpointError where error.reason.contains("does not exist") && model == TrainedModel.defaultPath {
+        } catch let error as CheckpointError where error.fileIsMissing && model == TrainedModel.defaultPath {
             throw CheckpointError(path: model, reason: "there is no trained model here yet",
                                   hint: "train one first with 'gpt train' (it writes \(TrainedModel.defaultPath)), or pass --model PATH")
         }

@@ -135,7 +135,7 @@ public struct SafetensorsFile: Sendable, Equatable {
             case .missing:
                 let directory = FileManager.default.currentDirectoryPath
                 throw CheckpointError(path: path, reason: "the file does not exist",
-                                      hint: "check the path (relative paths start at \(directory))")
+                                      hint: "check the path (relative paths start at \(directory))", fileIsMissing: true)
             case .directory:
                 throw CheckpointError(path: path, reason: "is a directory, not a safetensors file", hint: nil)
             case .tooLarge:
@@ -170,11 +170,15 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable {
     public let reason: String
     /// What to try, when there is something to say.
     public let hint: String?
+    /// True when there is no file at `path` at all, so a caller can say something better
+    /// (such as "train a model first") without reading the message.
+    public let fileIsMissing: Bool
 
-    public init(path: String, reason: String, hint: String? = nil) {
+    public init(path: String, reason: String, hint: String? = nil, fileIsMissing: Bool = false) {
         self.path = path
         self.reason = reason
         self.hint = hint
+        self.fileIsMissing = fileIsMissing
     }
 
     public var description: String {
