@@ -240,6 +240,26 @@ enum TrainedFixtures {
         }
     }
 
+    /// What the web page shows: probabilities and attention from one recorded pass. Its scores are
+    /// the recorded pass's own (exactly), the fast pass's to 1e-4, and its attention is attention's.
+    @Test func anExplanationIsOnePassesScoresAndAttention() throws {
+        let trained = randomModel()
+        let classifier = LogClassifier(trained)
+        for message in messages {
+            let explanation = try classifier.explain(message)
+            let fast = try classifier.classify(message)
+            let prompt = try classifier.promptTokens(message).ids
+            for label in LogLabel.allCases {
+                let recorded = tapeLogLikelihood(trained, prompt: prompt, label: label)
+                let score = try #require(explanation.classification.logLikelihoods[label])
+                #expect(abs(score - recorded) <= 1e-12 * max(1, abs(recorded)), "\(message) \(label): \(score) vs \(recorded)")
+                #expect(abs(score - fast.logLikelihoods[label]!) <= 1e-4 * max(1, abs(score)))
+            }
+            #expect(explanation.classification.label == fast.label)
+            #expect(explanation.attention == (try classifier.attention(message)))
+        }
+    }
+
     @Test func aLabelTheVocabularyCannotSpellIsNeverChosen() throws {
         // No 'W', 'G': WARNING cannot be written, so it gets probability 0.
         let tokenizer = Tokenizer(characters: Array("abc ->INFOER"))

@@ -40,6 +40,12 @@ public struct GreedyClassification: Sendable, Equatable {
     public let warnings: [String]
 }
 
+/// A line's classification and the attention of the same forward pass (`LogClassifier.explain`).
+public struct Explanation: Sendable, Equatable {
+    public let classification: Classification
+    public let attention: AttentionMap
+}
+
 /// Attention weights over the characters of a prompt.
 public struct AttentionMap: Sendable, Equatable {
     /// The prompt's tokens as text, "BOS" for the start token.
@@ -117,16 +123,37 @@ public final class LogClassifier {
 
     // MARK: What the model looked at
 
+    /// The classification of `message` and the last layer's attention over its prompt, both from
+    /// one recorded forward pass of the model (not the fast single-precision pass `classify`
+    /// uses, which agrees with it to about 1e-6): the attention shown is the attention of the pass
+    /// that gave the probabilities.
+    public func explain(_ message: String) throws(ClassificationError) -> Explanation {
+        let prompt = try promptTokens(message)
+        let spelled = zip(labels, labelTokens).compactMap { label, tokens in tokens.map { (label, $0) } }
+        let (trace, likelihoods) = model.traced(prompt.ids, scoring: spelled.map(\.1))
+        var scores = Dictionary(uniqueKeysWithValues: labels.map { ($0, -Double.infinity) })  // unspellable labels
+        for ((label, _), likelihood) in zip(spelled, likelihoods) { scores[label] = likelihood }
+        let probabilities = LogClassifier.softmax(scores)
+        let best = labels.max { probabilities[$0]! < probabilities[$1]! }!
+        let classification = Classification(message: message, label: best, probabilities: probabilities,
+                                            logLikelihoods: scores, warnings: prompt.warnings)
+        return Explanation(classification: classification, attention: attentionMap(trace, prompt.ids))
+    }
+
     /// The last layer's attention over the prompt "<message> -> ", averaged over its heads:
     /// row t holds how much position t attended to each position 0...t (each row sums to 1).
     public func attention(_ message: String) throws(ClassificationError) -> AttentionMap {
         let prompt = try promptTokens(message)
-        let trace = model.traced(prompt.ids)
+        return attentionMap(model.traced(prompt.ids), prompt.ids)
+    }
+
+    /// The last layer's attention of a traced prompt, averaged over the heads.
+    private func attentionMap(_ trace: ForwardTrace, _ prompt: [Int]) -> AttentionMap {
         let rows = trace.weights[model.config.nLayer - 1].map { heads in  // [T][H][0...t] -> [T][0...t]
             heads.dropFirst().reduce(heads[0]) { sum, head in zip(sum, head).map(+) }
         }
         let heads = Double(model.config.nHead)
-        let tokens = prompt.ids.map { $0 == trained.tokenizer.bos ? "BOS" : String(trained.tokenizer.characters[$0]) }
+        let tokens = prompt.map { $0 == trained.tokenizer.bos ? "BOS" : String(trained.tokenizer.characters[$0]) }
         return AttentionMap(tokens: tokens, weights: rows.map { $0.map { $0 / heads } })
     }
 

@@ -43,19 +43,39 @@ public struct ForwardTrace: Sendable {
 extension GPT {
     /// Runs `tokens` through the model's forward pass, positions 0, 1, ... in inference mode, and
     /// returns everything it computed inside. Leaves the tape as it found it.
-    public func traced(_ tokens: [Int]) -> ForwardTrace {
+    public func traced(_ tokens: [Int]) -> ForwardTrace { traced(tokens, scoring: []).trace }
+
+    /// `traced(prompt)`, and log P(continuation | prompt) for each continuation, each continuing
+    /// from the prompt's keys and values: what a pass shows and what it decides, from the one
+    /// computation. The trace holds the prompt's positions only. Every continuation must be
+    /// non-empty, and prompt and continuation together must fit the block (the last token of a
+    /// continuation is only predicted, never run).
+    public func traced(_ prompt: [Int], scoring continuations: [[Int]]) -> (trace: ForwardTrace, logLikelihoods: [Double]) {
         let mark = tape.mark()
         trace = ForwardTrace(layers: config.nLayer)
         defer {
             trace = nil
             tape.truncate(to: mark)
         }
-        tape.withoutRecording {
+        return tape.withoutRecording {
             var cache = KVCache(layers: config.nLayer)
-            for (position, token) in tokens.enumerated() {
-                forward(token: token, position: position, cache: &cache)
+            var last: Vector? = nil
+            for (position, token) in prompt.enumerated() {
+                last = forward(token: token, position: position, cache: &cache)
             }
+            let kept = trace!
+            trace = nil  // continuations are scored, not shown
+            let scores = continuations.map { continuation in
+                var branch = cache  // node ids only: a cheap copy
+                var logits = last!
+                var total = 0.0
+                for (k, token) in continuation.enumerated() {
+                    total += tape.logProbability(logits, of: token)
+                    if k + 1 < continuation.count { logits = forward(token: token, position: prompt.count + k, cache: &branch)! }
+                }
+                return total
+            }
+            return (kept, scores)
         }
-        return trace!
     }
 }
