@@ -71,7 +71,7 @@ let package = Package(
             dependencies: ["Autograd", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "GPTTests", dependencies: ["GPT", "TestSupport"], exclude: ["Fixtures"]),  // read by path, not bundled
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "TestSupport"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Autograd", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["gpt"]),
         .testTarget(name: "ServerTests", dependencies: ["Server"]),
     ],
