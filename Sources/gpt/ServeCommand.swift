@@ -19,12 +19,17 @@ struct ServeCommand: ParsableCommand {
             describes the model. Bad input gets a 4xx JSON error: malformed JSON or wrong types \
             (400), a body over 1 MiB (413), no lines, more than 1000 lines, an empty line or \
             characters the model never saw (422).
+
+            The server answers only requests whose Host header names 127.0.0.1, localhost, [::1] \
+            or the --host address (421 otherwise), refuses POSTs from other sites' pages (403), \
+            and bounds every client: \(ServerLimits().summary). With --host other than a \
+            loopback address it warns that other machines can reach it.
             """
     )
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Address to listen on: 127.0.0.1 serves this machine only; 0.0.0.0 every network.")
+    @Option(help: "Address to listen on: 127.0.0.1 serves this machine only; another address serves the machines that reach this one by it.")
     var host = "127.0.0.1"
 
     @Option(help: "Port to listen on (0 for any free port).")

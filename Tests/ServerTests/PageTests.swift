@@ -73,7 +73,7 @@ struct PageTests {
     }
 
     @Test func tooManyLinesOrTooLargeAFormIsRefusedOnThePage() async throws {
-        try await Fixture.withServer(limits: ServerLimits(maxBodyBytes: 4096, maxLines: 3)) { client in
+        try await Fixture.withServer(limits: ServerLimits(maxBodyBytes: 4096), lines: LineLimits(maxLines: 3)) { client in
             let many = try await client.post("/", body: Self.form("a\nb\nc\nd"), contentType: Self.formType)
             #expect(many.status == 422)
             #expect(many.text.contains("4 lines is more than the limit of 3 per request"))
