@@ -1,7 +1,8 @@
 // The one web page, as a Mustache template. Every value goes in through `{{name}}`, which escapes
 // HTML; the template never uses the unescaped forms, so no input can become markup. The page
-// needs nothing from the network; the form posts without JavaScript, and the small script only
-// re-posts it as the text changes and swaps in the server's (already escaped) results.
+// needs nothing from the network; the form posts without JavaScript, and its one script (from
+// /page.js, PageScript; the page's policy allows no inline script) only re-posts it as the text
+// changes and swaps in the server's (already escaped) results.
 enum PageTemplate {
     static let text = #"""
 <!doctype html>
@@ -99,30 +100,7 @@ enum PageTemplate {
 <footer>
   <p>Each label's probability is how likely the model finds that label's characters after "line -&gt;", normalised over the three labels. The heatmap is the last layer's attention (averaged over its heads) at the final position, the one that predicts the label: darker characters weighed more. BOS is the start token. Characters the model never saw in training are refused rather than silently left out. JSON: POST /api/classify with {"lines": [...]}, GET /api/model.</p>
 </footer>
-<script>
-(() => {
-  const form = document.getElementById("classify");
-  const box = document.getElementById("lines");
-  let timer;
-  let controller;
-  async function update() {
-    if (controller) controller.abort();
-    controller = new AbortController();
-    const response = await fetch("/", { method: "POST", body: new URLSearchParams(new FormData(form)), signal: controller.signal });
-    const page = new DOMParser().parseFromString(await response.text(), "text/html");
-    const fresh = page.getElementById("results");
-    if (fresh) document.getElementById("results").replaceWith(document.importNode(fresh, true));
-  }
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    update().catch((error) => { if (error.name !== "AbortError") form.submit(); });
-  });
-  box.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => update().catch(() => {}), 400);
-  });
-})();
-</script>
+<script src="/page.js" defer></script>
 </body>
 </html>
 """#

@@ -1,4 +1,4 @@
-// Requests to responses: the page, its form post, and the JSON API. Connections,
+// Requests to responses: the page, its script, its form post, and the JSON API. Connections,
 // parsing, limits and the Host and Origin checks are LocalServer's; this type only sees requests
 // that passed them.
 import Foundation
@@ -21,13 +21,15 @@ struct Routes: HTTPResponder {
     }
 
     /// Each path and the methods it takes.
-    static let allowed = ["/": "GET, POST", "/api/model": "GET", "/api/classify": "POST"]
+    static let allowed = ["/": "GET, POST", "/page.js": "GET", "/api/model": "GET", "/api/classify": "POST"]
 
     func respond(to request: Request, context: BasicRequestContext) async -> Response {
         let path = request.uri.path
         switch (request.method, path) {
         case (.get, "/"): return page(PageView(model: .init(summary), input: "", error: nil, results: []))
         case (.post, "/"): return await formPost(request)
+        case (.get, "/page.js"): return Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
+                                                 body: .init(byteBuffer: ByteBuffer(string: PageScript.text)))
         case (.get, "/api/model"): return .json(summary)
         case (.post, "/api/classify"): return await classify(request)
         default:
@@ -102,9 +104,10 @@ struct Routes: HTTPResponder {
 
     // MARK: Responses
 
-    /// The page's policy: nothing is loaded from anywhere; the inline style and script are the page's own.
-    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-        + "connect-src 'self'; form-action 'self'"
+    /// The page's policy: nothing loads from anywhere but this server, scripts only from /page.js.
+    /// Styles may be inline: the bars and the heatmap set their widths and shades in style attributes.
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+        + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     private func page(_ view: PageView, status: Int = 200) -> Response {
         Response(status: .init(status), headers: [

@@ -67,8 +67,24 @@ struct PageTests {
             #expect(!page.contains("<script>alert"))
             #expect(!page.contains("<img"))
             #expect(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=&#39;alert(1)&#39;&gt;"))
-            // The page's own script is the only one.
-            #expect(page.components(separatedBy: "<script>").count - 1 == 1)
+            // The page's own script, from /page.js, is the only one.
+            #expect(page.components(separatedBy: "<script").count - 1 == 1)
+            #expect(page.contains(#"<script src="/page.js" defer></script>"#))
+        }
+    }
+
+    @Test func thePageRunsScriptFromThisServerOnly() async throws {
+        try await Fixture.withServer { client in
+            let page = try RawConnection(port: client.port)
+            await page.send("GET / HTTP/1.1\r\nHost: 127.0.0.1:\(client.port)\r\n\r\n")
+            let policy = try #require(await page.reply()?.headers["content-security-policy"])
+            let scripts = try #require(policy.split(separator: ";").first { $0.contains("script-src") })
+            #expect(scripts.trimmingCharacters(in: .whitespaces) == "script-src 'self'")
+            #expect(policy.contains("frame-ancestors 'none'"))
+            let script = try await client.get("/page.js")
+            #expect(script.status == 200)
+            #expect(script.contentType.hasPrefix("text/javascript"))
+            #expect(script.text.contains(#"getElementById("classify")"#))
         }
     }
 
