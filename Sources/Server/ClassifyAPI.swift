@@ -14,14 +14,18 @@
 import Foundation
 import GPT
 
-/// How many lines one request may ask for. The server's other limits (body size, timeouts,
-/// connections) are its `ServerLimits`.
+/// How many lines one request may ask for, and how many of them the page shows in full. The
+/// server's other limits (body size, timeouts, connections) are its `ServerLimits`.
 public struct LineLimits: Sendable, Equatable {
     /// Most lines in one request, to the API or from the page's form.
     public var maxLines = 1000
+    /// Lines the page shows with their bars and attention; the others get their label only. Each
+    /// one in full is some 20 KB of page and an attention pass: 1,000 of them made an 18 MB page.
+    public var detailedLines = 50
 
-    public init(maxLines: Int = 1000) {
+    public init(maxLines: Int = 1000, detailedLines: Int = 50) {
         self.maxLines = maxLines
+        self.detailedLines = detailedLines
     }
 }
 

@@ -12,12 +12,14 @@ struct Routes: HTTPResponder {
     let summary: ModelSummary
     let checker: LineChecker
     let limits: ServerLimits
+    let lines: LineLimits
 
     init(_ trained: TrainedModel, limits: ServerLimits, lines: LineLimits) {
         pool = ClassifierPool(trained)
         summary = ModelSummary(trained, limits: limits, lines: lines)
         checker = LineChecker(tokenizer: trained.tokenizer, limits: lines)
         self.limits = limits
+        self.lines = lines
     }
 
     /// Each path and the methods it takes.
@@ -26,7 +28,7 @@ struct Routes: HTTPResponder {
     func respond(to request: Request, context: BasicRequestContext) async -> Response {
         let path = request.uri.path
         switch (request.method, path) {
-        case (.get, "/"): return page(PageView(model: .init(summary), input: "", error: nil, results: []))
+        case (.get, "/"): return page(PageView(model: .init(summary), input: "", error: nil))
         case (.post, "/"): return await formPost(request)
         case (.get, "/page.js"): return Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
                                                  body: .init(byteBuffer: ByteBuffer(string: PageScript.text)))
@@ -75,30 +77,39 @@ struct Routes: HTTPResponder {
             let lines = input.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline).map(String.init)
                 .filter { !$0.allSatisfy(\.isWhitespace) }
             try checker.checkCount(lines.count)
-            return page(PageView(model: .init(summary), input: input, error: nil, results: view(lines)))
+            return page(view(lines, input: input))
         } catch {
-            return page(PageView(model: .init(summary), input: input, error: error.error, results: []), status: error.status)
+            return page(PageView(model: .init(summary), input: input, error: error.error), status: error.status)
         }
     }
 
-    /// Each line's result, or the reason it has none; one bad line does not hide the others.
-    private func view(_ lines: [String]) -> [PageView.Line] {
+    /// The page for `lines`: the first `detailedLines` in full, the rest with their label only.
+    private func view(_ lines: [String], input: String) -> PageView {
         pool.withClassifier { classifier in
-            lines.enumerated().map { index, line in
-                if let problem = checker.problem(with: line) {
-                    return PageView.Line(message: line, problem: "This line \(problem.reason): \(problem.hint).",
-                                         warnings: [], classified: nil)
-                }
-                do throws(ClassificationError) {
-                    let classification = try classifier.classify(line)
-                    let attention = try classifier.attention(line)
-                    let classified = PageView.Classified(classification, attention: attention,
-                                                         withMatrix: index < PageView.Classified.matrixLines)
-                    return PageView.Line(message: line, problem: nil, warnings: classification.warnings, classified: classified)
-                } catch {
-                    return PageView.Line(message: line, problem: error.reason, warnings: [], classified: nil)
-                }
+            var view = PageView(model: .init(summary), input: input, error: nil)
+            for (index, line) in lines.enumerated() {
+                let detailed = index < self.lines.detailedLines
+                view.add(result(of: line, classifier, attention: detailed, matrix: index < PageView.Classified.matrixLines),
+                         detailed: detailed)
             }
+            return view
+        }
+    }
+
+    /// One line's result, or the reason it has none (one bad line does not hide the others); with
+    /// its attention only when it is shown in full.
+    private func result(of line: String, _ classifier: LogClassifier, attention: Bool, matrix: Bool) -> PageView.Line {
+        if let problem = checker.problem(with: line) {
+            return PageView.Line(message: line, problem: "This line \(problem.reason): \(problem.hint).", warnings: [], classified: nil)
+        }
+        do throws(ClassificationError) {
+            let classification = try classifier.classify(line)
+            let classified = attention
+                ? PageView.Classified(classification, attention: try classifier.attention(line), withMatrix: matrix)
+                : PageView.Classified(classification)
+            return PageView.Line(message: line, problem: nil, warnings: classification.warnings, classified: classified)
+        } catch {
+            return PageView.Line(message: line, problem: error.reason, warnings: [], classified: nil)
         }
     }
 
