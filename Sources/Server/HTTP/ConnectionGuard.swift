@@ -97,7 +97,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard error is HTTPParserError || error is HTTP1TypeConversionError else {
             return context.fireErrorCaught(error)
         }
-        if reading == .body {
+        if reading == .broken {
+            return  // already answered, or timed out
+        } else if reading == .body {
             // A broken body (a bad chunk): the route reading it answers 400.
             reading = .broken
             closeAfterResponse = true
@@ -114,6 +116,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
+            // "100 Continue" and the like come before the response proper.
+            guard head.status.kind != .informational else { return context.write(data, promise: promise) }
             responding = true
             // Answered before its request was read to the end (a 413, a 404 with a body): the rest
             // of the body would have to be read and thrown away, so the connection ends instead.
