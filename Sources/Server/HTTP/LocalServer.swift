@@ -14,17 +14,20 @@ import Synchronization
 public final class LocalServer: Sendable {
     /// The address asked for, as given ("127.0.0.1", "::1", ...).
     public let host: String
+    /// The port asked for (0: any free one).
+    private let port: UInt16
     private let group: ServiceGroup
     private let state: ServerState
 
     /// A server answering with `routes` on `host`:`port` (port 0 picks a free one; see
-    /// `listeningPort()`). `report` hears warnings: an address other machines can reach, fewer
-    /// connections than asked because of the open-file limit, errors while serving.
+    /// `listeningPort()`). `report` hears warnings: an address other machines can reach (once it
+    /// listens there), fewer connections than asked because of the open-file limit, errors while serving.
     public init<Routes: HTTPResponder>(_ routes: Routes, host: String = "127.0.0.1", port: UInt16 = 8080,
                                        limits: ServerLimits = ServerLimits(),
                                        report: (@Sendable (String) -> Void)? = nil) throws(ServerError)
     where Routes.Context == BasicRequestContext {
         self.host = host
+        self.port = port
         let address = try Self.bindAddress(host, port: port)
         let state = ServerState()
         let hosts = HostNames(listeningOn: host)
@@ -40,6 +43,7 @@ public final class LocalServer: Sendable {
                 let port = channel.localAddress?.port ?? 0
                 hosts.listening(on: port)
                 state.listening(on: port)
+                if let warning = Self.exposureWarning(host) { report?(warning) }
             },
             logger: logger)
         var configuration = ServiceGroupConfiguration(services: [application], logger: logger)
@@ -47,7 +51,6 @@ public final class LocalServer: Sendable {
         configuration.maximumGracefulShutdownDuration = limits.shutdownGrace
         group = ServiceGroup(configuration: configuration)
         self.state = state
-        if let warning = Self.exposureWarning(host) { report?(warning) }
     }
 
     /// Serves until `stop()` is called or the task is cancelled; throws when it cannot listen.
@@ -57,7 +60,7 @@ public final class LocalServer: Sendable {
         } catch where state.isStopping || error is CancellationError {
             return
         } catch {
-            let failure = ServerError.cannotListen(on: host, error)
+            let failure = ServerError.cannotListen(on: host, port: port, error)
             state.failed(failure)
             throw failure
         }
@@ -128,9 +131,12 @@ public struct ServerError: Error, CustomStringConvertible {
     public var description: String { hint.map { "\(reason)\nHINT: \($0)" } ?? reason }
 
     /// The error of a failed bind, with the hint its cause calls for.
-    static func cannotListen(on host: String, _ error: Error) -> ServerError {
-        let reason = "cannot serve on \(host): \(error)"
-        switch (error as? IOError)?.errnoCode {
+    static func cannotListen(on host: String, port: UInt16, _ error: Error) -> ServerError {
+        guard let code = (error as? IOError)?.errnoCode else {
+            return ServerError(reason: "cannot serve on \(host) port \(port): \(error)", hint: nil)
+        }
+        let reason = "cannot serve on \(host) port \(port): \(String(cString: strerror(code)))"
+        switch code {
         case EADDRINUSE: return ServerError(reason: reason, hint: "another server is using the port: try another with --port, or 0 for any free one")
         case EACCES: return ServerError(reason: reason, hint: "ports below 1024 need root: use one such as 8080")
         case EADDRNOTAVAIL: return ServerError(reason: reason, hint: "\(host) is not an address of this machine: try 127.0.0.1")
