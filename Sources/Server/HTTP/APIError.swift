@@ -25,6 +25,16 @@ public struct APIError: Error, Equatable, Encodable, Sendable {
     /// The error as the JSON body every refusal has.
     var json: Data { JSONBody.encode(self) ?? Data(#"{"error": "the error could not be encoded as JSON"}"#.utf8) }
 
+    static let contentType = "application/json; charset=utf-8"
+
+    /// The head fields of a refusal that ends its connection, written below the routes: the JSON
+    /// body's type and length, and the security headers every response has.
+    var closingFields: HTTPFields {
+        var fields: HTTPFields = [.contentType: Self.contentType, .contentLength: String(json.count), .connection: "close"]
+        SecurityHeaders.add(to: &fields)
+        return fields
+    }
+
     static func tooLarge(_ limit: Int) -> APIError {
         APIError(status: 413, "the request body is larger than \(limit) bytes", hint: "send fewer or shorter lines per request")
     }
@@ -40,18 +50,16 @@ enum JSONBody {
 }
 
 extension Response {
-    static let jsonType = "application/json; charset=utf-8"
-
     /// `value` as JSON with `status` (500 with a JSON error when it cannot be encoded).
     static func json(_ value: some Encodable, status: Int = 200) -> Response {
         guard let data = JSONBody.encode(value) else {
             return json(APIError(status: 500, "the response could not be encoded as JSON"))
         }
-        return Response(status: .init(status), headers: [.contentType: jsonType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .init(status), headers: [.contentType: APIError.contentType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func json(_ error: APIError) -> Response {
-        Response(status: .init(error.status), headers: [.contentType: jsonType], body: .init(byteBuffer: ByteBuffer(bytes: error.json)))
+        Response(status: .init(error.status), headers: [.contentType: APIError.contentType], body: .init(byteBuffer: ByteBuffer(bytes: error.json)))
     }
 }
 

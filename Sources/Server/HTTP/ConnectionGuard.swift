@@ -134,22 +134,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 schedule()
                 return context.write(data, promise: promise)
             }
-            close(context, after: data, promise: promise)
+            let stillSending = reading == .head || reading == .body
+            finish(context, writing: data, promise: promise, linger: stillSending)
         }
     }
 
-    /// Writes the last part of a response and ends the connection. A client still sending (a body
-    /// answered early) first gets the end of our output and `lingerTimeout` to stop and read it.
-    private func close(_ context: ChannelHandlerContext, after data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let stillSending = reading == .head || reading == .body
+    /// Writes `last`, the end of a response, and ends the connection. A client that may still be
+    /// sending (a body answered early, a head refused part way) first gets the end of our output
+    /// and `lingerTimeout` to stop and read the answer: closing with unread input resets the
+    /// connection, and the client may lose the answer.
+    private func finish(_ context: ChannelHandlerContext, writing last: NIOAny, promise: EventLoopPromise<Void>?, linger: Bool) {
         reading = .broken
         timer?.cancel()
-        let linger = TimeAmount(limits.lingerTimeout)
-        context.writeAndFlush(data).assumeIsolated().whenComplete { result in
+        let lingerTime = TimeAmount(limits.lingerTimeout)
+        context.writeAndFlush(last).assumeIsolated().whenComplete { result in
             promise?.completeWith(result)
-            guard stillSending else { return context.close(promise: nil) }
+            guard linger else { return context.close(promise: nil) }
             context.close(mode: .output, promise: nil)
-            context.eventLoop.assumeIsolated().scheduleTask(in: linger) { context.close(promise: nil) }
+            context.eventLoop.assumeIsolated().scheduleTask(in: lingerTime) { context.close(promise: nil) }
         }
     }
 
@@ -201,17 +203,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func refuse(_ error: APIError) {
         guard let context else { return }
         reading = .broken
-        timer?.cancel()
-        var head = HTTPResponse(status: .init(error.status))
-        head.headerFields[.contentType] = "application/json; charset=utf-8"
-        head.headerFields[.contentLength] = String(error.json.count)
-        head.headerFields[.connection] = "close"
-        SecurityHeaders.add(to: &head.headerFields)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(error.status), headerFields: error.closingFields))),
+                      promise: nil)
         context.write(wrapOutboundOut(.body(ByteBuffer(bytes: error.json))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+        finish(context, writing: wrapOutboundOut(.end(nil)), promise: nil, linger: true)
     }
 
     /// The answer to a head the parser refused.

@@ -113,9 +113,8 @@ final class RefuseConnection: ChannelInboundHandler, RemovableChannelHandler {
     private func answer(_ context: ChannelHandlerContext) {
         let error = APIError(status: 503, "the server is serving \(limit) connections, as many as it takes at once",
                              hint: "try again in a moment; close connections you are not using")
-        var fields: HTTPFields = [.contentType: Response.jsonType, .contentLength: String(error.json.count),
-                                  .connection: "close", .retryAfter: "1"]
-        SecurityHeaders.add(to: &fields)
+        var fields = error.closingFields
+        fields[.retryAfter] = "1"
         var text = "HTTP/1.1 503 Service Unavailable\r\n"
         for field in fields { text += "\(field.name.rawName): \(field.value)\r\n" }
         var buffer = ByteBuffer(string: text + "\r\n")
