@@ -31,11 +31,14 @@ final class HostNames: Sendable {
 
     func listening(on port: Int) { self.port.store(port, ordering: .releasing) }
 
-    /// The addresses a browser may use for this server, to show in a hint.
+    /// The addresses a browser may use for this server, to show in a hint; the first is `home`.
     var examples: String {
         let port = port.load(ordering: .acquiring)
         return names.map { "http://\($0):\(port)/" }.joined(separator: ", ")
     }
+
+    /// The server's page as `gpt serve` prints it.
+    var home: String { "http://127.0.0.1:\(port.load(ordering: .acquiring))/" }
 
     /// Whether `authority` (a Host header: name and port) names this server.
     func accepts(authority: String) -> Bool {
@@ -89,8 +92,7 @@ struct SiteGuard<Routes: HTTPResponder>: HTTPResponder where Routes.Context == B
         let changes = request.method != .get && request.method != .head && request.method != .options
         if changes, let origin = request.headers[.origin], !hosts.accepts(origin: origin) {
             return APIError(status: 403, "requests from the page \(origin) are refused: it is not this server's page",
-                            hint: "use the page at \(hosts.examples.split(separator: ",")[0]), "
-                                + "or a client that sends no Origin header (such as curl)")
+                            hint: "use the page at \(hosts.home), or a client that sends no Origin header (such as curl)")
         }
         return nil
     }
