@@ -14,39 +14,18 @@
 import Foundation
 import GPT
 
-/// Bounds on one request, so one client cannot make the server read or compute without end.
-public struct ServerLimits: Sendable, Equatable {
-    /// Largest request body in bytes.
-    public var maxBodyBytes = 1 << 20
-    /// Most lines in one request.
+/// How many lines one request may ask for, and how many of them the page shows in full. The
+/// server's other limits (body size, timeouts, connections) are its `ServerLimits`.
+public struct LineLimits: Sendable, Equatable {
+    /// Most lines in one request, to the API or from the page's form.
     public var maxLines = 1000
+    /// Lines the page shows with their bars and attention; the others get their label only. Each
+    /// one in full is some 20 KB of page and an attention pass: 1,000 of them made an 18 MB page.
+    public var detailedLines = 50
 
-    public init(maxBodyBytes: Int = 1 << 20, maxLines: Int = 1000) {
-        self.maxBodyBytes = maxBodyBytes
+    public init(maxLines: Int = 1000, detailedLines: Int = 50) {
         self.maxLines = maxLines
-    }
-}
-
-/// A request the server will not answer with a result, and the status that says why.
-struct APIError: Error, Equatable, Encodable {
-    let status: Int
-    let error: String
-    let hint: String?
-    /// The line at fault, counting from 0 as in the request's array.
-    let index: Int?
-
-    init(status: Int, _ error: String, hint: String? = nil, index: Int? = nil) {
-        self.status = status
-        self.error = error
-        self.hint = hint
-        self.index = index
-    }
-
-    private enum CodingKeys: String, CodingKey { case error, hint, index }
-
-    static func tooLarge(_ limits: ServerLimits) -> APIError {
-        APIError(status: 413, "the request body is larger than \(limits.maxBodyBytes) bytes",
-                 hint: "send fewer or shorter lines per request")
+        self.detailedLines = detailedLines
     }
 }
 
@@ -94,13 +73,13 @@ struct ModelSummary: Encodable, Sendable {
         let maxLines: Int
     }
 
-    init(_ trained: TrainedModel, limits: ServerLimits) {
+    init(_ trained: TrainedModel, limits: ServerLimits, lines: LineLimits) {
         config = trained.model.config
         vocabSize = trained.tokenizer.vocabSize
         parameterCount = trained.model.parameterCount
         vocabulary = trained.tokenizer.vocabularyString
         labels = LogLabel.allCases.map(\.rawValue)
-        self.limits = Limits(maxBodyBytes: limits.maxBodyBytes, maxLines: limits.maxLines)
+        self.limits = Limits(maxBodyBytes: limits.maxBodyBytes, maxLines: lines.maxLines)
     }
 }
 
@@ -142,7 +121,7 @@ extension ClassifyRequest {
 /// Problems with the lines of a request (empty, too many, unknown characters), as 422 errors.
 struct LineChecker: Sendable {
     let tokenizer: Tokenizer
-    let limits: ServerLimits
+    let limits: LineLimits
 
     /// An error when there are no lines or more than the limit.
     func checkCount(_ count: Int) throws(APIError) {

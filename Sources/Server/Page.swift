@@ -1,6 +1,6 @@
 // What the page shows, as plain values the template reads: each line's label, its probabilities as
-// bars, and the last layer's attention as a heatmap over its characters. Numbers are formatted
-// here; the template only places them.
+// bars, and the last layer's attention as a heatmap over its characters; past the lines shown in
+// full, each line's label alone. Numbers are formatted here; the template only places them.
 import Foundation
 import GPT
 import Mustache
@@ -48,24 +48,52 @@ struct PageView {
         let special: Bool
     }
 
-    /// The whole attention matrix as SVG squares, row t = position t.
+    /// The whole attention matrix as SVG squares, row t = position t, drawn as one path per shade:
+    /// an element per square took 90 bytes, some 380 KB for one long line's matrix.
     struct Matrix {
         let size: Int
-        let side: Int
-        let squares: [Square]
+        let shades: [Shade]
     }
 
-    struct Square {
-        let x: Int
-        let y: Int
-        let side: Int
+    /// Every square of one shade (a twentieth of the row's strongest weight), as one SVG path.
+    struct Shade {
         let alpha: String
+        let path: String
+    }
+
+    /// A line past those shown in full: its label and that label's probability, or why it has none.
+    struct Brief {
+        let number: Int
+        let message: String
+        let label: String?
+        let probability: String?
+        let problem: String?
     }
 
     let model: Model
     let input: String
     let error: String?
-    let results: [Line]
+    private(set) var results: [Line] = []
+    private(set) var brief: [Brief] = []
+    /// Said above the brief rows: how many lines were shown in full, and how many were not. (Stored,
+    /// as everything the template reads: it finds values by reflection, which sees no computed ones.)
+    private(set) var briefNote: String?
+
+    init(model: Model, input: String, error: String?) {
+        self.model = model
+        self.input = input
+        self.error = error
+    }
+
+    /// Adds the next line of the input, in full or as a brief row.
+    mutating func add(_ line: Line, detailed: Bool) {
+        guard !detailed else { return results.append(line) }
+        let top = line.classified?.bars.first(where: \.isTop)
+        brief.append(Brief(number: results.count + brief.count + 1, message: line.message, label: line.classified?.label,
+                           probability: top?.value, problem: line.problem))
+        briefNote = "The first \(results.count) lines are shown in full above; the other \(brief.count) are listed here "
+            + "with their label only. POST /api/classify gives every line's probabilities."
+    }
 
     func render() -> String { PageView.template.render(self) }
 
@@ -93,13 +121,18 @@ extension PageView.Classified {
     /// Lines past this many show no full matrix, which keeps a long page light.
     static let matrixLines = 20
 
+    /// A line's label and bars, without its attention (for a brief row).
+    init(_ classification: Classification) {
+        label = classification.label.rawValue
+        bars = Self.bars(classification)
+        cells = []
+        strongest = ""
+        matrix = nil
+    }
+
     init(_ classification: Classification, attention: AttentionMap, withMatrix: Bool) {
         label = classification.label.rawValue
-        bars = LogLabel.allCases.map { name in
-            let p = classification.probabilities[name] ?? 0
-            return PageView.Bar(name: name.rawValue, isTop: name == classification.label,
-                                width: String(format: "%.1f", 100 * p), value: String(format: "%.3f", p))
-        }
+        bars = Self.bars(classification)
         // The last position is the space after "->": what it attends to is what the label is read from.
         let row = attention.weights.last ?? []
         let top = row.max() ?? 0
@@ -112,19 +145,33 @@ extension PageView.Classified {
         }
         matrix = withMatrix ? PageView.Matrix(attention) : nil
     }
+
+    private static func bars(_ classification: Classification) -> [PageView.Bar] {
+        LogLabel.allCases.map { name in
+            let p = classification.probabilities[name] ?? 0
+            return PageView.Bar(name: name.rawValue, isTop: name == classification.label,
+                                width: String(format: "%.1f", 100 * p), value: String(format: "%.3f", p))
+        }
+    }
 }
 
 extension PageView.Matrix {
+    /// Shades a square can take; the palest rounds to none and is not drawn.
+    static let levels = 20
+
     init(_ attention: AttentionMap) {
         let side = 6
         size = side * attention.weights.count
-        self.side = side
-        squares = attention.weights.enumerated().flatMap { t, row in
+        var paths = [String](repeating: "", count: Self.levels + 1)
+        for (t, row) in attention.weights.enumerated() {
             let top = row.max() ?? 0
-            return row.enumerated().map { s, weight in
-                PageView.Square(x: s * side, y: t * side, side: side,
-                                alpha: String(format: "%.3f", top > 0 ? weight / top : 0))
+            for (s, weight) in row.enumerated() where top > 0 {
+                let level = Int((Double(Self.levels) * weight / top).rounded())
+                if level > 0 { paths[level] += "M\(s * side) \(t * side)h\(side)v\(side)h-\(side)z" }
             }
+        }
+        shades = paths.enumerated().compactMap { level, path in
+            path.isEmpty ? nil : PageView.Shade(alpha: String(format: "%.2f", Double(level) / Double(Self.levels)), path: path)
         }
     }
 }

@@ -1,7 +1,8 @@
 // The one web page, as a Mustache template. Every value goes in through `{{name}}`, which escapes
 // HTML; the template never uses the unescaped forms, so no input can become markup. The page
-// needs nothing from the network; the form posts without JavaScript, and the small script only
-// re-posts it as the text changes and swaps in the server's (already escaped) results.
+// needs nothing from the network; the form posts without JavaScript, and its one script (from
+// /page.js, PageScript; the page's policy allows no inline script) only re-posts it as the text
+// changes and swaps in the server's (already escaped) results.
 enum PageTemplate {
     static let text = #"""
 <!doctype html>
@@ -47,6 +48,11 @@ enum PageTemplate {
   .ramp { width: 8rem; height: .6rem; border-radius: 3px; background: linear-gradient(to right, rgba(130, 80, 223, 0), rgba(130, 80, 223, 1)); border: 1px solid var(--line); }
   details { margin-top: .6rem; font-size: .9rem; }
   details svg { display: block; margin-top: .4rem; background: #fff; border: 1px solid var(--line); }
+  table.brief { border-collapse: collapse; background: #fff; border: 1px solid var(--line); border-radius: 8px; width: 100%; margin-bottom: 1rem; }
+  .brief td { padding: .2rem .5rem; border-top: 1px solid #eef0f3; vertical-align: baseline; }
+  .brief td.num { text-align: right; width: 3rem; color: var(--muted); font-variant-numeric: tabular-nums; font-size: .9rem; }
+  .brief code { font: 13px ui-monospace, "SF Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+  .brief .error { display: block; padding: .1rem .4rem; margin-top: .2rem; font-size: .85rem; }
   footer { color: var(--muted); font-size: .9rem; padding-bottom: 2rem; }
 </style>
 </head>
@@ -86,7 +92,7 @@ enum PageTemplate {
       <details>
         <summary>Every position's attention (last layer, mean of the heads)</summary>
         <svg width="{{size}}" height="{{size}}" viewBox="0 0 {{size}} {{size}}" role="img" aria-label="Attention matrix: row t is what position t looked at">
-          {{#squares}}<rect x="{{x}}" y="{{y}}" width="{{side}}" height="{{side}}" fill="rgb(130, 80, 223)" fill-opacity="{{alpha}}"></rect>{{/squares}}
+          <g fill="rgb(130, 80, 223)">{{#shades}}<path fill-opacity="{{alpha}}" d="{{path}}"></path>{{/shades}}</g>
         </svg>
         <p class="note">Row t is what the model looked at while reading character t (top: the start token; bottom: the space after "->", where it names the label). Each row is shaded against its own strongest weight; positions only look back, so the upper right is empty.</p>
       </details>
@@ -94,35 +100,20 @@ enum PageTemplate {
       {{/classified}}
     </article>
     {{/results}}
+    {{#briefNote}}
+    <p class="note">{{briefNote}}</p>
+    <table class="brief" aria-label="Labels of the lines not shown in full">
+      {{#brief}}
+      <tr><td class="num">{{number}}</td><td>{{#label}}<span class="badge {{label}}">{{label}}</span>{{/label}}</td><td class="num">{{probability}}</td><td><code>{{message}}</code>{{#problem}}<span class="error">{{problem}}</span>{{/problem}}</td></tr>
+      {{/brief}}
+    </table>
+    {{/briefNote}}
   </section>
 </main>
 <footer>
   <p>Each label's probability is how likely the model finds that label's characters after "line -&gt;", normalised over the three labels. The heatmap is the last layer's attention (averaged over its heads) at the final position, the one that predicts the label: darker characters weighed more. BOS is the start token. Characters the model never saw in training are refused rather than silently left out. JSON: POST /api/classify with {"lines": [...]}, GET /api/model.</p>
 </footer>
-<script>
-(() => {
-  const form = document.getElementById("classify");
-  const box = document.getElementById("lines");
-  let timer;
-  let controller;
-  async function update() {
-    if (controller) controller.abort();
-    controller = new AbortController();
-    const response = await fetch("/", { method: "POST", body: new URLSearchParams(new FormData(form)), signal: controller.signal });
-    const page = new DOMParser().parseFromString(await response.text(), "text/html");
-    const fresh = page.getElementById("results");
-    if (fresh) document.getElementById("results").replaceWith(document.importNode(fresh, true));
-  }
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    update().catch((error) => { if (error.name !== "AbortError") form.submit(); });
-  });
-  box.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => update().catch(() => {}), 400);
-  });
-})();
-</script>
+<script src="/page.js" defer></script>
 </body>
 </html>
 """#

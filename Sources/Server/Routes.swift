@@ -1,46 +1,56 @@
-// Requests to responses: the page, its form post, and the JSON API. Sockets, connections and
-// HTTP parsing are FlyingFox's; this type only sees parsed requests.
-import FlyingFox
+// Requests to responses: the page, its script, its form post, and the JSON API. Connections,
+// parsing, limits and the Host and Origin checks are LocalServer's; this type only sees requests
+// that passed them.
 import Foundation
 import GPT
+import HTTPTypes
+import Hummingbird
 
-/// Answers every request the server receives.
-struct Routes: HTTPHandler {
+/// Answers every request that reaches the classifier's routes.
+struct Routes: HTTPResponder {
     let pool: ClassifierPool
     let summary: ModelSummary
     let checker: LineChecker
     let limits: ServerLimits
+    let lines: LineLimits
 
-    init(_ trained: TrainedModel, limits: ServerLimits) {
+    init(_ trained: TrainedModel, limits: ServerLimits, lines: LineLimits) {
         pool = ClassifierPool(trained)
-        summary = ModelSummary(trained, limits: limits)
-        checker = LineChecker(tokenizer: trained.tokenizer, limits: limits)
+        summary = ModelSummary(trained, limits: limits, lines: lines)
+        checker = LineChecker(tokenizer: trained.tokenizer, limits: lines)
         self.limits = limits
+        self.lines = lines
     }
 
-    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-        switch (request.method, request.path) {
-        case (.GET, "/"): return page(PageView(model: .init(summary), input: "", error: nil, results: []))
-        case (.POST, "/"): return await formPost(request)
-        case (.GET, "/api/model"): return json(summary)
-        case (.POST, "/api/classify"): return await classify(request)
-        case (_, "/"), (_, "/api/model"), (_, "/api/classify"):
-            let allowed = request.path == "/" ? "GET, POST" : request.path == "/api/model" ? "GET" : "POST"
-            var response = json(APIError(status: 405, "\(request.method.rawValue) is not allowed on \(request.path)",
-                                         hint: "use \(allowed)"))
-            response.headers[HTTPHeader("Allow")] = allowed
-            return response
+    /// Each path and the methods it takes.
+    static let allowed = ["/": "GET, POST", "/page.js": "GET", "/api/model": "GET", "/api/classify": "POST"]
+
+    func respond(to request: Request, context: BasicRequestContext) async -> Response {
+        let path = request.uri.path
+        switch (request.method, path) {
+        case (.get, "/"): return page(PageView(model: .init(summary), input: "", error: nil))
+        case (.post, "/"): return await formPost(request)
+        case (.get, "/page.js"): return Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
+                                                 body: .init(byteBuffer: ByteBuffer(string: PageScript.text)))
+        case (.get, "/api/model"): return .json(summary)
+        case (.post, "/api/classify"): return await classify(request)
         default:
-            return json(APIError(status: 404, "there is nothing at \(request.path)",
-                                 hint: "the page is at /, the API at POST /api/classify and GET /api/model"))
+            guard let allowed = Self.allowed[path] else {
+                return .json(APIError(status: 404, "there is nothing at \(path)",
+                                      hint: "the page is at /, the API at POST /api/classify and GET /api/model"))
+            }
+            var response = Response.json(APIError(status: 405, "\(request.method.rawValue) is not allowed on \(path)",
+                                                  hint: "use \(allowed)"))
+            response.headers[.allow] = allowed
+            return response
         }
     }
 
     // MARK: The JSON API
 
-    private func classify(_ request: HTTPRequest) async -> HTTPResponse {
+    private func classify(_ request: Request) async -> Response {
         do throws(APIError) {
-            let body = try await readBody(request)
+            let body = try await request.collectBody(limit: limits.maxBodyBytes)
             let lines = try ClassifyRequest.decode(body).lines
             try checker.checkCount(lines.count)
             for (index, line) in lines.enumerated() { try checker.check(line, index: index) }
@@ -51,103 +61,70 @@ struct Routes: HTTPHandler {
                     }
                 }
             }
-            return json(ClassifyResponse(results: results))
+            return .json(ClassifyResponse(results: results))
         } catch {
-            return json(error)
+            return .json(error)
         }
     }
 
     // MARK: The page
 
-    private func formPost(_ request: HTTPRequest) async -> HTTPResponse {
+    private func formPost(_ request: Request) async -> Response {
         var input = ""
         do throws(APIError) {
-            let body = try await readBody(request)
+            let body = try await request.collectBody(limit: limits.maxBodyBytes)
             input = try FormBody.field("lines", in: body)
             let lines = input.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline).map(String.init)
                 .filter { !$0.allSatisfy(\.isWhitespace) }
             try checker.checkCount(lines.count)
-            return page(PageView(model: .init(summary), input: input, error: nil, results: view(lines)))
+            return page(view(lines, input: input))
         } catch {
-            return page(PageView(model: .init(summary), input: input, error: error.error, results: []), status: error.status)
+            return page(PageView(model: .init(summary), input: input, error: error.error), status: error.status)
         }
     }
 
-    /// Each line's result, or the reason it has none; one bad line does not hide the others.
-    private func view(_ lines: [String]) -> [PageView.Line] {
+    /// The page for `lines`: the first `detailedLines` in full, the rest with their label only.
+    private func view(_ lines: [String], input: String) -> PageView {
         pool.withClassifier { classifier in
-            lines.enumerated().map { index, line in
-                if let problem = checker.problem(with: line) {
-                    return PageView.Line(message: line, problem: "This line \(problem.reason): \(problem.hint).",
-                                         warnings: [], classified: nil)
-                }
-                do throws(ClassificationError) {
-                    let classification = try classifier.classify(line)
-                    let attention = try classifier.attention(line)
-                    let classified = PageView.Classified(classification, attention: attention,
-                                                         withMatrix: index < PageView.Classified.matrixLines)
-                    return PageView.Line(message: line, problem: nil, warnings: classification.warnings, classified: classified)
-                } catch {
-                    return PageView.Line(message: line, problem: error.reason, warnings: [], classified: nil)
-                }
+            var view = PageView(model: .init(summary), input: input, error: nil)
+            for (index, line) in lines.enumerated() {
+                let detailed = index < self.lines.detailedLines
+                view.add(result(of: line, classifier, attention: detailed, matrix: index < PageView.Classified.matrixLines),
+                         detailed: detailed)
             }
+            return view
         }
     }
 
-    // MARK: Bodies and responses
-
-    /// The whole body, or 413 once it is known to pass the limit (before reading it, when the
-    /// client said its length).
-    private func readBody(_ request: HTTPRequest) async throws(APIError) -> Data {
-        if let count = request.bodySequence.count, count > limits.maxBodyBytes { throw .tooLarge(limits) }
-        var body = Data()
-        do {
-            for try await chunk in request.bodySequence {
-                body.append(chunk)
-                if body.count > limits.maxBodyBytes { throw APIError.tooLarge(limits) }
-            }
-        } catch let error as APIError {
-            throw error
+    /// One line's result, or the reason it has none (one bad line does not hide the others); with
+    /// its attention only when it is shown in full.
+    private func result(of line: String, _ classifier: LogClassifier, attention: Bool, matrix: Bool) -> PageView.Line {
+        if let problem = checker.problem(with: line) {
+            return PageView.Line(message: line, problem: "This line \(problem.reason): \(problem.hint).", warnings: [], classified: nil)
+        }
+        do throws(ClassificationError) {
+            let classification = try classifier.classify(line)
+            let classified = attention
+                ? PageView.Classified(classification, attention: try classifier.attention(line), withMatrix: matrix)
+                : PageView.Classified(classification)
+            return PageView.Line(message: line, problem: nil, warnings: classification.warnings, classified: classified)
         } catch {
-            throw APIError(status: 400, "the request body could not be read: \(error.localizedDescription)")
-        }
-        return body
-    }
-
-    private func json(_ value: some Encodable, status: Int = 200) -> HTTPResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return HTTPResponse(statusCode: statusCode(status), headers: [.contentType: "application/json; charset=utf-8"],
-                                body: try encoder.encode(value))
-        } catch {
-            return HTTPResponse(statusCode: .internalServerError, headers: [.contentType: "application/json; charset=utf-8"],
-                                body: Data(#"{"error": "the response could not be encoded as JSON"}"#.utf8))
+            return PageView.Line(message: line, problem: error.reason, warnings: [], classified: nil)
         }
     }
 
-    private func json(_ error: APIError) -> HTTPResponse { json(error, status: error.status) }
+    // MARK: Responses
 
-    private func page(_ view: PageView, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(statusCode: statusCode(status), headers: [
+    /// The page's policy: nothing loads from anywhere but this server, scripts only from /page.js.
+    /// Styles may be inline: the bars and the heatmap set their widths and shades in style attributes.
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+        + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    private func page(_ view: PageView, status: Int = 200) -> Response {
+        Response(status: .init(status), headers: [
             .contentType: "text/html; charset=utf-8",
-            // Nothing is loaded from anywhere; the inline style and script are the page's own.
-            HTTPHeader("Content-Security-Policy"):
-                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; form-action 'self'",
-        ], body: Data(view.render().utf8))
-    }
-}
-
-/// The status line for the codes this server answers with.
-private func statusCode(_ code: Int) -> HTTPStatusCode {
-    switch code {
-    case 200: .ok
-    case 400: .badRequest
-    case 404: .notFound
-    case 405: .methodNotAllowed
-    case 413: .payloadTooLarge
-    case 422: .unprocessableContent
-    default: .internalServerError
+            .contentSecurityPolicy: Self.contentSecurityPolicy,
+        ], body: .init(byteBuffer: ByteBuffer(string: view.render())))
     }
 }
 

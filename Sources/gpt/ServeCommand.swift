@@ -1,6 +1,6 @@
 // `gpt serve`: a local web page and JSON API that classify log lines with a trained model.
-// The server runs on Swift's concurrency threads while the main thread waits for it to end;
-// Ctrl-C (or SIGTERM) stops it, letting open requests finish.
+// The server runs on Swift's concurrency threads and NIO's while the main thread waits for it to
+// end; Ctrl-C (or SIGTERM) stops it, letting open requests finish.
 import ArgumentParser
 import Foundation
 import GPT
@@ -19,20 +19,42 @@ struct ServeCommand: ParsableCommand {
             describes the model. Bad input gets a 4xx JSON error: malformed JSON or wrong types \
             (400), a body over 1 MiB (413), no lines, more than 1000 lines, an empty line or \
             characters the model never saw (422).
+
+            The server answers only requests whose Host header names 127.0.0.1, localhost, [::1] \
+            or the --host address (421 otherwise), refuses POSTs from other sites' pages (403), \
+            and bounds every client: \(ServerLimits().summary). With --host other than a \
+            loopback address it warns that other machines can reach it.
             """
     )
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Address to listen on: 127.0.0.1 serves this machine only; 0.0.0.0 every network.")
+    @Option(help: "Address to listen on: 127.0.0.1 serves this machine only; another address serves the machines that reach this one by it.")
     var host = "127.0.0.1"
 
     @Option(help: "Port to listen on (0 for any free port).")
     var port: UInt16 = 8080
 
     func run() throws {
+        // SIGINT and SIGTERM stop the server (below), never the process mid-response. They are
+        // blocked before the server starts its threads, which inherit the mask, so that each one
+        // waits for its dispatch source (a signalfd) instead of landing on a thread that drops it.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for signalNumber in [SIGINT, SIGTERM] { sigaddset(&stopSignals, signalNumber) }
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
         let server = try LogServer(try modelOptions.load(), host: host, port: port,
                                    report: { Terminal.warn("serve: \($0)") })
+        let stoppers = [SIGINT, SIGTERM].map { signalNumber in
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                Terminal.warn("\nstopping the server")
+                Task { await server.stop() }
+            }
+            source.resume()
+            return source
+        }
         let failure = Mutex<String?>(nil)
         let finished = DispatchSemaphore(value: 0)
         Task {
@@ -44,16 +66,6 @@ struct ServeCommand: ParsableCommand {
             let shown = host.contains(":") ? "[\(host)]" : host
             print("Serving the log classifier on http://\(shown):\(port)/  (Ctrl-C to stop)")
             fflush(nil)  // a pipe buffers stdout; whoever started the server waits for this line
-        }
-        let stoppers = [SIGINT, SIGTERM].map { signalNumber in
-            signal(signalNumber, SIG_IGN)  // handled below instead of ending the process mid-response
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                Terminal.warn("\nstopping the server")
-                Task { await server.stop() }
-            }
-            source.resume()
-            return source
         }
         finished.wait()
         stoppers.forEach { $0.cancel() }

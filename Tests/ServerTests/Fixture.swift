@@ -66,18 +66,20 @@ enum Fixture {
     }
 
     /// Runs `body` with a client for a server on a free loopback port, and stops the server after.
-    static func withServer<T>(limits: ServerLimits = ServerLimits(),
+    static func withServer<T>(limits: ServerLimits = ServerLimits(), lines: LineLimits = LineLimits(),
                               _ body: (Client) async throws -> T) async throws -> T {
-        let server = try LogServer(try model(), host: "127.0.0.1", port: 0, limits: limits)
+        var limits = limits
+        limits.shutdownGrace = .zero
+        let server = try LogServer(try model(), host: "127.0.0.1", port: 0, limits: limits, lines: lines)
         let running = Task { try await server.run() }
         defer { running.cancel() }
         let port = try await server.listeningPort()
         do {
             let result = try await body(Client(port: port))
-            await server.stop(timeout: 0)
+            await server.stop()
             return result
         } catch {
-            await server.stop(timeout: 0)
+            await server.stop()
             throw error
         }
     }
@@ -119,6 +121,9 @@ struct FixtureError: Error, CustomStringConvertible {
 /// A small HTTP client for one server on 127.0.0.1.
 struct Client: Sendable {
     let port: Int
+
+    /// A connection that sends bytes as they are given (RawConnection).
+    func raw() throws -> RawConnection { try RawConnection(port: port) }
 
     struct Reply: Sendable {
         let status: Int

@@ -67,13 +67,29 @@ struct PageTests {
             #expect(!page.contains("<script>alert"))
             #expect(!page.contains("<img"))
             #expect(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=&#39;alert(1)&#39;&gt;"))
-            // The page's own script is the only one.
-            #expect(page.components(separatedBy: "<script>").count - 1 == 1)
+            // The page's own script, from /page.js, is the only one.
+            #expect(page.components(separatedBy: "<script").count - 1 == 1)
+            #expect(page.contains(#"<script src="/page.js" defer></script>"#))
+        }
+    }
+
+    @Test func thePageRunsScriptFromThisServerOnly() async throws {
+        try await Fixture.withServer { client in
+            let page = try RawConnection(port: client.port)
+            await page.send("GET / HTTP/1.1\r\nHost: 127.0.0.1:\(client.port)\r\n\r\n")
+            let policy = try #require(await page.reply()?.headers["content-security-policy"])
+            let scripts = try #require(policy.split(separator: ";").first { $0.contains("script-src") })
+            #expect(scripts.trimmingCharacters(in: .whitespaces) == "script-src 'self'")
+            #expect(policy.contains("frame-ancestors 'none'"))
+            let script = try await client.get("/page.js")
+            #expect(script.status == 200)
+            #expect(script.contentType.hasPrefix("text/javascript"))
+            #expect(script.text.contains(#"getElementById("classify")"#))
         }
     }
 
     @Test func tooManyLinesOrTooLargeAFormIsRefusedOnThePage() async throws {
-        try await Fixture.withServer(limits: ServerLimits(maxBodyBytes: 4096, maxLines: 3)) { client in
+        try await Fixture.withServer(limits: ServerLimits(maxBodyBytes: 4096), lines: LineLimits(maxLines: 3)) { client in
             let many = try await client.post("/", body: Self.form("a\nb\nc\nd"), contentType: Self.formType)
             #expect(many.status == 422)
             #expect(many.text.contains("4 lines is more than the limit of 3 per request"))
@@ -83,12 +99,45 @@ struct PageTests {
         }
     }
 
+    @Test func linesPastTheDetailedOnesGetTheirLabelOnly() async throws {
+        let lines = (1...5).map { "disk full on node-\($0)" } + ["naïve line"]
+        try await Fixture.withServer(lines: LineLimits(detailedLines: 2)) { client in
+            let reply = try await client.post("/", body: Self.form(lines.joined(separator: "\n")), contentType: Self.formType)
+            #expect(reply.status == 200)
+            let page = reply.text
+            #expect(page.components(separatedBy: #"<article class="result">"#).count - 1 == 2)
+            let says = page.contains("The first 2 lines are shown in full above; the other 4 are listed here with their label only.")
+            #expect(says)
+            let rows = page.components(separatedBy: #"<tr><td class="num">"#).dropFirst()
+            #expect(rows.count == 4)
+            #expect(rows.first?.hasPrefix("3</td><td><span class=\"badge ") == true, "\(rows.first ?? "")")
+            #expect(rows.first?.contains("<code>disk full on node-3</code>") == true)
+            #expect(rows.last?.contains("This line has character(s) the model never saw") == true)
+        }
+    }
+
+    /// The form takes as many lines as the API, and the page it returns stays small: 1,000 lines
+    /// once made an 18 MB page after 12 s of work.
+    @Test func aFormOfAThousandLinesGivesABoundedPage() async throws {
+        let lines = (0..<1000).map { "job \($0) " + APITests.lines[$0 % 4] }
+        try await Fixture.withServer { client in
+            let start = ContinuousClock.now
+            let reply = try await client.post("/", body: Self.form(lines.joined(separator: "\n")), contentType: Self.formType)
+            let elapsed = ContinuousClock.now - start
+            #expect(reply.status == 200)
+            let says = reply.text.contains("the other 950 are listed here")
+            #expect(says)
+            #expect(reply.body.count < 2_000_000, "\(reply.body.count) bytes")
+            print("a form of 1,000 lines: \(reply.body.count) bytes in \(elapsed)")
+        }
+    }
+
     @Test func theTemplateParsesAndNeverOutputsUnescapedValues() {
         #expect(!PageTemplate.text.contains("{{{"))
         #expect(!PageTemplate.text.contains("{{&"))
         let view = PageView(model: .init(layers: 1, heads: 4, width: 16, blockSize: 64, vocabSize: 40, parameters: "1,234",
                                          maxLines: 1000),
-                            input: "</textarea><b>", error: "<i>bad</i>", results: [])
+                            input: "</textarea><b>", error: "<i>bad</i>")
         let html = view.render()
         #expect(html.contains("&lt;/textarea&gt;&lt;b&gt;</textarea>"))
         #expect(html.contains(#"<p class="error">&lt;i&gt;bad&lt;/i&gt;</p>"#))
