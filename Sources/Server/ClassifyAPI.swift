@@ -34,28 +34,10 @@ struct ClassifyRequest: Decodable {
     let lines: [String]
 }
 
-/// One classified line, with the same numbers `gpt classify --json` prints for it.
-struct LineResult: Encodable {
-    let message: String
-    let label: String
-    /// P(label) for "INFO", "WARNING" and "ERROR"; they sum to 1.
-    let probabilities: [String: Double]
-    /// What the classifier changed about the line, such as keeping only the start of a long one.
-    let warnings: [String]
-
-    init(_ classification: Classification) {
-        message = classification.message
-        label = classification.label.rawValue
-        var probabilities: [String: Double] = [:]
-        for label in LogLabel.allCases { probabilities[label.rawValue] = classification.probabilities[label] }
-        self.probabilities = probabilities
-        warnings = classification.warnings
-    }
-}
-
 /// The body of a 200 answer to POST /api/classify.
+/// Each line is the same record `gpt classify --json` prints for it (ClassificationRecord.swift).
 struct ClassifyResponse: Encodable {
-    let results: [LineResult]
+    let results: [Classification]
 }
 
 /// The body of GET /api/model.
@@ -141,17 +123,15 @@ struct LineChecker: Sendable {
         }
     }
 
-    /// Why `line` cannot be classified as sent, with what to do about it; nil when it can.
+    /// Why `line` cannot be classified as sent, with what to do about it; nil when it can. The
+    /// problems are the classifier's own (LineProblem); the API refuses unknown characters rather
+    /// than classifying the line without them.
     func problem(with line: String) -> (reason: String, hint: String)? {
-        if line.allSatisfy(\.isWhitespace) {
-            return ("is empty", "give the text of a log line, or leave the line out")
+        guard let problem = tokenizer.problems(with: line).first else { return nil }
+        switch problem {
+        case .empty: return (problem.reason, "give the text of a log line, or leave the line out")
+        case .nothingKnown, .unknownCharacters:
+            return (problem.reason, "remove or replace them; GET /api/model lists the characters the model knows")
         }
-        let unknown = tokenizer.encodeKnown(line).unknown
-        if !unknown.isEmpty {
-            let shown = unknown.map { String($0).debugDescription }.sorted().joined(separator: ", ")
-            return ("has character(s) the model never saw in training: \(shown)",
-                    "remove or replace them; GET /api/model lists the characters the model knows")
-        }
-        return nil
     }
 }

@@ -56,7 +56,7 @@ struct Routes: HTTPResponder {
             for (index, line) in lines.enumerated() { try checker.check(line, index: index) }
             let results = try pool.withClassifier { classifier throws(APIError) in
                 try lines.enumerated().map { index, line throws(APIError) in
-                    do throws(ClassificationError) { return LineResult(try classifier.classify(line)) } catch {
+                    do throws(ClassificationError) { return try classifier.classify(line) } catch {
                         throw APIError(status: 422, "lines[\(index)]: \(error.reason)", index: index)
                     }
                 }
@@ -103,10 +103,17 @@ struct Routes: HTTPResponder {
             return PageView.Line(message: line, problem: "This line \(problem.reason): \(problem.hint).", warnings: [], classified: nil)
         }
         do throws(ClassificationError) {
-            let classification = try classifier.classify(line)
-            let classified = attention
-                ? PageView.Classified(classification, attention: try classifier.attention(line), withMatrix: matrix)
-                : PageView.Classified(classification)
+            // A line shown in full gets its bars and its attention from one pass (explain); the
+            // rest only need a label, from the fast pass the API uses.
+            let classified: PageView.Classified, classification: Classification
+            if attention {
+                let explanation = try classifier.explain(line)
+                classification = explanation.classification
+                classified = PageView.Classified(classification, attention: explanation.attention, withMatrix: matrix)
+            } else {
+                classification = try classifier.classify(line)
+                classified = PageView.Classified(classification)
+            }
             return PageView.Line(message: line, problem: nil, warnings: classification.warnings, classified: classified)
         } catch {
             return PageView.Line(message: line, problem: error.reason, warnings: [], classified: nil)
