@@ -46,7 +46,10 @@ import Testing
                                                                        segments: [.step(step)], error: nil)])
         let html = HTMLRenderer().render(record)
         #expect(html.contains("<figure class=\"heatmap\">") && html.contains("fill=\"#f1f1f1\""))
-        #expect(html.contains("&lt; -&gt; b: 0.0000") == false && html.contains("masked"))
+        // The masked cell's tip says so and gives no number; an unmasked cell's gives its value.
+        #expect(html.contains("<title>masked</title>"))
+        #expect(html.contains("<title>b -&gt; &lt;: 0.2500</title>"), "\(html)")
+        #expect(!html.contains("<title>&lt; -&gt; b:"))
         #expect(html.contains("<polyline points=\"56.0,"))
         #expect(html.contains("<figure class=\"bars\">") && html.contains("width=\"210.0\""))
         let text = TerminalRenderer(colour: false).render(record)
