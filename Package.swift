@@ -71,10 +71,19 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // `gpt notebook`: the lessons as a live page, served by Server's HTTP layer.
+        .target(
+            name: "Notebook",
+            dependencies: [
+                "GPT", "Lessons", "Server",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
         .executableTarget(
             name: "gpt",
             dependencies: [
-                "GPT", "Lessons", "Server",
+                "GPT", "Lessons", "Server", "Notebook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -89,6 +98,7 @@ let package = Package(
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Autograd", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["gpt"]),
         .testTarget(name: "ServerTests", dependencies: ["Server"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Lessons", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

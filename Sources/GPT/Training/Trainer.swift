@@ -34,6 +34,8 @@ public struct TrainingProgress: Sendable {
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(step: Int, loss: Double)
     case noDocuments
+    /// `shouldStop` asked the loop to stop after `step` steps (the model keeps what they did).
+    case stopped(step: Int)
 
     public var description: String {
         switch self {
@@ -41,16 +43,19 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "training stopped at step \(step): the loss is \(loss)\nHINT: lower the learning rate (--lr) and train again; nothing was written"
         case .noDocuments:
             return "there is nothing to train on: the training part of the data is empty"
+        case .stopped(let step):
+            return "training was stopped after step \(step)"
         }
     }
 }
 
-/// Trains `model` in place on `documents`, calling `progress` after every step.
+/// Trains `model` in place on `documents`, calling `progress` after every step, and stopping
+/// (with `TrainingError.stopped`) before any step for which `shouldStop` says so.
 /// The i-th step trains on the i-th document of a seeded shuffle, cycling when the list ends.
 /// `documents` may make each document when it is read (as `gpt train` does, for large files).
 public func train<Documents: RandomAccessCollection<Document>>(
     _ model: GPT, on documents: Documents, options: TrainingOptions,
-    clock: () -> Double, progress: (TrainingProgress) -> Void = { _ in }
+    clock: () -> Double, progress: (TrainingProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false }
 ) throws(TrainingError) where Documents.Index == Int {
     guard !documents.isEmpty else { throw .noDocuments }
     var order = Array(documents.indices)
@@ -61,6 +66,7 @@ public func train<Documents: RandomAccessCollection<Document>>(
     let start = clock()
     tape.zeroGrad()
     for step in 0..<options.steps {
+        if shouldStop() { throw .stopped(step: step) }
         let document = documents[order[step % order.count]]
         let loss = model.loss(of: document, messageWeight: options.messageWeight)
         let lossValue = tape.data(loss)

@@ -39,6 +39,15 @@ public struct StepInvocation: Sendable, Equatable {
     /// `expect name = value` lines, in order.
     public var expectations: [Expectation]
 
+    public init(id: String, location: SourceLocation, idLocation: SourceLocation, parameters: [Parameter],
+                expectations: [Expectation]) {
+        self.id = id
+        self.location = location
+        self.idLocation = idLocation
+        self.parameters = parameters
+        self.expectations = expectations
+    }
+
     /// The value given for `name`, if any.
     public func parameter(_ name: String) -> Parameter? { parameters.first { $0.name == name } }
 }
@@ -51,6 +60,13 @@ public struct Parameter: Sendable, Equatable {
     public var location: SourceLocation
     /// Where the value starts, for errors inside it (such as an expression's syntax).
     public var valueLocation: SourceLocation
+
+    public init(name: String, value: String, location: SourceLocation, valueLocation: SourceLocation) {
+        self.name = name
+        self.value = value
+        self.location = location
+        self.valueLocation = valueLocation
+    }
 }
 
 /// One `expect name = value [± tolerance]` line of a step.

@@ -18,6 +18,18 @@ public struct HTMLRenderer {
         return Self.library.render(page, withTemplate: "page") ?? ""
     }
 
+    /// One step as the walkthrough shows it: its outputs, checks and error. The notebook shows
+    /// each cell with this, so the two never draw a step differently.
+    public func render(step: StepRecord) -> String {
+        Self.library.render(segment(.step(step)), withTemplate: "step") ?? ""
+    }
+
+    /// Prose as the walkthrough shows it (cmark-gfm's HTML, raw HTML in the Markdown left out).
+    public static func render(prose markdown: String) -> String { CMark.html(markdown) }
+
+    /// The walkthrough's stylesheet, which the notebook serves as a file of its own.
+    public static var stylesheet: String { HTMLTemplates.css }
+
     /// Writes `html` to `path` atomically: a temporary file in the same folder, then a rename.
     public static func write(_ html: String, to path: String) throws {
         try AtomicFile.write(html, to: path)
@@ -115,9 +127,9 @@ public struct HTMLRenderer {
             "rows": zip(matrix.rowLabels, matrix.values).map { label, row -> [String: Any] in
                 ["label": label, "cells": row.map { value -> [String: Any] in
                     guard let value, value.isFinite else {
-                        return ["text": value.map(NumberFormat.short) ?? "", "fill": value == nil ? Pictures.shade(0) : Pictures.notFiniteFill]
+                        return ["text": value.map(NumberFormat.short) ?? "", "shade": value == nil ? "shade-0" : "shade-nan"]
                     }
-                    return ["text": String(Int(value)), "fill": Pictures.shade(largest > 0 ? value / largest * 0.6 : 0)]
+                    return ["text": String(Int(value)), "shade": HTMLTemplates.shadeClass(largest > 0 ? value / largest * 0.6 : 0)]
                 }]
             },
         ]

@@ -67,7 +67,7 @@ enum HTMLTemplates {
     </svg></div><p class="legend">Rows: {{rowTitle}}; columns: {{columnTitle}}. Each row is shaded from white (0) to dark (that row's largest weight); hover over a cell for its value. Grey cells are masked.{{#hasNotFinite}} Red cells are NaN or infinite.{{/hasNotFinite}} ◆ is BOS, ␣ a space.</p></figure>{{/heatmap}}
     {{#counts}}<figure class="table"><figcaption>{{title}}</figcaption><table class="counts">
     <thead><tr><th>{{corner}}</th>{{#columnLabels}}<th>{{.}}</th>{{/columnLabels}}</tr></thead>
-    <tbody>{{#rows}}<tr><th>{{label}}</th>{{#cells}}<td class="num" style="background:{{fill}}">{{text}}</td>{{/cells}}</tr>{{/rows}}</tbody>
+    <tbody>{{#rows}}<tr><th>{{label}}</th>{{#cells}}<td class="num {{shade}}">{{text}}</td>{{/cells}}</tr>{{/rows}}</tbody>
     </table></figure>{{/counts}}
     {{#chart}}<figure class="chart"><figcaption>{{title}}{{#notFinite}} <span class="file">({{.}})</span>{{/notFinite}}</figcaption>
     <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
@@ -88,7 +88,14 @@ enum HTMLTemplates {
     {{/lines}}</pre></figure>{{/code}}
     """
 
-    static let css = """
+    /// Counts cells are shaded by class, in tenths, not by a style attribute: the notebook's
+    /// Content-Security-Policy allows no inline styles.
+    static func shadeClass(_ t: Double) -> String { "shade-\(Int((min(1, max(0, t)) * 10).rounded()))" }
+
+    static let shades = (0...10).map { ".shade-\($0) { background: \(Pictures.shade(Double($0) / 10)); }" }.joined(separator: " ")
+        + " .shade-nan { background: \(Pictures.notFiniteFill); }"
+
+    static let css = shades + "\n" + """
     :root { --ink: #1d232b; --muted: #5b6672; --rule: #d9dee4; --accent: #16468c; --bad: #b3261e; --good: #1e7a3c; }
     * { box-sizing: border-box; }
     body { margin: 0 auto; max-width: 60rem; padding: 2rem 1.5rem 4rem; color: var(--ink); background: #fff;

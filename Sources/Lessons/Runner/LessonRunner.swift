@@ -4,7 +4,7 @@
 import Foundation
 
 /// Runs the chapters of a lessons folder.
-public struct LessonRunner {
+public struct LessonRunner: Sendable {
     public let lessonsDirectory: String
     public let registry: StepRegistry
     public var defaults: LessonDefaults
@@ -71,8 +71,9 @@ public struct LessonRunner {
         return record
     }
 
-    /// Runs one step and checks its expectations.
-    func run(_ invocation: StepInvocation, chapter: Int, index: Int, state: LessonState) -> StepRecord {
+    /// Runs one step on `state` and checks its expectations; `index` is its 1-based place among
+    /// the chapter's steps. The notebook runs steps one at a time through this.
+    public func run(_ invocation: StepInvocation, chapter: Int, index: Int, state: LessonState) -> StepRecord {
         var record = StepRecord(id: invocation.id, chapter: chapter, index: index, location: invocation.location,
                                 status: .failed, outputs: [], values: [], checks: [], error: nil)
         guard let definition = registry[invocation.id] else {
@@ -116,6 +117,21 @@ public struct LessonRunner {
             record.status = .passed
         }
         return record
+    }
+
+    /// Why `invocation` cannot run as written (an unknown step, an unknown parameter, a value of
+    /// the wrong type, a missing one), with the message `gpt check` gives; nil when it can.
+    public func problem(with invocation: StepInvocation) -> LessonError? {
+        guard let definition = registry[invocation.id] else {
+            return LessonError(at: invocation.idLocation, step: invocation.id, "unknown step '\(invocation.id)'",
+                               hint: Suggestions.hint(for: invocation.id, among: registry.definitions.map(\.id), kind: "step"))
+        }
+        do {
+            try StepContext.validate(invocation, against: definition)
+            return nil
+        } catch {
+            return error
+        }
     }
 
     // MARK: Self-checks every step gets

@@ -24,7 +24,17 @@ public final class LessonState {
     /// Loss of every step of the last training run.
     public internal(set) var lossHistory: [Double] = []
     /// Resources whose building step failed, with where it failed.
-    var failed: [Resource: SourceLocation] = [:]
+    var failed: [Resource: SourceLocation] = [:] {
+        didSet {
+            for slot in StateSlot.allCases where slot.resources.contains(where: { failed[$0] != oldValue[$0] }) { touch(slot) }
+        }
+    }
+    /// How many times each slot has changed: a step changed a slot when its number moved.
+    public private(set) var versions: [StateSlot: Int] = [.data: 0, .model: 0]
+
+    /// Hears each step of a training run, and stops the run when it answers false: the notebook
+    /// shows a training step's progress and lets the learner cancel it. Nil in `gpt run`.
+    public var trainingObserver: ((TrainingProgress) -> Bool)?
 
     /// Defaults for what a chapter run on its own must build.
     public var defaults: LessonDefaults
@@ -89,6 +99,8 @@ public final class LessonState {
         model = nil
         trainedSteps = 0
         lossHistory = []
+        touch(.data)
+        touch(.model)
     }
 
     /// A fresh model on the dataset's vocabulary, weights drawn with `seed`.
@@ -97,6 +109,7 @@ public final class LessonState {
         modelSeed = seed
         trainedSteps = 0
         lossHistory = []
+        touch(.model)
     }
 
     /// The training documents: the training part of the split, as token ids.
@@ -113,7 +126,13 @@ public final class LessonState {
         var losses: [Double] = []
         losses.reserveCapacity(options.steps)
         let documents = trainingDocuments()
-        try train(model, on: documents, options: options, clock: { 0 }) { losses.append($0.loss) }
+        let observer = trainingObserver
+        var keepGoing = true
+        touch(.model)  // the weights change from the first step, even if the run stops early
+        try train(model, on: documents, options: options, clock: { 0 }, progress: { progress in
+            losses.append(progress.loss)
+            if let observer { keepGoing = observer(progress) }
+        }, shouldStop: { !keepGoing })
         lossHistory = losses
         trainedSteps += options.steps
     }
@@ -156,6 +175,86 @@ public final class LessonState {
                 throw LessonError(at: step.location, step: step.id, "training the default model failed: \(error)")
             }
         }
+    }
+}
+
+// MARK: Slots: the state in parts a step replaces whole
+
+/// The parts of the lesson state, each saved and restored whole. The notebook re-runs an edited
+/// step on the state as it was before it, and keeps what a step it does not re-run left behind,
+/// slot by slot.
+public enum StateSlot: String, Sendable, CaseIterable, Hashable {
+    /// The dataset, its tokenizer and its split.
+    case data
+    /// The model (trained or not), its seed and the losses of its training.
+    case model
+
+    /// The resources that live in this slot.
+    public var resources: [Resource] {
+        switch self {
+        case .data: return [.dataset]
+        case .model: return [.model, .trainedModel]
+        }
+    }
+}
+
+extension Resource {
+    /// The slot this resource lives in: a trained model is the model, after training.
+    public var slot: StateSlot { self == .dataset ? .data : .model }
+}
+
+/// One slot's contents at some moment, with a model of its own that nothing else changes.
+public struct SlotContents {
+    public let slot: StateSlot
+    fileprivate var dataset: LogDataset?
+    fileprivate var tokenizer: Tokenizer?
+    fileprivate var split: DatasetSplit?
+    fileprivate var model: GPT?
+    fileprivate var modelSeed: UInt64 = 0
+    fileprivate var trainedSteps = 0
+    fileprivate var lossHistory: [Double] = []
+    fileprivate var failed: [Resource: SourceLocation] = [:]
+
+    /// The slot as a fresh state has it: nothing built, nothing failed.
+    public static func empty(_ slot: StateSlot) -> SlotContents { SlotContents(slot: slot) }
+}
+
+extension LessonState {
+    fileprivate func touch(_ slot: StateSlot) { versions[slot, default: 0] += 1 }
+
+    /// A copy of `slot` as it is now. The model is copied, so training it later leaves this alone.
+    public func save(_ slot: StateSlot) -> SlotContents {
+        var contents = SlotContents(slot: slot)
+        for resource in slot.resources { contents.failed[resource] = failed[resource] }
+        switch slot {
+        case .data:
+            contents.dataset = dataset
+            contents.tokenizer = tokenizer
+            contents.split = split
+        case .model:
+            contents.model = model?.copy()
+            contents.modelSeed = modelSeed
+            contents.trainedSteps = trainedSteps
+            contents.lossHistory = lossHistory
+        }
+        return contents
+    }
+
+    /// Puts `contents` back in its slot (a copy of its model, so `contents` can be restored again).
+    public func restore(_ contents: SlotContents) {
+        for resource in contents.slot.resources { failed[resource] = contents.failed[resource] }
+        switch contents.slot {
+        case .data:
+            dataset = contents.dataset
+            tokenizer = contents.tokenizer
+            split = contents.split
+        case .model:
+            model = contents.model?.copy()
+            modelSeed = contents.modelSeed
+            trainedSteps = contents.trainedSteps
+            lossHistory = contents.lossHistory
+        }
+        touch(contents.slot)
     }
 }
 

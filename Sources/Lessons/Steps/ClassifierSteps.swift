@@ -16,7 +16,8 @@ enum ClassifierSteps {
             ParameterSpec("window", .integer(1...10_000), default: "50", "steps in the moving average of the loss"),
         ],
         needs: [.dataset],
-        provides: [.model, .trainedModel]
+        provides: [.model, .trainedModel],
+        runsLong: true
     ) { context in
         let state = context.state
         var recipe = state.defaults.recipe  // its steps are the default, so this model is the state's default one

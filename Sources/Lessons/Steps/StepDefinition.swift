@@ -51,7 +51,7 @@ public enum Resource: String, Sendable, Codable, CaseIterable {
     case trainedModel = "trained model"
 
     /// This resource and the ones it is built from.
-    var withPrerequisites: [Resource] {
+    public var withPrerequisites: [Resource] {
         switch self {
         case .dataset: return [.dataset]
         case .model: return [.model, .dataset]
@@ -74,11 +74,15 @@ public struct StepDefinition: Sendable {
     public var needs: [Resource]
     /// State the step builds or changes; if the step fails, later steps that need it are skipped.
     public var provides: [Resource]
+    /// True for steps that take seconds or more (they train a model): the notebook marks them
+    /// stale with a Run button when their inputs change, instead of re-running them at once.
+    public var runsLong: Bool
     public var run: @Sendable (StepContext) throws -> StepReport
 
     public init(id: String, summary: String, parameters: [ParameterSpec] = [], takesNamedInputs: Bool = false,
-                needs: [Resource] = [], provides: [Resource] = [],
+                needs: [Resource] = [], provides: [Resource] = [], runsLong: Bool = false,
                 run: @escaping @Sendable (StepContext) throws -> StepReport) {
+        self.runsLong = runsLong
         self.id = id
         self.summary = summary
         self.parameters = parameters

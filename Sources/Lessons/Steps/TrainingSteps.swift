@@ -86,7 +86,8 @@ enum TrainingSteps {
             ParameterSpec("window", .integer(1...10_000), default: "50", "steps in the moving average of the loss"),
         ],
         needs: [.model],
-        provides: [.trainedModel]
+        provides: [.model, .trainedModel],  // it changes the model's weights in place
+        runsLong: true
     ) { context in
         let state = context.state
         guard let gpt = state.model, let split = state.split, let tokenizer = state.tokenizer else { throw context.error("no model") }
