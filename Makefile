@@ -7,7 +7,7 @@ RELEASE := $(SWIFT) run -c release gpt
 # Our debug builds and tests optimise the engine and the model (see Package.swift).
 export GPT_FAST_DEBUG := 1
 
-.PHONY: run test deps build bench clean example docs
+.PHONY: run test deps build bench clean example docs notebook browser-test
 
 run: deps
 	$(SWIFT) build -c release --product gpt
@@ -22,6 +22,17 @@ run: deps
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
+
+# The lessons as a live notebook in the browser (see README.md).
+notebook: deps
+	$(SWIFT) build -c release --product gpt
+	$(RELEASE) notebook --open
+
+# The notebook in headless Chromium over WebDriver (Tests/Browser): needs chromium,
+# chromium-driver and Selenium in .venv-browser (.ci/run installs them).
+browser-test: deps
+	$(SWIFT) build --product gpt
+	GPT_BINARY=$$($(SWIFT) build --show-bin-path)/gpt .venv-browser/bin/python Tests/Browser/notebook_browser_test.py
 
 # Training speed of both configurations, then classification speed when a trained model exists.
 bench: deps

@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "GPTTests", dependencies: ["GPT", "TestSupport"], exclude: ["Fixtures"]),  // read by path, not bundled
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Autograd", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["gpt"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Lessons", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

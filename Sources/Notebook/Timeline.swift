@@ -336,6 +336,26 @@ struct Timeline: Sendable {
         propagate(injecting: firstCell.map { [$0: removedWrites] } ?? [:])
     }
 
+    /// Takes chapter `number` out (its file went away); the cells below that read what it wrote run again.
+    mutating func removeChapter(_ number: Int) {
+        guard let index = chapters.firstIndex(where: { $0.number == number }) else { return }
+        let removed = chapters[index].cellIDs.compactMap { cells[$0] }
+        chapters.remove(at: index)
+        for cell in removed { cells[cell.id] = nil }
+        let next = chapters.dropFirst(index).flatMap(\.cellIDs).first
+        if let next { propagate(injecting: [next: Set(removed.flatMap { $0.writes(runner) })]) }
+    }
+
+    /// A copy for a new session: a cell the baseline is running now runs again in the session.
+    func forNewSession() -> Timeline {
+        var copy = self
+        for (id, cell) in copy.cells where cell.freshness == .running {
+            copy.cells[id]?.freshness = .stale
+            copy.cells[id]?.staleReason = "not run yet"
+        }
+        return copy
+    }
+
     /// What the learner changed of `original` to make `edited`, as values to apply (a parameter
     /// they removed comes back as its default).
     static func edits(from original: StepInvocation, to edited: StepInvocation, registry: StepRegistry = .standard) -> [(name: String, value: String)] {

@@ -6,6 +6,7 @@ import FoundationNetworking
 #endif
 import GPT
 import Server
+import TestSupport
 import Testing
 
 enum Fixture {

@@ -8,6 +8,11 @@ public struct RunRecord: Sendable, Equatable, Encodable {
     public var lessons: String
     public var chapters: [ChapterRecord]
 
+    public init(lessons: String, chapters: [ChapterRecord]) {
+        self.lessons = lessons
+        self.chapters = chapters
+    }
+
     public var steps: [StepRecord] { chapters.flatMap(\.steps) }
     public var passed: Int { steps.count { $0.status == .passed } }
     public var failed: Int { steps.count { $0.status == .failed } + chapters.count { $0.error != nil } }
@@ -45,6 +50,15 @@ public struct ChapterRecord: Sendable, Equatable, Encodable {
     public var segments: [SegmentRecord]
     /// Set when the chapter could not be parsed; it then has no segments.
     public var error: LessonError?
+
+    public init(number: Int, slug: String, title: String, file: String, segments: [SegmentRecord], error: LessonError?) {
+        self.number = number
+        self.slug = slug
+        self.title = title
+        self.file = file
+        self.segments = segments
+        self.error = error
+    }
 
     public var steps: [StepRecord] {
         segments.compactMap { if case .step(let step) = $0 { step } else { nil } }
@@ -96,6 +110,19 @@ public struct StepRecord: Sendable, Equatable, Encodable {
     public var checks: [CheckRecord]
     /// Why the step failed or was skipped (the first failed check, when it ran).
     public var error: LessonError?
+
+    public init(id: String, chapter: Int, index: Int, location: SourceLocation, status: StepStatus, outputs: [StepOutput],
+                values: [NamedValue], checks: [CheckRecord], error: LessonError?) {
+        self.id = id
+        self.chapter = chapter
+        self.index = index
+        self.location = location
+        self.status = status
+        self.outputs = outputs
+        self.values = values
+        self.checks = checks
+        self.error = error
+    }
 }
 
 /// A value a step reported.

@@ -51,14 +51,14 @@ enum JSONBody {
 
 extension Response {
     /// `value` as JSON with `status` (500 with a JSON error when it cannot be encoded).
-    static func json(_ value: some Encodable, status: Int = 200) -> Response {
+    public static func json(_ value: some Encodable, status: Int = 200) -> Response {
         guard let data = JSONBody.encode(value) else {
             return json(APIError(status: 500, "the response could not be encoded as JSON"))
         }
         return Response(status: .init(status), headers: [.contentType: APIError.contentType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func json(_ error: APIError) -> Response {
+    public static func json(_ error: APIError) -> Response {
         Response(status: .init(error.status), headers: [.contentType: APIError.contentType], body: .init(byteBuffer: ByteBuffer(bytes: error.json)))
     }
 }

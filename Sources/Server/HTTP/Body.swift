@@ -6,7 +6,7 @@ import Hummingbird
 extension Request {
     /// The whole body, or 413 once it is known to pass `limit` bytes: before reading it when the
     /// client declared its length, else as soon as the bytes read pass the limit.
-    func collectBody(limit: Int) async throws(APIError) -> Data {
+    public func collectBody(limit: Int) async throws(APIError) -> Data {
         if let declared = headers[.contentLength].flatMap(Int.init), declared > limit { throw .tooLarge(limit) }
         var body = Data()
         do {

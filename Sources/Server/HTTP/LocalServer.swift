@@ -23,7 +23,7 @@ public final class LocalServer: Sendable {
     /// `listeningPort()`). `report` hears warnings: an address other machines can reach (once it
     /// listens there), fewer connections than asked because of the open-file limit, errors while serving.
     public init<Routes: HTTPResponder>(_ routes: Routes, host: String = "127.0.0.1", port: UInt16 = 8080,
-                                       limits: ServerLimits = ServerLimits(),
+                                       limits: ServerLimits = ServerLimits(), access: AccessPolicy = AccessPolicy(),
                                        report: (@Sendable (String) -> Void)? = nil) throws(ServerError)
     where Routes.Context == BasicRequestContext {
         self.host = host
@@ -34,7 +34,7 @@ public final class LocalServer: Sendable {
         let connections = ConnectionCount(limit: OpenFileLimit.connectionCap(limits.maxConnections, report: report))
         let logger = Logger(label: "gpt.server") { _ in ReportingLogHandler(report: report, state: state) }
         let application = Application(
-            responder: SiteGuard(routes: routes, hosts: hosts),
+            responder: SiteGuard(routes: routes, hosts: hosts, access: access),
             server: HTTPServerBuilder { responder in
                 GuardedHTTP1Channel(responder: responder, limits: limits, connections: connections)
             },

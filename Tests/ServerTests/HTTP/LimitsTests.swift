@@ -3,6 +3,7 @@
 // connection closed), in bounded time, and the server goes on answering others.
 import Foundation
 import Server
+import TestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2)))

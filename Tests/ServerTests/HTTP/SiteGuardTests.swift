@@ -3,6 +3,7 @@
 // server warns when other machines can reach it.
 import Foundation
 import Server
+import TestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2)))

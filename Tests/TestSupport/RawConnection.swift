@@ -1,33 +1,34 @@
-// A TCP connection to the test server on 127.0.0.1 that sends exactly the bytes it is given: the
-// requests no HTTP client sends (half a head, huge headers, a slow body, garbage). It never blocks
-// a thread: the socket is non-blocking and waits are short sleeps, bounded by a deadline.
+// A TCP connection to a test server on 127.0.0.1 that sends exactly the bytes it is given: the
+// requests no HTTP client sends (half a head, huge headers, a slow body, garbage), and plain ones
+// whose every header the test chooses (cookies, Origin). It never blocks a thread: the socket is
+// non-blocking and waits are short sleeps, bounded by a deadline. The server and notebook tests share it.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-final class RawConnection: @unchecked Sendable {  // used by one test task at a time
+public final class RawConnection: @unchecked Sendable {  // used by one test task at a time
     private let fd: Int32
     private var unread = Data()
 
     /// A reply as it came over the wire.
-    struct Reply {
-        let status: Int
-        let headers: [String: String]  // names lowercased
-        let body: Data
+    public struct Reply: Sendable {
+        public let status: Int
+        public let headers: [String: String]  // names lowercased
+        public let body: Data
 
-        var text: String { String(decoding: body, as: UTF8.self) }
+        public var text: String { String(decoding: body, as: UTF8.self) }
 
         /// The "error" of a JSON error body.
-        var error: String {
+        public var error: String {
             let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
             return object?["error"] as? String ?? "(no JSON error in \(text))"
         }
     }
 
-    init(port: Int) throws {
+    public init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError(description: "socket: errno \(errno)") }
+        guard fd >= 0 else { throw ConnectionError(description: "socket: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -38,7 +39,7 @@ final class RawConnection: @unchecked Sendable {  // used by one test task at a 
         guard connected == 0 else {
             let code = errno
             close(fd)
-            throw FixtureError(description: "connect to 127.0.0.1:\(port): errno \(code)")
+            throw ConnectionError(description: "connect to 127.0.0.1:\(port): errno \(code)")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
@@ -47,7 +48,7 @@ final class RawConnection: @unchecked Sendable {  // used by one test task at a 
 
     /// Sends `bytes`; false when the server closed the connection first.
     @discardableResult
-    func send(_ bytes: Data, timeout: Duration = .seconds(10)) async -> Bool {
+    public func send(_ bytes: Data, timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         var sent = 0
         while sent < bytes.count && ContinuousClock.now < deadline {
@@ -60,21 +61,29 @@ final class RawConnection: @unchecked Sendable {  // used by one test task at a 
     }
 
     @discardableResult
-    func send(_ text: String) async -> Bool { await send(Data(text.utf8)) }
+    public func send(_ text: String) async -> Bool { await send(Data(text.utf8)) }
 
     /// Waits for the server to close the connection: whether it did within `timeout`, and what it sent.
-    func waitForClose(timeout: Duration) async -> (closed: Bool, data: Data) {
+    public func waitForClose(timeout: Duration) async -> (closed: Bool, data: Data) {
         let closed = await read(timeout: timeout) { _ in false }
         defer { unread = Data() }
         return (closed, unread)
     }
 
     /// The next response, or nil when none came complete within `timeout`.
-    func reply(timeout: Duration = .seconds(10)) async -> Reply? {
+    public func reply(timeout: Duration = .seconds(10)) async -> Reply? {
         _ = await read(timeout: timeout) { Self.parse($0) != nil }
         guard let (reply, length) = Self.parse(unread) else { return nil }
         unread.removeFirst(length)
         return reply
+    }
+
+    /// Reads until `text` appears in what came so far, or `timeout` passes; what came, either way
+    /// (for a stream that never ends, such as server-sent events).
+    public func read(until text: String, timeout: Duration) async -> String {
+        let wanted = Data(text.utf8)
+        _ = await read(timeout: timeout) { $0.range(of: wanted) != nil }
+        return String(decoding: unread, as: UTF8.self)
     }
 
     /// Reads until `enough` says so or the server closes (true) or `timeout` passes (false).
@@ -107,4 +116,8 @@ final class RawConnection: @unchecked Sendable {  // used by one test task at a 
         let body = data.subdata(in: (data.startIndex + bodyStart)..<(data.startIndex + bodyStart + length))
         return (Reply(status: status, headers: headers, body: body), bodyStart + length)
     }
+}
+
+public struct ConnectionError: Error, CustomStringConvertible {
+    public let description: String
 }

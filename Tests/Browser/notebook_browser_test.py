@@ -1,0 +1,185 @@
+"""The notebook in a real browser: headless Chromium, driven over WebDriver by Selenium.
+
+Starts `gpt notebook` on the real chapters (a free port), opens the address it prints, and acts
+as a learner would: edits chapter 2's `backward` expression and an input and sees the value, the
+gradients and the graph change; changes chapter 3's `n_embd` and sees chapter 4's untrained
+attention heatmap change and chapter 5's training step marked stale until its Run button is
+pressed. It times each edit from the keystroke to the updated cell, saves screenshots of what it
+saw (in $SCREENSHOTS, default /tmp/notebook-screenshots), and exits non-zero on the first failure.
+
+Run with: make browser-test  (which builds `gpt` and sets GPT_BINARY).
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("GPT_BINARY", os.path.join(ROOT, ".build", "debug", "gpt"))
+SHOTS = os.environ.get("SCREENSHOTS", "/tmp/notebook-screenshots")
+
+
+def start_notebook():
+    """`gpt notebook` on a free port; returns the process and the address it printed."""
+    process = subprocess.Popen([BINARY, "notebook", "--lessons", os.path.join(ROOT, "Lessons"), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+    line = process.stdout.readline()
+    match = re.search(r"(http://\S+)", line)
+    if not match:
+        process.kill()
+        raise SystemExit(f"gpt notebook printed no address: {line!r}")
+    return process, match.group(1)
+
+
+def browser():
+    options = Options()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000",
+                     "--disable-dev-shm-usage"]:
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def cell_of_step(driver, step, nth=0):
+    cells = [c for c in driver.find_elements(By.CSS_SELECTOR, ".cell")
+             if c.find_element(By.CSS_SELECTOR, ".step-id").text == step]
+    return cells[nth]
+
+
+def wait_for(driver, condition, what, timeout=60):
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.02).until(lambda d: condition())
+    except Exception:
+        shoot(driver, "failed")
+        raise SystemExit(f"FAILED: {what} (within {timeout} s); screenshot in {SHOTS}/failed.png")
+
+
+def shoot(driver, name):
+    os.makedirs(SHOTS, exist_ok=True)
+    driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def revision(driver, cell_id):
+    return int(driver.find_element(By.ID, f"cell-{cell_id}").get_attribute("data-revision"))
+
+
+def edit(driver, field, text):
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(text)
+
+
+def main():
+    process, address = start_notebook()
+    driver = browser()
+    timings = {}
+    try:
+        started = time.time()
+        driver.get(address)
+        # The first run of every chapter (with the lessons' training run) happens once per server.
+        wait_for(driver, lambda: "/s/" in driver.current_url, "the notebook opened a session", timeout=600)
+        print(f"first run and session: {time.time() - started:.1f} s")
+        session_url = driver.current_url.split("#")[0].rstrip("/")
+
+        # Chapter 2: the backward step. Edit an input, then the expression.
+        driver.get(session_url + "/chapter/2")
+        wait_for(driver, lambda: driver.execute_script("return document.body.dataset.following") == "yes",
+                 "the page follows its session's events")
+        cell = cell_of_step(driver, "backward")
+        cell_id = cell.get_attribute("data-cell")
+        shoot(driver, "chapter-2")
+        before = revision(driver, cell_id)
+        field = driver.find_element(By.ID, f"cell-{cell_id}-a")
+        pressed = time.time()
+        edit(driver, field, "5")
+        wait_for(driver, lambda: revision(driver, cell_id) > before, "the backward cell updates after editing a")
+        timings["backward input"] = time.time() - pressed
+        text = driver.find_element(By.ID, f"cell-{cell_id}").text
+        if "out = -5" not in text or "grad.b = 5" not in text:
+            raise SystemExit(f"FAILED: after a: 5 the cell shows {text!r}")
+        nodes_before = len(driver.find_elements(By.CSS_SELECTOR, f"#cell-{cell_id} .graph .node"))
+        before = revision(driver, cell_id)
+        expression = driver.find_element(By.ID, f"cell-{cell_id}-expr")
+        pressed = time.time()
+        edit(driver, expression, "tanh(a*b + c) * a")
+        wait_for(driver, lambda: revision(driver, cell_id) > before
+                 and driver.find_element(By.ID, f"cell-{cell_id}").get_attribute("class").split()[-1] == "fresh",
+                 "the backward cell updates after editing the expression")
+        timings["backward expression"] = time.time() - pressed
+        nodes_after = len(driver.find_elements(By.CSS_SELECTOR, f"#cell-{cell_id} .graph .node"))
+        if nodes_after <= nodes_before:
+            raise SystemExit(f"FAILED: the graph did not grow with the expression ({nodes_before} -> {nodes_after} nodes)")
+        shoot(driver, "chapter-2-edited")
+        print(f"backward edits: input {timings['backward input'] * 1000:.0f} ms, expression "
+              f"{timings['backward expression'] * 1000:.0f} ms from keystroke to the updated cell "
+              f"(server answered in {driver.execute_script('return document.body.dataset.lastAnswerMs')} ms)")
+
+        # Chapter 4's first attention heatmap, before the model changes.
+        driver.get(session_url + "/chapter/4")
+        heatmap_before = cell_of_step(driver, "attention").find_element(By.CSS_SELECTOR, ".heatmap svg").get_attribute("innerHTML")
+
+        # Chapter 3: a wider model.
+        driver.get(session_url + "/chapter/3")
+        wait_for(driver, lambda: driver.execute_script("return document.body.dataset.following") == "yes",
+                 "chapter 3 follows its session")
+        cell = cell_of_step(driver, "model")
+        cell_id = cell.get_attribute("data-cell")
+        before = revision(driver, cell_id)
+        field = driver.find_element(By.ID, f"cell-{cell_id}-n_embd")
+        pressed = time.time()
+        edit(driver, field, "32")
+        wait_for(driver, lambda: revision(driver, cell_id) > before
+                 and "fresh" in driver.find_element(By.ID, f"cell-{cell_id}").get_attribute("class").split(),
+                 "the model cell updates after n_embd: 32")
+        timings["model"] = time.time() - pressed
+        shoot(driver, "chapter-3-edited")
+        print(f"model edit: {timings['model'] * 1000:.0f} ms from keystroke to the updated cell")
+
+        driver.get(session_url + "/chapter/4")
+        wait_for(driver, lambda: "fresh" in cell_of_step(driver, "attention").get_attribute("class").split(),
+                 "chapter 4's attention is up to date")
+        heatmap_after = cell_of_step(driver, "attention").find_element(By.CSS_SELECTOR, ".heatmap svg").get_attribute("innerHTML")
+        if heatmap_after == heatmap_before:
+            raise SystemExit("FAILED: chapter 4's heatmap did not change with the model")
+        shoot(driver, "chapter-4-after-model-edit")
+
+        # Chapter 5: training waits for Run, then runs with progress.
+        driver.get(session_url + "/chapter/5")
+        train = cell_of_step(driver, "train")
+        train_id = train.get_attribute("data-cell")
+        if "stale" not in train.get_attribute("class").split() or "Not up to date" not in train.text:
+            raise SystemExit(f"FAILED: the training step is not marked stale: {train.text[:200]!r}")
+        later = cell_of_step(driver, "complete", 1)
+        if "stale" not in later.get_attribute("class").split():
+            raise SystemExit("FAILED: the step after training is not marked stale")
+        shoot(driver, "chapter-5-stale")
+        train.find_element(By.XPATH, ".//button[text()='Run']").click()
+        wait_for(driver, lambda: "fresh" in driver.find_element(By.ID, f"cell-{train_id}").get_attribute("class").split(),
+                 "the training step runs when asked", timeout=300)
+        wait_for(driver, lambda: all("fresh" in c.get_attribute("class").split()
+                                     for c in driver.find_elements(By.CSS_SELECTOR, ".cell")),
+                 "every cell of chapter 5 is up to date after the run", timeout=120)
+        shoot(driver, "chapter-5-trained")
+        print("browser test passed")
+    finally:
+        driver.quit()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise SystemExit("FAILED: gpt notebook did not stop within 10 s of SIGTERM")
+        if process.returncode not in (0, -15):
+            raise SystemExit(f"FAILED: gpt notebook exited with {process.returncode} after SIGTERM")
+
+
+if __name__ == "__main__":
+    main()
