@@ -83,7 +83,8 @@ struct NotebookRoutes: HTTPResponder {
         case (.get, "events", 1):
             return events(session)
         case (.get, "api", 2) where rest[1] == "cells":
-            return .json(session.read { CellsDescription(timeline: $0, progress: session.progress) })
+            let progress = session.progress  // outside `read`: both take the session's lock
+            return .json(session.read { CellsDescription(timeline: $0, progress: progress) })
         case (.post, _, _):
             return await post(request, session: session, rest: rest)
         default:
@@ -161,10 +162,11 @@ struct NotebookRoutes: HTTPResponder {
             let anchor = focus?.cell.map { "#cell-\($0)" } ?? ""
             return redirect(chapter > 0 ? "/s/\(session.id)/chapter/\(chapter)\(anchor)" : "/s/\(session.id)/")
         }
+        let running = session.isWorking  // outside `read`: both take the session's lock
         return .json(session.read { timeline in
             ChangeAnswer(timeline: timeline, page: NotebookPage(session: session.id, timeline: timeline, registry: store.runner.registry,
                                                                  limits: store.limits),
-                         before: before, chapter: focus?.chapter, running: session.isWorking, notice: notice)
+                         before: before, chapter: focus?.chapter, running: running, notice: notice)
         })
     }
 
@@ -327,7 +329,11 @@ struct CellsDescription: Encodable {
         cells = timeline.order.compactMap { id in
             guard let cell = timeline.cells[id] else { return nil }
             var values: [String: CheckValue] = [:]
-            for value in cell.record?.values ?? [] { values[value.name] = value.value }
+            for value in cell.record?.values ?? [] {
+                // JSON has no NaN or infinity: such a value is given as its name, as `gpt run --json` does.
+                if case .number(let x) = value.value, !x.isFinite { values[value.name] = .text(x.isNaN ? "NaN" : x > 0 ? "Infinity" : "-Infinity") }
+                else { values[value.name] = value.value }
+            }
             return Cell(id: id, chapter: cell.chapter, step: cell.invocation.id, freshness: cell.freshness, staleReason: cell.staleReason,
                         revision: cell.revision, status: cell.record?.status,
                         parameters: Dictionary(cell.invocation.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),

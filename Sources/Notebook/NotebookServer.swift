@@ -33,7 +33,7 @@ public final class NotebookServer: Sendable {
     }
 
     /// The port once the server listens.
-    public func listeningPort() async throws -> Int { try await server.listeningPort() }
+    public func listeningPort(timeout: Duration = .seconds(5)) async throws -> Int { try await server.listeningPort(timeout: timeout) }
 
     /// The address to open, token included.
     public func address(port: Int) -> String {

@@ -23,7 +23,7 @@ struct NotebookFixture {
         let server = try NotebookServer(runner: LessonRunner(lessonsDirectory: lessons), host: "127.0.0.1", port: 0,
                                         limits: limits, token: token)
         let task = Task { try await server.run() }
-        let port = try await server.listeningPort()
+        let port = try await server.listeningPort(timeout: .seconds(60))  // a busy machine starts servers slowly
         let deadline = ContinuousClock.now + .seconds(120)
         while server.store.baselineProgress.running || server.store.baselineProgress.done < server.store.baselineProgress.total {
             guard ContinuousClock.now < deadline else { throw ConnectionError(description: "the first run did not finish") }

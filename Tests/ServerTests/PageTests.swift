@@ -3,6 +3,7 @@
 import Foundation
 @testable import Server
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(5)))
 struct PageTests {

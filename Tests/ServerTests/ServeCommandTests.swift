@@ -5,6 +5,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(2)))
 struct ServeCommandTests {

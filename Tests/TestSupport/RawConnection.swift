@@ -120,4 +120,5 @@ public final class RawConnection: @unchecked Sendable {  // used by one test tas
 
 public struct ConnectionError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }

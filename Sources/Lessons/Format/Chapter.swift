@@ -39,8 +39,9 @@ public struct StepInvocation: Sendable, Equatable {
     /// `expect name = value` lines, in order.
     public var expectations: [Expectation]
 
-    public init(id: String, location: SourceLocation, idLocation: SourceLocation, parameters: [Parameter],
-                expectations: [Expectation]) {
+    /// A step to run; the locations matter only for one read from a file (a notebook's new step has none).
+    public init(id: String, location: SourceLocation = .nowhere, idLocation: SourceLocation = .nowhere,
+                parameters: [Parameter], expectations: [Expectation]) {
         self.id = id
         self.location = location
         self.idLocation = idLocation
@@ -61,7 +62,7 @@ public struct Parameter: Sendable, Equatable {
     /// Where the value starts, for errors inside it (such as an expression's syntax).
     public var valueLocation: SourceLocation
 
-    public init(name: String, value: String, location: SourceLocation, valueLocation: SourceLocation) {
+    public init(name: String, value: String, location: SourceLocation = .nowhere, valueLocation: SourceLocation = .nowhere) {
         self.name = name
         self.value = value
         self.location = location
@@ -75,6 +76,12 @@ public struct Expectation: Sendable, Equatable {
     public var name: String
     public var expected: ExpectedValue
     public var location: SourceLocation
+
+    public init(name: String, expected: ExpectedValue, location: SourceLocation = .nowhere) {
+        self.name = name
+        self.expected = expected
+        self.location = location
+    }
 }
 
 /// What an expectation wants.
@@ -83,4 +90,9 @@ public enum ExpectedValue: Sendable, Equatable {
     case number(Double, tolerance: Double)
     /// Text, equal to the reported text.
     case text(String)
+}
+
+extension SourceLocation {
+    /// The location of something that was not read from a file, such as a step a notebook added.
+    public static let nowhere = SourceLocation(file: "", line: 0, column: 0)
 }

@@ -162,7 +162,7 @@ public enum ChapterParser {
                               hint: "parameters are 'key: value' lines; checks are 'expect name = value' lines")
         }
         let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+        guard isParameterName(name) else {
             throw LessonError(at: location, step: step, "'\(line[..<colon])' is not a parameter name",
                               hint: "parameter names are letters, digits, '_' and '-', as in 'n_embd: 24'")
         }
@@ -173,6 +173,11 @@ public enum ChapterParser {
         var valueLocation = location
         valueLocation.column = valueColumn
         return Parameter(name: name, value: value, location: location, valueLocation: valueLocation)
+    }
+
+    /// Letters, digits, '_' and '-': what may stand before the colon of a `key: value` line.
+    static func isParameterName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
     }
 
     /// "expect name = value", "expect name = value ± tolerance" or "... +- tolerance".
