@@ -166,7 +166,7 @@ struct NotebookRoutes: HTTPResponder {
         return .json(session.read { timeline in
             ChangeAnswer(timeline: timeline, page: NotebookPage(session: session.id, timeline: timeline, registry: store.runner.registry,
                                                                  limits: store.limits),
-                         before: before, chapter: focus?.chapter, running: running, notice: notice)
+                         session: session, before: before, chapter: focus?.chapter, running: running, notice: notice)
         })
     }
 
@@ -191,7 +191,8 @@ struct NotebookRoutes: HTTPResponder {
                             for await event in stream {
                                 let text = session.read { timeline in
                                     Self.serverSent(event, page: NotebookPage(session: session.id, timeline: timeline,
-                                                                              registry: store.runner.registry, limits: store.limits))
+                                                                              registry: store.runner.registry, limits: store.limits),
+                                                    session: session)
                                 }
                                 try await writer.write(ByteBuffer(string: text))
                                 if case .ended = event { break }
@@ -201,14 +202,14 @@ struct NotebookRoutes: HTTPResponder {
     }
 
     /// One event as server-sent-events text: `event: name`, then the data as JSON on one line.
-    static func serverSent(_ event: NotebookEvent, page: NotebookPage) -> String {
+    static func serverSent(_ event: NotebookEvent, page: NotebookPage, session: NotebookSession) -> String {
         func line(_ name: String, _ value: some Encodable) -> String {
             let data = (try? JSONEncoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
             return "event: \(name)\ndata: \(data)\n\n"
         }
         switch event {
         case .cells(let cells):
-            return line("cells", cells.compactMap { CellAnswer($0, page: page) })
+            return line("cells", cells.compactMap { CellAnswer($0, page: page, session: session) })
         case .progress(let progress):
             return line("progress", progress)
         case .chapter(let number):
@@ -274,7 +275,7 @@ struct CellAnswer: Encodable {
     let freshness: Freshness
     let html: String
 
-    init?(_ cell: NotebookCell, page: NotebookPage) {
+    init?(_ cell: NotebookCell, page: NotebookPage, session: NotebookSession) {
         guard let chapter = page.timeline.chapters.first(where: { $0.number == cell.chapter }) else { return nil }
         let ids = chapter.cellIDs
         guard let index = ids.firstIndex(of: cell.id) else { return nil }
@@ -282,7 +283,7 @@ struct CellAnswer: Encodable {
         self.chapter = cell.chapter
         revision = cell.revision
         freshness = cell.freshness
-        html = page.cellHTML(cell, index: index + 1, of: ids.count)
+        html = session.html(of: cell, index: index + 1, count: ids.count) { page.cellHTML(cell, index: index + 1, of: ids.count) }
     }
 }
 
@@ -294,12 +295,12 @@ struct ChangeAnswer: Encodable {
     let running: Bool
     let notice: String?
 
-    init(timeline: Timeline, page: NotebookPage, before: [Int: Int], chapter: Int?, running: Bool, notice: String?) {
+    init(timeline: Timeline, page: NotebookPage, session: NotebookSession, before: [Int: Int], chapter: Int?, running: Bool, notice: String?) {
         let changed = timeline.order.compactMap { id -> NotebookCell? in
             guard let cell = timeline.cells[id], before[id] != cell.revision else { return nil }
             return cell
         }
-        cells = changed.compactMap { CellAnswer($0, page: page) }
+        cells = changed.compactMap { CellAnswer($0, page: page, session: session) }
         let layoutChanged = Set(before.keys) != Set(timeline.cells.keys)
         body = layoutChanged ? chapter.flatMap { number in (try? timeline.chapter(number)).map { page.body($0) } } : nil
         self.running = running
@@ -320,6 +321,8 @@ struct CellsDescription: Encodable {
         let parameters: [String: String]
         let values: [String: CheckValue]
         let error: String?
+        /// Seconds its last run took.
+        let seconds: Double?
     }
 
     let cells: [Cell]
@@ -337,7 +340,7 @@ struct CellsDescription: Encodable {
             return Cell(id: id, chapter: cell.chapter, step: cell.invocation.id, freshness: cell.freshness, staleReason: cell.staleReason,
                         revision: cell.revision, status: cell.record?.status,
                         parameters: Dictionary(cell.invocation.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
-                        values: values, error: cell.record?.error?.description)
+                        values: values, error: cell.record?.error?.description, seconds: cell.runSeconds)
         }
         running = progress
     }

@@ -135,14 +135,16 @@ enum NotebookScript {
               input.addEventListener("input", () => {
                 const field = document.getElementById(input.dataset.for);
                 if (field) field.value = input.value;
-                schedule(form, 150);
+                schedule(form, 60);
               });
               continue;
             }
             const slider = form.querySelector('input[type=range][data-for="' + CSS.escape(input.id) + '"]');
             const sync = () => { if (slider) slider.value = input.value; };
             if (input.type === "text" || input.type === "number") {
-              input.addEventListener("input", () => { sync(); schedule(form, 300); });
+              // A short pause after the last keystroke: a number updates at once, an expression
+              // once typing pauses (a half-typed one only shows its syntax error meanwhile).
+              input.addEventListener("input", () => { sync(); schedule(form, input.dataset.kind === "number" || input.type === "number" ? 60 : 150); });
             } else {
               input.addEventListener("change", () => schedule(form, 0));
             }

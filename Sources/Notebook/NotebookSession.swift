@@ -69,6 +69,9 @@ public final class NotebookSession: Sendable {
     private let queue: DispatchQueue
     private let shared: Mutex<Shared>
     private let stopReason = Mutex<String?>(nil)
+    /// Each cell's HTML as last drawn, by what it depends on: every page that follows the session
+    /// gets a changed cell from one drawing (a heatmap takes tens of milliseconds).
+    private let drawn = Mutex<[Int: (key: [Int], html: String)]>([:])
 
     private struct Shared {
         var timeline: Timeline
@@ -217,6 +220,15 @@ public final class NotebookSession: Sendable {
             shared.lastProgressSent = elapsed
             Self.send(.progress(progress), in: &shared)
         }
+    }
+
+    /// The HTML of `cell` at its place (`index` of `count`), drawn by `draw` unless it already was.
+    func html(of cell: NotebookCell, index: Int, count: Int, draw: () -> String) -> String {
+        let key = [cell.revision, index, count]
+        if let known = drawn.withLock({ $0[cell.id] }), known.key == key { return known.html }
+        let html = draw()
+        drawn.withLock { $0[cell.id] = (key, html) }
+        return html
     }
 
     // MARK: Events

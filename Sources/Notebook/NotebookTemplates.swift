@@ -173,6 +173,10 @@ enum NotebookTemplates {
     .parameters input.wide { width: 100%; max-width: 40rem; }
     .parameters input[type=range] { width: 14rem; vertical-align: middle; margin-left: .5rem; }
     .parameters .buttons, .parameters .error-box { grid-column: 1 / -1; }
+    .parameters input[type=checkbox] { justify-self: start; margin: 0; }
+    /* The walkthrough's step box sits inside the cell, which already names the step and its place. */
+    .cell .step { border-left: 0; background: transparent; padding: 0; margin: .5rem 0 0; }
+    .cell .step-head .step-id, .cell .step-head .where { display: none; }
     .add-cell { margin: -.75rem 0 0; font: 12px "Helvetica Neue", Arial, sans-serif; color: var(--muted); }
     .add-cell summary { cursor: pointer; list-style: none; opacity: .6; } .add-cell summary:hover { opacity: 1; }
     .add-cell summary::before { content: "+ "; }

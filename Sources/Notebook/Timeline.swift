@@ -40,6 +40,8 @@ public struct NotebookCell: Sendable, Equatable {
     public var runsLong: Bool
     /// Bumped whenever anything the page shows of the cell changes, so a page redraws only what did.
     public var revision = 0
+    /// How long its last run took, in seconds.
+    public var runSeconds: Double?
 
     // Bookkeeping of the sweep.
     var dirty = true
@@ -478,6 +480,7 @@ struct Timeline: Sendable {
             return
         }
         cell.record = outcome.record
+        cell.runSeconds = outcome.seconds
         cell.changed = outcome.changed
         cell.after = outcome.after
         cell.freshness = .fresh
@@ -587,6 +590,8 @@ struct RunOutcome: Sendable {
     var after: [StateSlot: SavedSlot] = [:]
     /// Why the run stopped before its end (it was cancelled); nil when it ran to the end.
     var stopped: String?
+    /// How long the run took.
+    var seconds = 0.0
 }
 
 /// The live lesson state cells run on, and which saved contents it holds, slot by slot. A
@@ -613,6 +618,7 @@ final class CellRunner: @unchecked Sendable {
             loaded[slot] = plan.source[slot]
         }
         let before = state.versions
+        let started = ContinuousClock.now
         state.trainingObserver = observe
         defer { state.trainingObserver = nil }
         var record = runner.run(plan.cell.invocation, chapter: plan.cell.chapter, index: plan.index, state: state)
@@ -623,7 +629,9 @@ final class CellRunner: @unchecked Sendable {
             return RunOutcome(record: nil, changed: changed, stopped: "its run was cancelled: press Run to train again")
         }
         record.index = plan.index
-        var outcome = RunOutcome(record: record, changed: changed)
+        let took = ContinuousClock.now - started
+        var outcome = RunOutcome(record: record, changed: changed,
+                                 seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         for slot in changed {
             let saved = SavedSlot(state.save(slot))
             outcome.after[slot] = saved

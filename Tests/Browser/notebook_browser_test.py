@@ -60,7 +60,9 @@ def wait_for(driver, condition, what, timeout=60):
         return WebDriverWait(driver, timeout, poll_frequency=0.02).until(lambda d: condition())
     except Exception:
         shoot(driver, "failed")
-        raise SystemExit(f"FAILED: {what} (within {timeout} s); screenshot in {SHOTS}/failed.png")
+        cells = driver.execute_script(
+            "return [...document.querySelectorAll('.cell')].map(c => c.id + ' ' + c.className + ' r' + c.dataset.revision).join('; ')")
+        raise SystemExit(f"FAILED: {what} (within {timeout} s); screenshot in {SHOTS}/failed.png; cells: {cells}")
 
 
 def shoot(driver, name):
@@ -69,7 +71,17 @@ def shoot(driver, name):
 
 
 def revision(driver, cell_id):
-    return int(driver.find_element(By.ID, f"cell-{cell_id}").get_attribute("data-revision"))
+    return int(driver.execute_script(f"return document.getElementById('cell-{cell_id}').dataset.revision"))
+
+
+def state(driver, cell_id):
+    """The cell's freshness (fresh, stale, running), read in one go: the page replaces cells as they change."""
+    return driver.execute_script(
+        f"const c = document.getElementById('cell-{cell_id}'); return ['fresh', 'stale', 'running'].find(k => c.classList.contains(k))")
+
+
+def all_fresh(driver):
+    return driver.execute_script("return [...document.querySelectorAll('.cell')].every(c => c.classList.contains('fresh'))")
 
 
 def edit(driver, field, text):
@@ -98,8 +110,8 @@ def main():
         shoot(driver, "chapter-2")
         before = revision(driver, cell_id)
         field = driver.find_element(By.ID, f"cell-{cell_id}-a")
-        pressed = time.time()
         edit(driver, field, "5")
+        pressed = time.time()
         wait_for(driver, lambda: revision(driver, cell_id) > before, "the backward cell updates after editing a")
         timings["backward input"] = time.time() - pressed
         text = driver.find_element(By.ID, f"cell-{cell_id}").text
@@ -108,10 +120,9 @@ def main():
         nodes_before = len(driver.find_elements(By.CSS_SELECTOR, f"#cell-{cell_id} .graph .node"))
         before = revision(driver, cell_id)
         expression = driver.find_element(By.ID, f"cell-{cell_id}-expr")
-        pressed = time.time()
         edit(driver, expression, "tanh(a*b + c) * a")
-        wait_for(driver, lambda: revision(driver, cell_id) > before
-                 and driver.find_element(By.ID, f"cell-{cell_id}").get_attribute("class").split()[-1] == "fresh",
+        pressed = time.time()  # the last keystroke: typing the expression takes Selenium a while
+        wait_for(driver, lambda: revision(driver, cell_id) > before and state(driver, cell_id) == "fresh",
                  "the backward cell updates after editing the expression")
         timings["backward expression"] = time.time() - pressed
         nodes_after = len(driver.find_elements(By.CSS_SELECTOR, f"#cell-{cell_id} .graph .node"))
@@ -119,7 +130,7 @@ def main():
             raise SystemExit(f"FAILED: the graph did not grow with the expression ({nodes_before} -> {nodes_after} nodes)")
         shoot(driver, "chapter-2-edited")
         print(f"backward edits: input {timings['backward input'] * 1000:.0f} ms, expression "
-              f"{timings['backward expression'] * 1000:.0f} ms from keystroke to the updated cell "
+              f"{timings['backward expression'] * 1000:.0f} ms from the last keystroke to the updated cell "
               f"(server answered in {driver.execute_script('return document.body.dataset.lastAnswerMs')} ms)")
 
         # Chapter 4's first attention heatmap, before the model changes.
@@ -134,18 +145,20 @@ def main():
         cell_id = cell.get_attribute("data-cell")
         before = revision(driver, cell_id)
         field = driver.find_element(By.ID, f"cell-{cell_id}-n_embd")
-        pressed = time.time()
         edit(driver, field, "32")
-        wait_for(driver, lambda: revision(driver, cell_id) > before
-                 and "fresh" in driver.find_element(By.ID, f"cell-{cell_id}").get_attribute("class").split(),
-                 "the model cell updates after n_embd: 32")
+        pressed = time.time()
+        embedding_id = cell_of_step(driver, "embedding").get_attribute("data-cell")
+        embedding_before = revision(driver, embedding_id)
+        wait_for(driver, lambda: revision(driver, cell_id) > before and state(driver, cell_id) == "fresh"
+                 and revision(driver, embedding_id) > embedding_before and state(driver, embedding_id) == "fresh",
+                 "the model cell and the embedding below it update after n_embd: 32")
         timings["model"] = time.time() - pressed
         shoot(driver, "chapter-3-edited")
-        print(f"model edit: {timings['model'] * 1000:.0f} ms from keystroke to the updated cell")
+        print(f"model edit: {timings['model'] * 1000:.0f} ms from the last keystroke to the updated model and embedding cells")
 
         driver.get(session_url + "/chapter/4")
-        wait_for(driver, lambda: "fresh" in cell_of_step(driver, "attention").get_attribute("class").split(),
-                 "chapter 4's attention is up to date")
+        attention_id = cell_of_step(driver, "attention").get_attribute("data-cell")
+        wait_for(driver, lambda: state(driver, attention_id) == "fresh", "chapter 4's attention is up to date")
         heatmap_after = cell_of_step(driver, "attention").find_element(By.CSS_SELECTOR, ".heatmap svg").get_attribute("innerHTML")
         if heatmap_after == heatmap_before:
             raise SystemExit("FAILED: chapter 4's heatmap did not change with the model")
@@ -155,18 +168,20 @@ def main():
         driver.get(session_url + "/chapter/5")
         train = cell_of_step(driver, "train")
         train_id = train.get_attribute("data-cell")
-        if "stale" not in train.get_attribute("class").split() or "Not up to date" not in train.text:
+        if state(driver, train_id) != "stale" or "Not up to date" not in train.text:
             raise SystemExit(f"FAILED: the training step is not marked stale: {train.text[:200]!r}")
         later = cell_of_step(driver, "complete", 1)
-        if "stale" not in later.get_attribute("class").split():
+        if state(driver, later.get_attribute("data-cell")) != "stale":
             raise SystemExit("FAILED: the step after training is not marked stale")
         shoot(driver, "chapter-5-stale")
         train.find_element(By.XPATH, ".//button[text()='Run']").click()
-        wait_for(driver, lambda: "fresh" in driver.find_element(By.ID, f"cell-{train_id}").get_attribute("class").split(),
-                 "the training step runs when asked", timeout=300)
-        wait_for(driver, lambda: all("fresh" in c.get_attribute("class").split()
-                                     for c in driver.find_elements(By.CSS_SELECTOR, ".cell")),
-                 "every cell of chapter 5 is up to date after the run", timeout=120)
+        wait_for(driver, lambda: state(driver, train_id) == "running", "the training step shows that it runs", timeout=30)
+        wait_for(driver, lambda: "step" in driver.execute_script(
+            f"return (document.getElementById('progress-{train_id}') || {{}}).textContent || ''"),
+                 "the training step shows its progress", timeout=30)
+        shoot(driver, "chapter-5-training")
+        wait_for(driver, lambda: state(driver, train_id) == "fresh", "the training step runs when asked", timeout=300)
+        wait_for(driver, lambda: all_fresh(driver), "every cell of chapter 5 is up to date after the run", timeout=120)
         shoot(driver, "chapter-5-trained")
         print("browser test passed")
     finally:

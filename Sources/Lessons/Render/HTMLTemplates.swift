@@ -61,7 +61,8 @@ enum HTMLTemplates {
     {{/nodes}}</svg></div></figure>{{/graph}}
     {{#heatmap}}<figure class="heatmap"><figcaption>{{title}}</figcaption><div class="scroll">
     <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
-    {{#cells}}<rect x="{{x}}" y="{{y}}" width="{{size}}" height="{{size}}" fill="{{fill}}"><title>{{tip}}</title></rect>{{/cells}}
+    {{#shades}}<path d="{{d}}" fill="{{fill}}"/>{{/shades}}
+    {{#tips}}<rect x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}" class="tip"><title>{{tip}}</title></rect>{{/tips}}
     {{#columnLabels}}<text x="{{x}}" y="{{y}}" font-size="{{size}}" class="col-label">{{text}}</text>{{/columnLabels}}
     {{#rowLabels}}<text x="{{x}}" y="{{y}}" font-size="{{size}}" class="row-label">{{text}}</text>{{/rowLabels}}
     </svg></div><p class="legend">Rows: {{rowTitle}}; columns: {{columnTitle}}. Each row is shaded from white (0) to dark (that row's largest weight); hover over a cell for its value. Grey cells are masked.{{#hasNotFinite}} Red cells are NaN or infinite.{{/hasNotFinite}} ◆ is BOS, ␣ a space.</p></figure>{{/heatmap}}
@@ -140,6 +141,7 @@ enum HTMLTemplates {
     .op-text { text-anchor: middle; font-weight: bold; fill: var(--accent); }
     .label { font-weight: bold; } .grad { fill: #8a2a1e; }
     .divider { stroke: var(--rule); }
+    .tip { fill: #000; fill-opacity: 0; }
     .col-label { text-anchor: middle; } .row-label { text-anchor: end; }
     .axis { stroke: var(--ink); } .gridline { stroke: #edf0f3; }
     .y-tick { text-anchor: end; dominant-baseline: middle; } .x-tick { text-anchor: middle; }

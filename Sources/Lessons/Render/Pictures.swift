@@ -64,21 +64,37 @@ enum Pictures {
         let left = 44.0, top = 30.0
         // Each row is shaded against its own largest weight: a row holds one query's weights, which
         // sum to 1 over more and more positions, so a common scale would fade the long rows out.
-        var cells: [Data] = []
+        // Squares of one shade (in 32 steps, finer than the eye tells apart) are one SVG path: a
+        // square of its own took 90 bytes, and a chapter's heatmaps held tens of thousands.
+        var paths: [String: String] = [:]
+        var order: [String] = []
+        var tips: [Data] = []
+        let perCell = matrix.values.joined().count <= 400  // small: a tip per square; large: per row
         for (r, row) in matrix.values.enumerated() {
             let largest = row.compactMap { $0 }.filter(\.isFinite).max() ?? 1
+            let y = top + Double(r) * cell
             for (c, value) in row.enumerated() {
-                var item: Data = ["x": left + Double(c) * cell, "y": top + Double(r) * cell, "size": cell]
+                let fill: String
                 if let value {
-                    item["fill"] = value.isFinite ? shade(largest > 0 ? value / largest : 0) : notFiniteFill
-                    item["tip"] = "\(matrix.rowLabels[r]) -> \(matrix.columnLabels[c]): \(NumberFormat.short(value))"
+                    fill = value.isFinite ? shade(((largest > 0 ? value / largest : 0) * 32).rounded() / 32) : notFiniteFill
                 } else {
-                    item["fill"] = "#f1f1f1"
-                    item["tip"] = "masked"
+                    fill = maskedFill
                 }
-                cells.append(item)
+                let x = left + Double(c) * cell
+                if paths[fill] == nil { order.append(fill) }
+                paths[fill, default: ""] += "M\(NumberFormat.svg(x)) \(NumberFormat.svg(y))h\(NumberFormat.svg(cell))v\(NumberFormat.svg(cell))h-\(NumberFormat.svg(cell))z"
+                if perCell {
+                    let tip = value.map { "\(matrix.rowLabels[r]) -> \(matrix.columnLabels[c]): \(NumberFormat.short($0))" } ?? "masked"
+                    tips.append(["x": x, "y": y, "width": cell, "height": cell, "tip": tip])
+                }
+            }
+            if !perCell {
+                let values = zip(matrix.columnLabels, row).compactMap { label, value in value.map { "\(visible(label)) \(NumberFormat.short($0))" } }
+                tips.append(["x": left, "y": y, "width": cell * Double(row.count), "height": cell,
+                             "tip": "\(visible(matrix.rowLabels[r])) -> " + values.joined(separator: ", ")])
             }
         }
+        let shades: [Data] = order.map { ["fill": $0, "d": paths[$0] ?? ""] }
         let labelSize = cell > 12 ? 11.0 : 9.0
         let columns: [Data] = matrix.columnLabels.enumerated().map { c, label in
             ["x": left + (Double(c) + 0.5) * cell, "y": top - 6, "text": visible(label), "size": labelSize]
@@ -87,11 +103,14 @@ enum Pictures {
             ["x": left - 6, "y": top + (Double(r) + 0.75) * cell, "text": visible(label), "size": labelSize]
         }
         return ["title": matrix.title, "width": left + Double(matrix.columnLabels.count) * cell + 10,
-                "height": top + Double(matrix.rowLabels.count) * cell + 10, "cells": cells,
+                "height": top + Double(matrix.rowLabels.count) * cell + 10, "shades": shades, "tips": tips,
                 "columnLabels": columns, "rowLabels": rows,
                 "rowTitle": matrix.rowTitle, "columnTitle": matrix.columnTitle,
                 "hasNotFinite": matrix.values.joined().contains { $0.map { !$0.isFinite } ?? false }]
     }
+
+    /// The fill of a masked cell (a position attention may not look at).
+    static let maskedFill = "#f1f1f1"
 
     /// The fill of a cell whose number is NaN or infinite: a colour no shade of blue can be.
     static let notFiniteFill = "#e8a09a"

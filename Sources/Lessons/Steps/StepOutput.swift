@@ -197,6 +197,11 @@ public enum NumberFormat {
         return nil
     }
 
+    /// A coordinate in an SVG picture: whole numbers without ".0", others to two decimals.
+    public static func svg(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : fixed(x, decimals: 2)
+    }
+
     /// `x` with `decimals` digits after the point, rounded half away from zero.
     public static func fixed(_ x: Double, decimals: Int) -> String {
         var scale = 1.0
