@@ -50,8 +50,8 @@ struct NotebookRoutes: HTTPResponder {
 
     /// A new session, or a page that waits for the first run.
     private func home() -> Response {
-        let progress = store.baselineProgress
-        if progress.running {
+        guard store.isReady else {
+            let progress = store.baselineProgress
             return html(NotebookPage.preparing(done: progress.done, total: progress.total))
         }
         let session = store.newSession()

@@ -30,10 +30,17 @@ public final class NotebookStore: Sendable {
         watched.withLock { $0 = Self.stamps(runner.lessonsDirectory) }
     }
 
+    private let started = Mutex(false)
+
     /// Starts the first run of every chapter in the background.
     public func start() {
+        started.withLock { $0 = true }
         try? baseline.apply { _ throws(NotebookError) in }
     }
+
+    /// True once the first run has done all it can (a cell it had to stop stays stale): new
+    /// sessions then copy it instead of running the chapters again.
+    public var isReady: Bool { started.withLock { $0 } && !baseline.isWorking }
 
     /// How far the first run is: cells done of all cells, and whether it is running.
     public var baselineProgress: (done: Int, total: Int, running: Bool) {

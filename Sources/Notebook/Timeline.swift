@@ -42,6 +42,8 @@ public struct NotebookCell: Sendable, Equatable {
     public var revision = 0
     /// How long its last run took, in seconds.
     public var runSeconds: Double?
+    /// Why its last run was stopped before its end, until it runs again or changes.
+    var stopNote: String?
 
     // Bookkeeping of the sweep.
     var dirty = true
@@ -372,6 +374,7 @@ struct Timeline: Sendable {
     private mutating func markDirty(_ id: Int, reason: String) {
         guard var cell = cells[id] else { return }
         cell.epoch += 1
+        cell.stopNote = nil
         if !cell.dirty || cell.freshness == .fresh {
             cell.dirty = true
             cell.freshness = .stale
@@ -445,8 +448,8 @@ struct Timeline: Sendable {
                     continue
                 }
                 if cell.runsLong && !cell.requested {
-                    setStale(&cell, cell.record == nil ? "not run yet: it trains a model, so it waits for Run"
-                                                       : "its inputs changed: it trains a model, so it waits for Run")
+                    setStale(&cell, cell.stopNote ?? (cell.record == nil ? "not run yet: it trains a model, so it waits for Run"
+                                                                         : "its inputs changed: it trains a model, so it waits for Run"))
                     for slot in writes { source[slot] = .unavailable(id) }
                     continue
                 }
@@ -473,6 +476,7 @@ struct Timeline: Sendable {
         if let stopped = outcome.stopped {
             cell.freshness = .stale
             cell.staleReason = stopped
+            cell.stopNote = stopped
             cell.requested = false
             cell.changed.formUnion(outcome.changed)
             cell.revision += 1
@@ -481,6 +485,7 @@ struct Timeline: Sendable {
         }
         cell.record = outcome.record
         cell.runSeconds = outcome.seconds
+        cell.stopNote = nil
         cell.changed = outcome.changed
         cell.after = outcome.after
         cell.freshness = .fresh

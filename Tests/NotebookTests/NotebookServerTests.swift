@@ -16,16 +16,17 @@ struct NotebookFixture {
     let task: Task<Void, Error>
     static let token = "0123456789abcdef0123456789abcdef"
 
-    static func start(_ chapters: [String: String] = ["01-small.md": smallChapter]) async throws -> NotebookFixture {
+    static func start(_ chapters: [String: String] = ["01-small.md": smallChapter],
+                      notebook: NotebookLimits = NotebookLimits()) async throws -> NotebookFixture {
         let lessons = try makeNotebookLessons(chapters)
         var limits = ServerLimits()
         limits.shutdownGrace = .zero
         let server = try NotebookServer(runner: LessonRunner(lessonsDirectory: lessons), host: "127.0.0.1", port: 0,
-                                        limits: limits, token: token)
+                                        limits: limits, notebook: notebook, token: token)
         let task = Task { try await server.run() }
         let port = try await server.listeningPort(timeout: .seconds(60))  // a busy machine starts servers slowly
         let deadline = ContinuousClock.now + .seconds(120)
-        while server.store.baselineProgress.running || server.store.baselineProgress.done < server.store.baselineProgress.total {
+        while !server.store.isReady {
             guard ContinuousClock.now < deadline else { throw ConnectionError(description: "the first run did not finish") }
             try await Task.sleep(for: .milliseconds(20))
         }
