@@ -220,6 +220,27 @@ import Testing
         }
     }
 
+    /// Read in pieces as small as one byte, a file has the lines it has read whole: a CRLF split
+    /// between two pieces is one ending, a byte order mark is skipped only at the start, and a line
+    /// longer than a piece grows the buffer.
+    @Test(arguments: ["\u{FEFF}a one\rb two\r\n\n  \nc three\nd four", "x\r\n\r\ny\r", "\r\r\n\n", "no ending",
+                      "a\n\u{FEFF}b\n", "", "a long line that is longer than every piece\r\nb"])
+    func streamedLinesAreTheLinesOfTheWholeFile(text: String) throws {
+        let bytes = Array(text.utf8)
+        var whole: [(text: [UInt8], number: Int)] = []
+        bytes.withUnsafeBufferPointer { buffer in
+            TextLines.forEach(in: buffer) { range, number in whole.append((Array(buffer[range]), number)) }
+        }
+        let file = try TemporaryFile(bytes: bytes)
+        for chunkSize in [1, 2, 3, 5, 1 << 16] {
+            var streamed: [(text: [UInt8], number: Int)] = []
+            try TextLines.stream(path: file.path, chunkSize: chunkSize) { line, number in streamed.append((Array(line), number)) }
+            #expect(streamed.map(\.text) == whole.map(\.text), "pieces of \(chunkSize) bytes: \(text.debugDescription)")
+            #expect(streamed.map(\.number) == whole.map(\.number), "pieces of \(chunkSize) bytes: \(text.debugDescription)")
+        }
+        #expect(throws: InputBytes.Failure(.missing, "no such file")) { try TextLines.stream(path: file.path + ".none") { _, _ in } }
+    }
+
     @Test func textLinesEndWhereDatasetLinesEnd() throws {
         let file = try TemporaryFile(bytes: Array("a one\rb two\r\n\n  \nc three\nd four".utf8))
         #expect(try TextLines.read(path: file.path) == ["a one", "b two", "c three", "d four"])

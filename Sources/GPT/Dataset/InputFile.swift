@@ -13,6 +13,9 @@ import Darwin
 // exactly once, start to end, into one buffer that everything later works from; a regular file's
 // size only sets the first guess of the buffer's capacity.
 //
+// `TextLines.stream` is the one exception: `gpt import` reads raw logs of any size in pieces, and
+// only the lines of the current piece are in memory.
+//
 // Lines: LF, CRLF and a lone CR each end a line (old Mac files and some log shippers use a lone CR),
 // so a file means the same lines to `gpt train`, `gpt eval` and `gpt classify --file`. The last
 // line needs no line ending.
@@ -56,6 +59,15 @@ public final class InputBytes: @unchecked Sendable {  // never changed after ini
     /// fill the memory).
     public static func read(path: String, limit: Int = .max) throws(Failure) -> InputBytes {
         if path == "-" { return try read(descriptor: STDIN_FILENO, sizeHint: 0, limit: limit) }
+        let (descriptor, size) = try openForReading(path)
+        defer { _ = close(descriptor) }
+        if size > limit { throw tooLarge(limit) }
+        return try read(descriptor: descriptor, sizeHint: size, limit: limit)
+    }
+
+    /// Opens `path` (not "-") for reading: its descriptor, which the caller closes, and a regular
+    /// file's size (0 for a pipe or a device).
+    static func openForReading(_ path: String) throws(Failure) -> (descriptor: Int32, size: Int) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             let failure = errno
@@ -63,16 +75,18 @@ public final class InputBytes: @unchecked Sendable {  // never changed after ini
             if failure == EACCES { throw Failure(.other, "permission denied: this user may not read it") }
             throw Failure(.other, "cannot open it: \(String(cString: strerror(failure)))")
         }
-        defer { _ = close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            throw Failure(.other, "cannot look at it: \(systemError())")
+            let reason = "cannot look at it: \(systemError())"
+            _ = close(descriptor)
+            throw Failure(.other, reason)
         }
-        if status.st_mode & S_IFMT == S_IFDIR { throw Failure(.directory, "this is a directory, not a file") }
+        guard status.st_mode & S_IFMT != S_IFDIR else {
+            _ = close(descriptor)
+            throw Failure(.directory, "this is a directory, not a file")
+        }
         // Only a regular file's size means anything; a pipe or a device reports 0 or junk.
-        let size = status.st_mode & S_IFMT == S_IFREG ? Int(status.st_size) : 0
-        if size > limit { throw tooLarge(limit) }
-        return try read(descriptor: descriptor, sizeHint: size, limit: limit)
+        return (descriptor, status.st_mode & S_IFMT == S_IFREG ? Int(status.st_size) : 0)
     }
 
     /// Reads `descriptor` to its end, growing the buffer as needed.
@@ -124,10 +138,19 @@ public enum TextLines {
     /// 1-based number. A UTF-8 byte order mark at the start is skipped.
     static func forEach<E: Error>(in bytes: UnsafeBufferPointer<UInt8>,
                                   _ body: (Range<Int>, Int) throws(E) -> Void) throws(E) {
-        guard let base = bytes.baseAddress else { return }
+        _ = try forEach(in: bytes, after: 0, skippingByteOrderMark: true, body)
+    }
+
+    /// `forEach(in:_:)` for one piece of a longer input: lines are numbered on from `after`, and
+    /// the byte order mark is looked for only when asked (at the start of the input). Returns the
+    /// number of the last line.
+    private static func forEach<E: Error>(in bytes: UnsafeBufferPointer<UInt8>, after firstNumber: Int,
+                                          skippingByteOrderMark: Bool,
+                                          _ body: (Range<Int>, Int) throws(E) -> Void) throws(E) -> Int {
+        guard let base = bytes.baseAddress else { return firstNumber }
         let end = bytes.count
-        var start = bytes.starts(with: byteOrderMark) ? byteOrderMark.count : 0
-        var number = 0
+        var start = skippingByteOrderMark && bytes.starts(with: byteOrderMark) ? byteOrderMark.count : 0
+        var number = firstNumber
         var nextLineFeed = -1  // the first LF at or after `start` (or `end`), found again only once passed
         while start < end {
             number += 1
@@ -145,6 +168,7 @@ public enum TextLines {
             try body(start..<lineEnd, number)
             start = next
         }
+        return number
     }
 
     /// The number of lines of `bytes`, counted by memchr without reading them, to size arrays once:
@@ -183,6 +207,64 @@ public enum TextLines {
             if !text.allSatisfy(\.isWhitespace) { lines.append(text) }
         }
         return lines
+    }
+
+    /// Calls `body` with each line of `path` ("-" for standard input) and its 1-based number,
+    /// reading the input in pieces of about `chunkSize` bytes: for inputs too large to hold whole,
+    /// which `gpt import` reads once, start to end. The lines are those `forEach(in:_:)` finds in
+    /// the same bytes; a line longer than a piece grows the buffer until it ends.
+    ///
+    /// - Throws: `InputBytes.Failure` when the input cannot be opened or read, or what `body` throws.
+    public static func stream(path: String, chunkSize: Int = 1 << 20,
+                              _ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+        let descriptor: Int32
+        if path == "-" {
+            descriptor = STDIN_FILENO
+        } else {
+            descriptor = try InputBytes.openForReading(path).descriptor
+        }
+        defer { if path != "-" { _ = close(descriptor) } }
+        var buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(chunkSize, 1))
+        defer { buffer.deallocate() }
+        var filled = 0, number = 0, atStart = true, ended = false
+        while !ended {
+            if filled == buffer.count {
+                let grown = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count * 2)
+                _ = grown.initialize(from: buffer)
+                buffer.deallocate()
+                buffer = grown
+            }
+            let result = readSome(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw InputBytes.Failure(.other, "cannot read it: \(systemError())")
+            }
+            ended = result == 0
+            filled += result
+            let complete = ended ? filled : completeLinesEnd(UnsafeBufferPointer(rebasing: buffer[..<filled]))
+            guard complete > 0 else { continue }
+            let piece = UnsafeBufferPointer(rebasing: buffer[..<complete])
+            number = try forEach(in: piece, after: number, skippingByteOrderMark: atStart) { range, line in
+                try body(UnsafeBufferPointer(rebasing: piece[range]), line)
+            }
+            atStart = false
+            memmove(buffer.baseAddress!, buffer.baseAddress! + complete, filled - complete)  // the unfinished line
+            filled -= complete
+        }
+    }
+
+    /// Where the last whole line of `bytes` ends, after its line ending; 0 when no line is whole
+    /// yet. A CR in the last byte does not count: an LF may follow in the next piece (CRLF).
+    private static func completeLinesEnd(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let last = bytes.last else { return 0 }
+        if last == UInt8(lineFeed) { return bytes.count }
+        var index = bytes.count - 2
+        while index >= 0 {
+            let byte = bytes[index]
+            if byte == UInt8(lineFeed) || byte == UInt8(carriageReturn) { return index + 1 }
+            index -= 1
+        }
+        return 0
     }
 
     private static let lineFeed = Int32(UInt8(ascii: "\n"))
