@@ -20,10 +20,12 @@ struct NotebookPage {
     func contents(problem: LessonError?) -> String {
         let chapters = timeline.chapters.map { chapter -> [String: Any] in
             let cells = chapter.cellIDs.compactMap { timeline.cells[$0] }
-            return ["number": chapter.number, "title": chapter.title, "href": href("chapter/\(chapter.number)"),
+            let failed = cells.count { $0.freshness == .fresh && $0.record?.status != .passed }
+            let stale = cells.count { $0.freshness != .fresh }
+            return ["hasFailed": failed > 0, "hasStale": stale > 0, "number": chapter.number, "title": chapter.title, "href": href("chapter/\(chapter.number)"),
                     "steps": cells.count, "passed": cells.count { $0.freshness == .fresh && $0.record?.status == .passed },
-                    "stale": cells.count { $0.freshness != .fresh },
-                    "failed": cells.count { $0.freshness == .fresh && $0.record?.status != .passed },
+                    "stale": stale,
+                    "failed": failed,
                     "error": chapter.error.map { ["message": $0.description] } ?? false]
         }
         return Self.library.render([

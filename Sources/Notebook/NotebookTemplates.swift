@@ -30,7 +30,7 @@ enum NotebookTemplates {
     <main>
     {{#problem}}<div class="error-box"><strong>The lessons folder cannot be read</strong><pre>{{message}}</pre></div>{{/problem}}
     <nav><h2>Chapters</h2><ol class="chapters">
-    {{#chapters}}<li><a href="{{href}}">{{title}}</a> <span class="file">{{steps}} steps: {{passed}} passed{{#failed}}, <span class="bad">{{failed}} failed</span>{{/failed}}{{#stale}}, {{stale}} not up to date{{/stale}}</span>
+    {{#chapters}}<li><a href="{{href}}">{{title}}</a> <span class="file">{{steps}} steps: {{passed}} passed{{#hasFailed}}, <span class="bad">{{failed}} failed</span>{{/hasFailed}}{{#hasStale}}, {{stale}} not up to date{{/hasStale}}</span>
     {{#error}}<div class="error-box"><pre>{{message}}</pre></div>{{/error}}</li>
     {{/chapters}}</ol></nav>
     </main>
@@ -94,12 +94,13 @@ enum NotebookTemplates {
     {{#running}}<p class="running-mark" role="status"><strong>Running</strong> <span class="progress-text" id="progress-{{id}}"></span> <progress id="bar-{{id}}" max="1" value="0"></progress>
     <button type="submit" form="form-{{id}}" formaction="{{cancel}}">Cancel</button></p>{{/running}}
     <form class="parameters" id="form-{{id}}" method="post" action="{{action}}" title="{{summary}}">
-    {{#fields}}<div class="field"><label for="{{inputID}}">{{name}}</label>
+    {{#fields}}<div class="field"><label for="{{inputID}}">{{name}}</label><span class="control">
     {{#number}}<input type="text" inputmode="decimal" id="{{inputID}}" name="{{name}}" value="{{value}}" data-kind="number">{{/number}}
     {{#integer}}<input type="number" id="{{inputID}}" name="{{name}}" value="{{value}}" min="{{min}}" max="{{max}}" step="1">{{#slider}}<input type="range" aria-label="{{name}}" data-for="{{inputID}}" value="{{value}}" min="{{min}}" max="{{max}}" step="1">{{/slider}}{{/integer}}
     {{#flag}}<input type="hidden" name="{{name}}" value="false"><input type="checkbox" id="{{inputID}}" name="{{name}}" value="true"{{#checked}} checked{{/checked}}>{{/flag}}
     {{#choice}}<select id="{{inputID}}" name="{{name}}">{{#options}}<option{{#selected}} selected{{/selected}}>{{word}}</option>{{/options}}</select>{{/choice}}
     {{#text}}<input type="text" class="wide" id="{{inputID}}" name="{{name}}" value="{{value}}" spellcheck="false">{{/text}}
+    </span>
     <span class="summary">{{summary}}</span>
     <span class="field-error" data-error-for="{{name}}">{{#error}}{{.}}{{/error}}</span></div>
     {{/fields}}
@@ -171,9 +172,10 @@ enum NotebookTemplates {
     .parameters .field-error:empty { display: none; }
     .parameters input[type=text], .parameters input[type=number] { font: 13px "DejaVu Sans Mono", Menlo, monospace; padding: .15rem .3rem; width: 10rem; }
     .parameters input.wide { width: 100%; max-width: 40rem; }
-    .parameters input[type=range] { width: 14rem; vertical-align: middle; margin-left: .5rem; }
+    .parameters input[type=range] { width: 14rem; }
     .parameters .buttons, .parameters .error-box { grid-column: 1 / -1; }
-    .parameters input[type=checkbox] { justify-self: start; margin: 0; }
+    .parameters .control { display: flex; align-items: center; gap: .5rem; }
+    .parameters input[type=checkbox] { margin: 0; }
     /* The walkthrough's step box sits inside the cell, which already names the step and its place. */
     .cell .step { border-left: 0; background: transparent; padding: 0; margin: .5rem 0 0; }
     .cell .step-head .step-id, .cell .step-head .where { display: none; }
