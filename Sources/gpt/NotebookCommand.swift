@@ -1,12 +1,10 @@
-// `gpt notebook`: the chapters as a live page in the browser. Like `gpt serve`, the server runs on
-// Swift's concurrency threads and NIO's while the main thread waits for it to end, and Ctrl-C (or
-// SIGTERM) stops it cleanly.
+// `gpt notebook`: the chapters as a live page in the browser. Like `gpt serve`, Ctrl-C (or SIGTERM)
+// stops it cleanly (ServingLoop).
 import ArgumentParser
 import Foundation
 import Lessons
 import Notebook
 import Server
-import Synchronization
 
 struct NotebookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,44 +37,17 @@ struct NotebookCommand: ParsableCommand {
     var open = false
 
     func run() throws {
-        // As in `gpt serve`: SIGINT and SIGTERM are blocked before the server starts its threads,
-        // which inherit the mask, so each one waits for its dispatch source instead.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        for signalNumber in [SIGINT, SIGTERM] { sigaddset(&stopSignals, signalNumber) }
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
-
+        ServingLoop.blockStopSignals()
         let server = try NotebookServer(runner: try folder.runner(), host: host, port: port,
                                         report: { Terminal.warn("notebook: \($0)") })
-        let stoppers = [SIGINT, SIGTERM].map { signalNumber in
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                Terminal.warn("\nstopping the notebook")
-                Task { await server.stop() }
-            }
-            source.resume()
-            return source
-        }
-        let failure = Mutex<String?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        Task {
-            do { try await server.run() } catch { failure.withLock { $0 = "\(error)" } }
-            finished.signal()
-        }
         let open = open
-        Task {
+        try ServingLoop.serve(run: { try await server.run() }, stop: { await server.stop() }, stopping: "stopping the notebook") {
             guard let port = try? await server.listeningPort() else { return }
             let address = server.address(port: port)
             print("The notebook is at \(address)  (Ctrl-C to stop)")
             print("The address holds its password: share it with no one. The chapters run once now; the page is ready when they have.")
             fflush(nil)  // a pipe buffers stdout; whoever started the notebook waits for this line
             if open { Self.openInBrowser(address) }
-        }
-        finished.wait()
-        stoppers.forEach { $0.cancel() }
-        if let failure = failure.withLock({ $0 }) {
-            Terminal.warn("error: \(failure)")
-            throw ExitCode.failure
         }
     }
 

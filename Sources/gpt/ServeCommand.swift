@@ -1,11 +1,9 @@
 // `gpt serve`: a local web page and JSON API that classify log lines with a trained model.
-// The server runs on Swift's concurrency threads and NIO's while the main thread waits for it to
-// end; Ctrl-C (or SIGTERM) stops it, letting open requests finish.
+// Ctrl-C (or SIGTERM) stops it, letting open requests finish (ServingLoop).
 import ArgumentParser
 import Foundation
 import GPT
 import Server
-import Synchronization
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,42 +34,15 @@ struct ServeCommand: ParsableCommand {
     var port: UInt16 = 8080
 
     func run() throws {
-        // SIGINT and SIGTERM stop the server (below), never the process mid-response. They are
-        // blocked before the server starts its threads, which inherit the mask, so that each one
-        // waits for its dispatch source (a signalfd) instead of landing on a thread that drops it.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        for signalNumber in [SIGINT, SIGTERM] { sigaddset(&stopSignals, signalNumber) }
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
-
+        ServingLoop.blockStopSignals()
         let server = try LogServer(try modelOptions.load(), host: host, port: port,
                                    report: { Terminal.warn("serve: \($0)") })
-        let stoppers = [SIGINT, SIGTERM].map { signalNumber in
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                Terminal.warn("\nstopping the server")
-                Task { await server.stop() }
-            }
-            source.resume()
-            return source
-        }
-        let failure = Mutex<String?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        Task {
-            do { try await server.run() } catch { failure.withLock { $0 = "\(error)" } }
-            finished.signal()
-        }
-        Task {
+        let host = host
+        try ServingLoop.serve(run: { try await server.run() }, stop: { await server.stop() }, stopping: "stopping the server") {
             guard let port = try? await server.listeningPort() else { return }
             let shown = host.contains(":") ? "[\(host)]" : host
             print("Serving the log classifier on http://\(shown):\(port)/  (Ctrl-C to stop)")
             fflush(nil)  // a pipe buffers stdout; whoever started the server waits for this line
-        }
-        finished.wait()
-        stoppers.forEach { $0.cancel() }
-        if let failure = failure.withLock({ $0 }) {
-            Terminal.warn("error: \(failure)")
-            throw ExitCode.failure
         }
     }
 }
