@@ -103,6 +103,7 @@ struct NotebookPage {
             "action": href("cell/\(cell.id)/parameters"), "reset": href("cell/\(cell.id)/reset"),
             "run": href("cell/\(cell.id)/run"), "remove": href("cell/\(cell.id)/remove"), "cancel": href("cancel"),
             "long": cell.runsLong, "resettable": cell.original != nil, "output": output,
+            "namedInputs": definition?.takesNamedInputs == true,
         ], withTemplate: "cell") ?? ""
     }
 

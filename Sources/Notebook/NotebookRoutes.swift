@@ -109,7 +109,7 @@ struct NotebookRoutes: HTTPResponder {
             case ("cell", 3, "parameters"):
                 let id = try cellID(rest[1])
                 focus = (try session.read { timeline throws(NotebookError) in try timeline.cell(id).chapter }, id)
-                try await session.change { timeline throws(NotebookError) in try timeline.setParameters(id, form.pairs) }
+                try await session.change { timeline throws(NotebookError) in try timeline.setParameters(id, form.parameters) }
             case ("cell", 3, "reset"):
                 let id = try cellID(rest[1])
                 focus = (try session.read { timeline throws(NotebookError) in try timeline.cell(id).chapter }, id)
@@ -119,7 +119,7 @@ struct NotebookRoutes: HTTPResponder {
                 focus = (try session.read { timeline throws(NotebookError) in try timeline.cell(id).chapter }, id)
                 // Form values sent with Run are applied first, as a learner who typed and pressed Run expects.
                 try await session.change { timeline throws(NotebookError) in
-                    try timeline.setParameters(id, form.pairs)
+                    try timeline.setParameters(id, form.parameters)
                     try timeline.requestRun(id)
                 }
             case ("cell", 3, "remove"):
@@ -369,6 +369,16 @@ struct FormValues {
     }
 
     subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
+
+    /// The step's parameters the form gives: its fields, and the new input its last row names
+    /// (an expression's `x = 3`), if both halves are filled in.
+    var parameters: [(name: String, value: String)] {
+        var parameters = pairs.filter { $0.name != "new-input-name" && $0.name != "new-input-value" }
+        let name = (self["new-input-name"] ?? "").trimmingCharacters(in: .whitespaces)
+        let value = (self["new-input-value"] ?? "").trimmingCharacters(in: .whitespaces)
+        if !name.isEmpty && !value.isEmpty { parameters.append((name, value)) }
+        return parameters
+    }
 
     /// A form value: "+" is a space, "%XX" a byte.
     private static func decode(_ text: Substring) -> String? {

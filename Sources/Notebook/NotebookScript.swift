@@ -139,6 +139,14 @@ enum NotebookScript {
               });
               continue;
             }
+            if (input.dataset.manual) {
+              // A new input's name and value go together, when both are typed: on Enter or on leaving the field.
+              input.addEventListener("change", () => {
+                const name = form.querySelector('[name="new-input-name"]'), value = form.querySelector('[name="new-input-value"]');
+                if (name.value.trim() && value.value.trim()) schedule(form, 0);
+              });
+              continue;
+            }
             const slider = form.querySelector('input[type=range][data-for="' + CSS.escape(input.id) + '"]');
             const sync = () => { if (slider) slider.value = input.value; };
             if (input.type === "text" || input.type === "number") {

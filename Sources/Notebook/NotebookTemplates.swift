@@ -104,6 +104,11 @@ enum NotebookTemplates {
     <span class="summary">{{summary}}</span>
     <span class="field-error" data-error-for="{{name}}">{{#error}}{{.}}{{/error}}</span></div>
     {{/fields}}
+    {{#namedInputs}}<div class="field"><label for="cell-{{id}}-new-input">new input</label><span class="control">
+    <input type="text" id="cell-{{id}}-new-input" name="new-input-name" placeholder="name" class="short" data-manual="yes" spellcheck="false"> =
+    <input type="text" name="new-input-value" placeholder="number" aria-label="value of the new input" data-manual="yes" inputmode="decimal"></span>
+    <span class="summary">an input the expression uses, as in x = 3 (an input left empty is taken out)</span>
+    <span class="field-error" data-error-for="new-input-name"></span></div>{{/namedInputs}}
     {{#formError}}<div class="error-box"><pre>{{message}}</pre></div>{{/formError}}
     <div class="buttons"><button type="submit">Apply</button>{{#resettable}} <button type="submit" formaction="{{reset}}">Reset</button>{{/resettable}}{{^stale}}{{#long}} <button type="submit" formaction="{{run}}">Run again</button>{{/long}}{{/stale}} <button type="submit" formaction="{{remove}}" class="quiet">Remove</button></div>
     </form>
@@ -172,6 +177,7 @@ enum NotebookTemplates {
     .parameters .field-error:empty { display: none; }
     .parameters input[type=text], .parameters input[type=number] { font: 13px "DejaVu Sans Mono", Menlo, monospace; padding: .15rem .3rem; width: 10rem; }
     .parameters input.wide { width: 100%; max-width: 40rem; }
+    .parameters input.short { width: 6rem; }
     .parameters input[type=range] { width: 14rem; }
     .parameters .buttons, .parameters .error-box { grid-column: 1 / -1; }
     .parameters .control { display: flex; align-items: center; gap: .5rem; }

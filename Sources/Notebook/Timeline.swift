@@ -532,14 +532,19 @@ struct Timeline: Sendable {
     // MARK: Invocations
 
     /// `base` with `values`: each known name's value replaced (keeping where the chapter wrote it),
-    /// new names added after the others, and a value equal to the step's default left out when
-    /// the chapter did not write it, so that saving writes only what the learner changed.
+    /// new names added after the others, a value equal to the step's default left out when the
+    /// chapter did not write it (so that saving writes only what the learner changed), and an
+    /// expression's input given as empty taken out.
     static func invocation(_ base: StepInvocation, original: StepInvocation?, with values: [(name: String, value: String)],
                            registry: StepRegistry = .standard) -> StepInvocation {
         var result = base
         let definition = registry[base.id]
         for (name, value) in values {
             let inOriginal = original?.parameter(name) != nil
+            if definition?.parameter(name) == nil, definition?.takesNamedInputs == true, value.trimmingCharacters(in: .whitespaces).isEmpty {
+                result.parameters.removeAll { $0.name == name }  // an input left empty is taken out
+                continue
+            }
             let isDefault = definition?.parameter(name)?.defaultValue == value
             if let index = result.parameters.firstIndex(where: { $0.name == name }) {
                 if isDefault && !inOriginal {

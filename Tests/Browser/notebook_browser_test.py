@@ -133,6 +133,23 @@ def main():
               f"{timings['backward expression'] * 1000:.0f} ms from the last keystroke to the updated cell "
               f"(server answered in {driver.execute_script('return document.body.dataset.lastAnswerMs')} ms)")
 
+        # A cell of the learner's own, after that one: their own expression and input.
+        count = len(driver.find_elements(By.CSS_SELECTOR, ".cell"))
+        adder = driver.find_element(By.CSS_SELECTOR, f"#cell-{cell_id} + details.add-cell")
+        adder.find_element(By.TAG_NAME, "summary").click()
+        adder.find_element(By.CSS_SELECTOR, "select[name=step] option[value=backward]").click()
+        adder.find_element(By.TAG_NAME, "button").click()
+        wait_for(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, ".cell")) == count + 1, "the added cell appears")
+        added = driver.execute_script("return [...document.querySelectorAll('.cell')].find(c => c.querySelector('.mark.added')).dataset.cell")
+        edit(driver, driver.find_element(By.ID, f"cell-{added}-expr"), "x*x*x")
+        name = driver.find_element(By.ID, f"cell-{added}-new-input")
+        name.send_keys("x")
+        value = driver.find_element(By.CSS_SELECTOR, f"#cell-{added} [name=new-input-value]")
+        value.send_keys("2", Keys.ENTER)
+        wait_for(driver, lambda: "grad.x = 12" in driver.find_element(By.ID, f"cell-{added}").text,
+                 "the learner's own cell shows d(x^3)/dx = 12 at x = 2")
+        shoot(driver, "chapter-2-added-cell")
+
         # Chapter 4's first attention heatmap, before the model changes.
         driver.get(session_url + "/chapter/4")
         heatmap_before = cell_of_step(driver, "attention").find_element(By.CSS_SELECTOR, ".heatmap svg").get_attribute("innerHTML")

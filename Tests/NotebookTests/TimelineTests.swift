@@ -182,3 +182,19 @@ func ids(_ timeline: Timeline) -> [String: Int] {
         #expect(timeline.chapters[0].segments.first == .prose("# A small chapter\n\nNew prose.\n"))
     }
 }
+
+@Suite struct NamedInputTests {
+    @Test func anInputCanBeAddedAndTakenOut() throws {
+        let lessons = try makeNotebookLessons(["01-small.md": smallChapter])
+        let runner = LessonRunner(lessonsDirectory: lessons)
+        var timeline = Timeline(runner: runner, sources: try runner.chapters())
+        settle(&timeline, on: CellRunner(runner: runner))
+        let id = try #require(ids(timeline)["backward"])
+        try timeline.setParameters(id, [("expr", "a*b + c + d"), ("d", "100")])
+        settle(&timeline, on: CellRunner(runner: runner))
+        #expect(timeline.cells[id]?.record?.values.first { $0.name == "out" }?.value == .number(104))
+        #expect(timeline.cells[id]?.invocation.parameters.map(\.name) == ["expr", "a", "b", "c", "d"])
+        try timeline.setParameters(id, [("expr", "a*b + c"), ("d", "")])
+        #expect(timeline.cells[id]?.invocation.parameters.map(\.name) == ["expr", "a", "b", "c"])
+    }
+}
