@@ -98,13 +98,30 @@ struct NotebookPage {
             "stale": cell.freshness == .stale ? ["reason": cell.staleReason ?? "it changed"] : false,
             "running": cell.freshness == .running,
             "edited": cell.original != nil && cell.isEdited, "added": cell.original == nil,
-            "fields": fields(cell, definition: definition, error: error),
+            // An exercise's parameters hold its answer: the learner gets an answer form instead.
+            "fields": cell.exercise == nil ? fields(cell, definition: definition, error: error) : [],
+            "parametersForm": cell.exercise == nil,
+            "quiz": quiz(cell),
             "formError": error.flatMap { $0.parameter == nil ? ["message": $0.description] : nil } ?? false,
             "action": href("cell/\(cell.id)/parameters"), "reset": href("cell/\(cell.id)/reset"),
             "run": href("cell/\(cell.id)/run"), "remove": href("cell/\(cell.id)/remove"), "cancel": href("cancel"),
             "long": cell.runsLong, "resettable": cell.original != nil, "output": output,
             "namedInputs": definition?.takesNamedInputs == true,
         ], withTemplate: "cell") ?? ""
+    }
+
+    /// The answer form of an exercise cell: its choices (as radio buttons) or a number field, and
+    /// the verdict on the learner's last answer.
+    private func quiz(_ cell: NotebookCell) -> Any {
+        guard let exercise = cell.exercise else { return false }
+        let given = cell.answer?.given ?? ""
+        return [
+            "action": href("cell/\(cell.id)/answer"), "id": cell.id, "isChoice": exercise.kind == .choice, "given": given,
+            "choices": exercise.choices.enumerated().map { index, choice in
+                ["text": choice, "inputID": "cell-\(cell.id)-choice-\(index)", "checked": choice == given]
+            },
+            "verdict": cell.answer.map { ["message": $0.message, "right": $0.right] } ?? false,
+        ]
     }
 
     /// The form's fields, one per parameter the step takes (and one per named input it was given).

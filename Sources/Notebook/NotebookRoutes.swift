@@ -110,6 +110,12 @@ struct NotebookRoutes: HTTPResponder {
                 let id = try cellID(rest[1])
                 focus = (try session.read { timeline throws(NotebookError) in try timeline.cell(id).chapter }, id)
                 try await session.change { timeline throws(NotebookError) in try timeline.setParameters(id, form.parameters) }
+            case ("cell", 3, "answer"):
+                let id = try cellID(rest[1])
+                focus = (try session.read { timeline throws(NotebookError) in try timeline.cell(id).chapter }, id)
+                let response = form["response"] ?? ""
+                // The verdict shows in the cell, which the answer sends back.
+                _ = try session.apply { timeline throws(NotebookError) in try timeline.answer(id, response) }
             case ("cell", 3, "reset"):
                 let id = try cellID(rest[1])
                 focus = (try session.read { timeline throws(NotebookError) in try timeline.cell(id).chapter }, id)

@@ -117,7 +117,7 @@ enum NotebookScript {
         for (const form of root.querySelectorAll("form")) {
           if (form.dataset.wired) continue;
           form.dataset.wired = "yes";
-          if (form.closest("footer") || form.classList.contains("inline") || form.closest(".add-cell")) {
+          if (form.closest("footer") || form.classList.contains("inline") || form.closest(".add-cell") || form.classList.contains("answer")) {
             form.addEventListener("submit", event => {
               event.preventDefault();
               send(form, form.action).then(() => { if (form.closest(".add-cell")) form.closest("details").open = false; });

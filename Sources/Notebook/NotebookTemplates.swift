@@ -93,7 +93,13 @@ enum NotebookTemplates {
     {{#stale}}<p class="stale-mark" role="status"><strong>Not up to date:</strong> {{reason}}.{{#long}} <button type="submit" form="form-{{id}}" formaction="{{run}}">Run</button>{{/long}}</p>{{/stale}}
     {{#running}}<p class="running-mark" role="status"><strong>Running</strong> <span class="progress-text" id="progress-{{id}}"></span> <progress id="bar-{{id}}" max="1" value="0"></progress>
     <button type="submit" form="form-{{id}}" formaction="{{cancel}}">Cancel</button></p>{{/running}}
-    <form class="parameters" id="form-{{id}}" method="post" action="{{action}}" title="{{summary}}">
+    {{#quiz}}<form class="answer" method="post" action="{{action}}">
+    {{#isChoice}}{{#choices}}<label class="choice"><input type="radio" name="response" id="{{inputID}}" value="{{text}}"{{#checked}} checked{{/checked}}> {{text}}</label>{{/choices}}{{/isChoice}}
+    {{^isChoice}}<label>Your answer <input type="text" name="response" inputmode="decimal" value="{{given}}" data-manual="yes"></label>{{/isChoice}}
+    <button type="submit">Check</button>
+    {{#verdict}}<p class="verdict {{#right}}right{{/right}}{{^right}}wrong{{/right}}" role="status">{{message}}</p>{{/verdict}}
+    </form>{{/quiz}}
+    <form class="parameters{{^parametersForm}} only-buttons{{/parametersForm}}" id="form-{{id}}" method="post" action="{{action}}" title="{{summary}}">
     {{#fields}}<div class="field"><label for="{{inputID}}">{{name}}</label><span class="control">
     {{#number}}<input type="text" inputmode="decimal" id="{{inputID}}" name="{{name}}" value="{{value}}" data-kind="number">{{/number}}
     {{#integer}}<input type="number" id="{{inputID}}" name="{{name}}" value="{{value}}" min="{{min}}" max="{{max}}" step="1">{{#slider}}<input type="range" aria-label="{{name}}" data-for="{{inputID}}" value="{{value}}" min="{{min}}" max="{{max}}" step="1">{{/slider}}{{/integer}}
@@ -110,7 +116,7 @@ enum NotebookTemplates {
     <span class="summary">an input the expression uses, as in x = 3 (an input left empty is taken out)</span>
     <span class="field-error" data-error-for="new-input-name"></span></div>{{/namedInputs}}
     {{#formError}}<div class="error-box"><pre>{{message}}</pre></div>{{/formError}}
-    <div class="buttons"><button type="submit">Apply</button>{{#resettable}} <button type="submit" formaction="{{reset}}">Reset</button>{{/resettable}}{{^stale}}{{#long}} <button type="submit" formaction="{{run}}">Run again</button>{{/long}}{{/stale}} <button type="submit" formaction="{{remove}}" class="quiet">Remove</button></div>
+    <div class="buttons">{{#parametersForm}}<button type="submit">Apply</button>{{/parametersForm}}{{#resettable}} <button type="submit" formaction="{{reset}}">Reset</button>{{/resettable}}{{^stale}}{{#long}} <button type="submit" formaction="{{run}}">Run again</button>{{/long}}{{/stale}} <button type="submit" formaction="{{remove}}" class="quiet">Remove</button></div>
     </form>
     <div class="output">{{#output}}{{{.}}}{{/output}}{{^output}}<p class="file">No output yet.</p>{{/output}}</div>
     </div>
@@ -185,6 +191,10 @@ enum NotebookTemplates {
     /* The walkthrough's step box sits inside the cell, which already names the step and its place. */
     .cell .step { border-left: 0; background: transparent; padding: 0; margin: .5rem 0 0; }
     .cell .step-head .step-id, .cell .step-head .where { display: none; }
+    form.answer { margin: .5rem 0; font: 14px "Helvetica Neue", Arial, sans-serif; }
+    form.answer .choice { display: block; margin: .2rem 0; }
+    .verdict { margin: .4rem 0; font-weight: bold; } .verdict.right { color: var(--good); } .verdict.wrong { color: var(--bad); }
+    .parameters.only-buttons { display: block; }
     .add-cell { margin: -.75rem 0 0; font: 12px "Helvetica Neue", Arial, sans-serif; color: var(--muted); }
     .add-cell summary { cursor: pointer; list-style: none; opacity: .6; } .add-cell summary:hover { opacity: 1; }
     .add-cell summary::before { content: "+ "; }

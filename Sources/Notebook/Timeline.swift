@@ -23,6 +23,13 @@ public enum Freshness: String, Sendable, Equatable, Encodable {
 
 /// One step of a chapter in the notebook, with the values the learner gave it.
 public struct NotebookCell: Sendable, Equatable {
+    public static func == (a: NotebookCell, b: NotebookCell) -> Bool {
+        a.id == b.id && a.revision == b.revision && a.chapter == b.chapter && a.invocation == b.invocation && a.original == b.original
+            && a.record == b.record && a.freshness == b.freshness && a.staleReason == b.staleReason && a.dirty == b.dirty
+            && a.epoch == b.epoch && a.changed == b.changed && a.after == b.after && a.answer?.given == b.answer?.given
+            && a.answer?.right == b.answer?.right
+    }
+
     /// Stable for the life of the session; pages and requests name cells by it.
     public let id: Int
     /// The number of the chapter the cell is in.
@@ -44,6 +51,13 @@ public struct NotebookCell: Sendable, Equatable {
     public var runSeconds: Double?
     /// Why its last run was stopped before its end, until it runs again or changes.
     var stopNote: String?
+    /// The learner's last answer to the cell's exercise, and what the lesson said of it.
+    public var answer: (given: String, right: Bool, message: String)?
+
+    /// The exercise the cell's output asks, if it asks one.
+    public var exercise: Exercise? {
+        record?.outputs.lazy.compactMap { output -> Exercise? in if case .exercise(let e) = output { e } else { nil } }.first
+    }
 
     // Bookkeeping of the sweep.
     var dirty = true
@@ -261,6 +275,18 @@ struct Timeline: Sendable {
                 wanted.formUnion(cell.reads(runner))
             }
         }
+    }
+
+    /// Checks the learner's `response` to cell `id`'s exercise and keeps it with the verdict.
+    mutating func answer(_ id: Int, _ response: String) throws(NotebookError) -> (right: Bool, message: String) {
+        let cell = try cell(id)
+        guard let exercise = cell.exercise else {
+            throw NotebookError(status: 422, "this cell asks no question", hint: "answers go to quiz and exercise cells")
+        }
+        let verdict = exercise.check(response)
+        cells[id]?.answer = (response, verdict.right, verdict.message)
+        cells[id]?.revision += 1
+        return verdict
     }
 
     /// Asks every stale cell to run.

@@ -87,8 +87,8 @@ struct RunLessonsCommand: ParsableCommand {
             record = runner.run(chapters)
             print(try record.json())
         } else {
-            let renderer = TerminalRenderer(colour: LessonOutput.colour)
             let pause = stepThrough && isatty(STDIN_FILENO) == 1
+            let renderer = TerminalRenderer(colour: LessonOutput.colour, hidingAnswers: pause)
             var current: String?
             record = runner.run(chapters) { source, segment in
                 if current != source.file {
@@ -97,7 +97,8 @@ struct RunLessonsCommand: ParsableCommand {
                 }
                 print(renderer.render(segment))
                 LessonOutput.flush()
-                if pause, case .step = segment {
+                if pause, case .step(let step) = segment {
+                    for case .exercise(let exercise) in step.outputs { Self.ask(exercise, renderer: renderer) }
                     print("[Enter: next step]", terminator: "")
                     LessonOutput.flush()
                     _ = readLine()
@@ -106,6 +107,26 @@ struct RunLessonsCommand: ParsableCommand {
             print(renderer.summary(record))
         }
         if !record.succeeded { throw ExitCode(1) }
+    }
+}
+
+extension RunLessonsCommand {
+    /// Asks the learner `exercise` until they are right, skip it (Enter) or have tried three
+    /// times; `h` shows the hint. Then the answer, with why.
+    static func ask(_ exercise: Exercise, renderer: TerminalRenderer) {
+        for _ in 0..<3 {
+            print("Your answer (Enter to skip\(exercise.hint == nil ? "" : ", h for a hint")): ", terminator: "")
+            LessonOutput.flush()
+            guard let line = readLine(), !line.trimmingCharacters(in: .whitespaces).isEmpty else { break }
+            if line.trimmingCharacters(in: .whitespaces).lowercased() == "h", let hint = exercise.hint {
+                print(renderer.styled("Hint: " + hint, "33"))
+                continue
+            }
+            let verdict = exercise.check(line)
+            print(renderer.styled(verdict.message, verdict.right ? "32" : "31"))
+            if verdict.right { break }
+        }
+        print(renderer.exercise(exercise, showingAnswer: true).split(separator: "\n").last.map(String.init) ?? "")
     }
 }
 

@@ -138,3 +138,47 @@ let longTrainingChapter = smallChapter.replacingOccurrences(of: "steps: 5", with
         #expect(export.text.components(separatedBy: "<strong>Skipped</strong>").count == 3)  // train, and what reads its model
     }
 }
+
+@Suite(.serialized) struct NotebookExerciseTests {
+    static let chapter = smallChapter + """
+
+    ```quiz
+    question: Which gradient does the loop compute first?
+    choices: the inputs' | the output's
+    answer: the output's
+    hint: the loop walks the tape backwards
+    ```
+
+    ```exercise
+    question: What is d(x*x)/dx at x = 3?
+    answer: 6
+    expr: x*x
+    x: 3
+    of: grad.x
+    ```
+
+    """
+
+    @Test func exercisesAreAnsweredInThePage() async throws {
+        let notebook = try await NotebookFixture.start(["01-small.md": Self.chapter])
+        defer { Task { await notebook.stop() } }
+        let session = try await notebook.newSession()
+        let quiz = try await notebook.cell(session, step: "quiz")
+        let exercise = try await notebook.cell(session, step: "exercise")
+        #expect(quiz["status"] as? String == "passed" && exercise["status"] as? String == "passed")
+        let page = try await notebook.request("GET", "/s/\(session)/chapter/1", json: false).text
+        #expect(page.contains("<form class=\"answer\""))
+        #expect(!page.contains("name=\"answer\""))  // the answer is not a form field the learner can read
+        #expect(page.contains("<summary>Show the answer</summary>"))
+
+        let wrong = try await notebook.request("POST", "/s/\(session)/cell/\(quiz["id"] as? Int ?? 0)/answer", body: "response=the+inputs%27")
+        #expect(wrong.status == 200)
+        #expect(wrong.text.contains("Not the inputs") && wrong.text.contains("Hint: the loop walks the tape backwards"))
+        let right = try await notebook.request("POST", "/s/\(session)/cell/\(exercise["id"] as? Int ?? 0)/answer", body: "response=6.0")
+        #expect(right.text.contains("Right: 6."))
+        let again = try await notebook.request("GET", "/s/\(session)/chapter/1", json: false).text
+        #expect(again.contains("class=\"verdict right\""))  // kept, and shown without script too
+        let none = try await notebook.request("POST", "/s/\(session)/cell/\(exercise["id"] as? Int ?? 0)/answer", body: "response=six")
+        #expect(none.text.contains("is not a number"))
+    }
+}

@@ -70,8 +70,12 @@ public enum ChapterParser {
 
     private static func isStep(_ info: String) -> Bool {
         let word = info.split(separator: " ", maxSplits: 1).first
-        return word == "step"
+        return word == "step" || word.map { exerciseFences.contains(String($0)) } == true
     }
+
+    /// Fences that are steps of their own name: ```quiz and ```exercise are ```step quiz and
+    /// ```step exercise, written the way a teacher thinks of them.
+    public static let exerciseFences: Set<String> = ["quiz", "exercise"]
 
     /// The text of the first heading, its control characters written out: a title is shown
     /// wherever the chapter is listed.
@@ -116,7 +120,9 @@ public enum ChapterParser {
         let fenceLine = block.start.line
         let fence = fenceLine >= 1 && fenceLine <= lines.count ? lines[fenceLine - 1] : ""
         let location = SourceLocation(file: file, line: fenceLine, column: block.start.column)
-        let words = block.fenceInfo.split(separator: " ", omittingEmptySubsequences: true)
+        var words = block.fenceInfo.split(separator: " ", omittingEmptySubsequences: true)
+        let exerciseFence = words.first.map { exerciseFences.contains(String($0)) } == true
+        if exerciseFence { words.insert("step", at: 0) }
         guard words.count >= 2 else {
             throw LessonError(at: location, "the step fence names no step",
                               hint: "write the step's id after 'step', as in ```step forward; `gpt steps` lists them")
@@ -126,7 +132,7 @@ public enum ChapterParser {
                               hint: "write parameters on their own lines inside the block, as 'key: value'")
         }
         let id = String(words[1])
-        let idColumn = column(of: id, in: fence, after: "step") ?? block.start.column
+        let idColumn = (exerciseFence ? column(of: id, in: fence) : column(of: id, in: fence, after: "step")) ?? block.start.column
         var invocation = StepInvocation(id: id, location: location,
                                         idLocation: SourceLocation(file: file, line: fenceLine, column: idColumn),
                                         parameters: [], expectations: [])

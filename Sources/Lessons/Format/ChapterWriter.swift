@@ -60,7 +60,8 @@ public enum ChapterWriter {
     /// The canonical fence of `step`: its id, then one line per parameter and per expectation.
     private static func fence(_ step: StepInvocation, at index: Int) throws(ChapterWriteError) -> [String] {
         try checkID(step, at: index)
-        var lines = ["```step " + step.id]
+        // Exercises are written as their own fences (```quiz), as teachers write them.
+        var lines = [ChapterParser.exerciseFences.contains(step.id) ? "```" + step.id : "```step " + step.id]
         var seen: Set<String> = []
         for parameter in step.parameters {
             try checkParameter(parameter, of: step, at: index)

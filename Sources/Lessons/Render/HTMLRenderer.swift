@@ -59,7 +59,16 @@ public struct HTMLRenderer {
             "hasFailures": failures > 0, "failures": failures,
             "error": chapter.error.map { ["message": $0.description] } ?? false,
             "segments": chapter.segments.map(segment),
+            "answers": answers(chapter), "hasAnswers": !answers(chapter).isEmpty,
         ]
+    }
+
+    /// The chapter's exercises with their answers, for its end in print (on screen each answer
+    /// waits behind its own "Show the answer").
+    private func answers(_ chapter: ChapterRecord) -> [[String: Any]] {
+        chapter.steps.flatMap(\.outputs).compactMap { output -> Exercise? in
+            if case .exercise(let exercise) = output { exercise } else { nil }
+        }.map { ["question": $0.question, "answer": $0.answer, "explanation": $0.explanation ?? false] }
     }
 
     private func segment(_ segment: SegmentRecord) -> [String: Any] {
@@ -83,7 +92,7 @@ public struct HTMLRenderer {
     /// One output as data for the `output` template: a single key names its kind.
     private func output(_ output: StepOutput) -> [String: Any] {
         var data: [String: Any] = ["text": false, "table": false, "graph": false, "heatmap": false, "counts": false,
-                                   "chart": false, "bars": false, "code": false]
+                                   "chart": false, "bars": false, "code": false, "exercise": false]
         switch output {
         case .text(let lines):
             data["text"] = ["lines": lines]
@@ -107,6 +116,11 @@ public struct HTMLRenderer {
             data["code"] = [
                 "file": code.file, "region": code.region, "firstLine": code.firstLine,
                 "lines": code.lines.enumerated().map { ["number": code.firstLine + $0, "text": $1] },
+            ]
+        case .exercise(let exercise):
+            data["exercise"] = [
+                "isChoice": exercise.kind == .choice, "question": exercise.question, "choices": exercise.choices,
+                "hint": exercise.hint ?? false, "answer": exercise.answer, "explanation": exercise.explanation ?? false,
             ]
         }
         return data

@@ -33,6 +33,7 @@ enum HTMLTemplates {
     {{#error}}<div class="error-box"><strong>This chapter could not be read</strong><pre>{{message}}</pre></div>{{/error}}
     {{#segments}}{{#isProse}}<div class="prose">{{{html}}}</div>{{/isProse}}{{#isStep}}{{> step}}{{/isStep}}
     {{/segments}}
+    {{#hasAnswers}}<section class="answers"><h2>Answers</h2><ol>{{#answers}}<li>{{question}} <strong>{{answer}}</strong>{{#explanation}} {{.}}{{/explanation}}</li>{{/answers}}</ol></section>{{/hasAnswers}}
     </section>
     """
 
@@ -84,6 +85,12 @@ enum HTMLTemplates {
     <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
     {{#bars}}<text x="{{labelX}}" y="{{textY}}" class="bar-label">{{label}}</text><rect x="{{barX}}" y="{{y}}" width="{{length}}" height="20" class="bar"/><text x="{{valueX}}" y="{{textY}}">{{value}}</text>{{/bars}}
     </svg></figure>{{/bars}}
+    {{#exercise}}<figure class="exercise"><figcaption>{{#isChoice}}Quiz{{/isChoice}}{{^isChoice}}Exercise{{/isChoice}}</figcaption>
+    <p class="question">{{question}}</p>
+    {{#isChoice}}<ol class="choices">{{#choices}}<li>{{.}}</li>{{/choices}}</ol>{{/isChoice}}
+    {{#hint}}<details class="hint"><summary>Hint</summary><p>{{.}}</p></details>{{/hint}}
+    <details class="answer"><summary>Show the answer</summary><p><strong>{{answer}}</strong>{{#explanation}} {{.}}{{/explanation}}</p></details>
+    </figure>{{/exercise}}
     {{#code}}<figure class="code"><figcaption><span class="file">{{file}}</span> region <code>{{region}}</code>, from line {{firstLine}}</figcaption>
     <pre>{{#lines}}<span class="line"><span class="ln">{{number}}</span>{{text}}</span>
     {{/lines}}</pre></figure>{{/code}}
@@ -150,7 +157,13 @@ enum HTMLTemplates {
     .legend { font-size: .8rem; color: var(--muted); margin: .25rem 0 0; }
     .code pre { counter-reset: none; }
     .code .ln { display: inline-block; width: 3.2em; color: #9aa4ae; user-select: none; }
+    .exercise { border: 1px solid var(--rule); border-radius: 4px; padding: .5rem .75rem; background: #fff; }
+    .exercise .question { margin: .25rem 0; font-weight: bold; }
+    .exercise details { margin: .35rem 0; font-size: .9rem; } .exercise summary { cursor: pointer; color: var(--accent); }
+    .answers { display: none; }
     @media print {
+      .answers { display: block; page-break-before: always; }
+      details.answer { display: none; }
       body { max-width: none; padding: 0; font-size: 11pt; }
       .chapter { page-break-before: always; }
       .step, figure, pre { page-break-inside: avoid; }

@@ -8,8 +8,13 @@
 public struct TerminalRenderer {
     /// Use ANSI colours and bold.
     public var colour: Bool
+    /// Leave exercises' answers out: the learner is about to be asked (`gpt run --step`).
+    public var hidingAnswers: Bool
 
-    public init(colour: Bool) { self.colour = colour }
+    public init(colour: Bool, hidingAnswers: Bool = false) {
+        self.colour = colour
+        self.hidingAnswers = hidingAnswers
+    }
 
     /// The whole record, chapter by chapter, then the summary line.
     public func render(_ record: RunRecord) -> String {
@@ -48,6 +53,9 @@ public struct TerminalRenderer {
         }.joined(separator: "\n")
     }
 
+    /// A line in the renderer's colours: `code` is an ANSI SGR code ("1" bold, "32" green).
+    public func styled(_ text: String, _ code: String) -> String { style(VisibleText.lines(text), code) }
+
     func render(_ step: StepRecord) -> String {
         var lines = [style(VisibleText.line("--- step \(step.id)  \(step.location)"), "2")]
         for output in step.outputs { lines.append(render(output)) }
@@ -75,7 +83,18 @@ public struct TerminalRenderer {
         case .series(let series): return self.series(series)
         case .bars(let bars): return self.bars(bars)
         case .code(let code): return self.code(code)
+        case .exercise(let exercise): return self.exercise(exercise, showingAnswer: !hidingAnswers)
         }
+    }
+
+    /// A question, its choices, and (unless the learner is about to answer it) its answer.
+    public func exercise(_ exercise: Exercise, showingAnswer: Bool) -> String {
+        var out = [style((exercise.kind == .choice ? "Quiz: " : "Exercise: ") + VisibleText.line(exercise.question), "1")]
+        for (index, choice) in exercise.choices.enumerated() { out.append("  \(index + 1). " + VisibleText.line(choice)) }
+        if showingAnswer {
+            out.append(style("Answer: " + VisibleText.line(exercise.answer) + (exercise.explanation.map { " (" + VisibleText.line($0) + ")" } ?? ""), "2"))
+        }
+        return out.joined(separator: "\n")
     }
 
     /// Columns padded to their widest cell; numbers right-aligned, text left-aligned.

@@ -156,7 +156,7 @@ public enum CheckKind: String, Sendable, Equatable, Encodable {
 // MARK: JSON shapes
 
 extension StepOutput {
-    enum CodingKeys: String, CodingKey { case kind, lines, table, graph, matrix, series, bars, code }
+    enum CodingKeys: String, CodingKey { case kind, lines, table, graph, matrix, series, bars, code, exercise }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -182,6 +182,9 @@ extension StepOutput {
         case .code(let code):
             try container.encode("code", forKey: .kind)
             try container.encode(code, forKey: .code)
+        case .exercise(let exercise):
+            try container.encode("exercise", forKey: .kind)
+            try container.encode(exercise, forKey: .exercise)
         }
     }
 }

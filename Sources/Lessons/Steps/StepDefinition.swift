@@ -114,5 +114,5 @@ public struct StepRegistry: Sendable {
 
     /// Every built-in step, chapter by chapter. New groups go here.
     public static let standard = StepRegistry(
-        ExpressionSteps.all + SourceSteps.all + TokenSteps.all + AttentionSteps.all + TrainingSteps.all + ClassifierSteps.all)
+        ExpressionSteps.all + SourceSteps.all + TokenSteps.all + AttentionSteps.all + TrainingSteps.all + ClassifierSteps.all + ExerciseSteps.all)
 }

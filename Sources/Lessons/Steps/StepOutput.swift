@@ -11,6 +11,8 @@ public enum StepOutput: Sendable, Equatable, Encodable {
     case series(Series)
     case bars(BarSet)
     case code(CodeRegion)
+    /// A question for the learner (ExerciseSteps.swift), its answer kept for when they ask.
+    case exercise(Exercise)
 }
 
 /// One cell of a table: numbers stay numbers until a renderer formats them.
