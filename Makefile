@@ -7,7 +7,7 @@ RELEASE := $(SWIFT) run -c release gpt
 # Our debug builds and tests optimise the engine and the model (see Package.swift).
 export GPT_FAST_DEBUG := 1
 
-.PHONY: run test deps build bench clean example docs notebook browser-test
+.PHONY: run test deps build bench clean example docs notebook browser-test fuzz
 
 run: deps
 	$(SWIFT) build -c release --product gpt
@@ -22,6 +22,12 @@ run: deps
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
+
+# The fuzz tests alone, each for GPT_FUZZ_SECONDS (60 here; 2 within `make test`): run apart from
+# the other tests, whose servers and timeouts they would starve of both cores.
+fuzz: deps
+	$(SWIFT) build --build-tests
+	GPT_FUZZ_SECONDS=$${GPT_FUZZ_SECONDS:-60} $(SWIFT) test --skip-build --filter 'Fuzz|fuzz'
 
 # The lessons as a live notebook in the browser (see README.md).
 notebook: deps

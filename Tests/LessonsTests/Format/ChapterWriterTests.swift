@@ -406,7 +406,7 @@ import Testing
 
     /// Real chapters edited at random with the parser fuzzer's pieces: whatever the writer writes
     /// reads back as the edited segments, or it throws. Nothing in between.
-    @Test func randomEditsReadBackOrAreRefused() {
+    @Test func fuzzRandomEditsReadBackOrAreRefused() {
         let chapters = Self.realChapters.compactMap { chapter in (try? parsed(chapter.text)).map { (chapter.name, chapter.text, $0) } }
         var written = 0
         Fuzz.run("chapter writer edits") { random in
@@ -432,7 +432,7 @@ import Testing
     /// Mutated chapters that parse, written unedited: they read back the same, and byte for byte
     /// when every line ends with LF and the last segment is prose. Only a fence left open is
     /// written anew, and it can only be the last segment: nothing else may be refused.
-    @Test func mutatedChaptersComeBack() {
+    @Test func fuzzMutatedChaptersComeBack() {
         Fuzz.run("chapter writer originals") { random in
             let text = ChapterParserFuzzTests.mutated(&random)
             guard let segments = try? parsed(text) else { return nil }
