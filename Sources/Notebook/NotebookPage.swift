@@ -105,8 +105,8 @@ struct NotebookPage {
             "formError": error.flatMap { $0.parameter == nil ? ["message": $0.description] : nil } ?? false,
             "action": href("cell/\(cell.id)/parameters"), "reset": href("cell/\(cell.id)/reset"),
             "run": href("cell/\(cell.id)/run"), "remove": href("cell/\(cell.id)/remove"), "cancel": href("cancel"),
-            "long": cell.runsLong, "resettable": cell.original != nil, "output": output,
-            "namedInputs": definition?.takesNamedInputs == true,
+            "long": cell.runsLong, "resettable": cell.original != nil && cell.exercise == nil, "output": output,
+            "namedInputs": definition?.takesNamedInputs == true && cell.exercise == nil,
         ], withTemplate: "cell") ?? ""
     }
 

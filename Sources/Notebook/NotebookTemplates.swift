@@ -93,12 +93,6 @@ enum NotebookTemplates {
     {{#stale}}<p class="stale-mark" role="status"><strong>Not up to date:</strong> {{reason}}.{{#long}} <button type="submit" form="form-{{id}}" formaction="{{run}}">Run</button>{{/long}}</p>{{/stale}}
     {{#running}}<p class="running-mark" role="status"><strong>Running</strong> <span class="progress-text" id="progress-{{id}}"></span> <progress id="bar-{{id}}" max="1" value="0"></progress>
     <button type="submit" form="form-{{id}}" formaction="{{cancel}}">Cancel</button></p>{{/running}}
-    {{#quiz}}<form class="answer" method="post" action="{{action}}">
-    {{#isChoice}}{{#choices}}<label class="choice"><input type="radio" name="response" id="{{inputID}}" value="{{text}}"{{#checked}} checked{{/checked}}> {{text}}</label>{{/choices}}{{/isChoice}}
-    {{^isChoice}}<label>Your answer <input type="text" name="response" inputmode="decimal" value="{{given}}" data-manual="yes"></label>{{/isChoice}}
-    <button type="submit">Check</button>
-    {{#verdict}}<p class="verdict {{#right}}right{{/right}}{{^right}}wrong{{/right}}" role="status">{{message}}</p>{{/verdict}}
-    </form>{{/quiz}}
     <form class="parameters{{^parametersForm}} only-buttons{{/parametersForm}}" id="form-{{id}}" method="post" action="{{action}}" title="{{summary}}">
     {{#fields}}<div class="field"><label for="{{inputID}}">{{name}}</label><span class="control">
     {{#number}}<input type="text" inputmode="decimal" id="{{inputID}}" name="{{name}}" value="{{value}}" data-kind="number">{{/number}}
@@ -119,6 +113,12 @@ enum NotebookTemplates {
     <div class="buttons">{{#parametersForm}}<button type="submit">Apply</button>{{/parametersForm}}{{#resettable}} <button type="submit" formaction="{{reset}}">Reset</button>{{/resettable}}{{^stale}}{{#long}} <button type="submit" formaction="{{run}}">Run again</button>{{/long}}{{/stale}} <button type="submit" formaction="{{remove}}" class="quiet">Remove</button></div>
     </form>
     <div class="output">{{#output}}{{{.}}}{{/output}}{{^output}}<p class="file">No output yet.</p>{{/output}}</div>
+    {{#quiz}}<form class="answer" method="post" action="{{action}}">
+    {{#isChoice}}{{#choices}}<label class="choice"><input type="radio" name="response" id="{{inputID}}" value="{{text}}"{{#checked}} checked{{/checked}}> {{text}}</label>{{/choices}}{{/isChoice}}
+    {{^isChoice}}<label>Your answer <input type="text" name="response" inputmode="decimal" value="{{given}}" data-manual="yes"></label>{{/isChoice}}
+    <button type="submit">Check</button>
+    {{#verdict}}<p class="verdict {{#right}}right{{/right}}{{^right}}wrong{{/right}}" role="status">{{message}}</p>{{/verdict}}
+    </form>{{/quiz}}
     </div>
     """
 

@@ -78,7 +78,8 @@ public struct HTMLRenderer {
         case .step(let step):
             return ["isProse": false, "isStep": true, "id": step.id, "location": step.location.description,
                     "status": step.status.rawValue, "outputs": step.outputs.map(output),
-                    "hasChecks": !step.checks.isEmpty,
+                    // A passed exercise's checks would give its answer away; a failed one's are for its author.
+                    "hasChecks": !step.checks.isEmpty && !(step.status == .passed && step.outputs.contains { if case .exercise = $0 { true } else { false } }),
                     "checks": step.checks.map { check -> [String: Any] in
                         ["name": check.name, "passed": check.passed, "expected": check.expected,
                          "actual": check.actual?.description ?? "nothing", "selfCheck": check.kind == .selfCheck]
