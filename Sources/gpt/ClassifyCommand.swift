@@ -27,12 +27,22 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(help: "Use greedy generation after ' -> ' (the original project's method).")
     var greedy = false
 
+    @Option(name: .customLong("min-confidence"),
+            help: ArgumentHelp("Label a line UNCERTAIN when its likeliest label's probability is below P (0 to 1); --json then also gives the likeliest label.", valueName: "P"))
+    var minimumConfidence: Double?
+
     @Argument(help: "Messages to classify (without ' -> LABEL').")
     var messages: [String] = []
 
     func validate() throws {
         if file == nil && messages.isEmpty {
             throw ValidationError("give messages to classify, or --file F (one message per line, '-' for standard input)")
+        }
+        if let minimumConfidence, !(0...1).contains(minimumConfidence) {
+            throw ValidationError("--min-confidence is a probability, from 0 to 1, not \(minimumConfidence)")
+        }
+        if minimumConfidence != nil && greedy {
+            throw ValidationError("--min-confidence needs probabilities, which --greedy does not give")
         }
     }
 
@@ -64,12 +74,14 @@ struct ClassifyCommand: ParsableCommand {
     /// One line of --json output: a classification as the web API writes it, or why there is none.
     enum Record: Encodable {
         case classified(Classification)
+        case thresholded(ConfidentClassification)
         case generated(GreedyClassification)
         case failed(message: String, error: String)
 
         func encode(to encoder: Encoder) throws {
             switch self {
             case .classified(let result): try result.encode(to: encoder)
+            case .thresholded(let result): try result.encode(to: encoder)
             case .generated(let result): try result.encode(to: encoder)
             case .failed(let message, let error): try ["message": message, "error": error].encode(to: encoder)
             }
@@ -87,11 +99,13 @@ struct ClassifyCommand: ParsableCommand {
         }
         let result = try classifier.classify(message)
         result.warnings.forEach { Terminal.warn("warning: \($0)") }
+        let thresholded = minimumConfidence.map { ConfidentClassification(result, minimumConfidence: $0) }
         if !json {
             let shown = LogLabel.allCases.map { "\($0.rawValue) \(format(result.probabilities[$0]!, 3))" }.joined(separator: "  ")
-            print("\(result.label.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(shown)  \(message)")
+            let label = thresholded?.shownLabel ?? result.label.rawValue
+            print("\(label.padding(toLength: max(8, label.count), withPad: " ", startingAt: 0)) \(shown)  \(message)")
         }
-        return .classified(result)
+        return thresholded.map(Record.thresholded) ?? .classified(result)
     }
 
     /// A dataset line "<message> -> <LABEL>" without its label, so a dataset file can be classified

@@ -59,7 +59,8 @@ struct EvalCommand: ParsableCommand {
     private func printText(_ report: EvaluationReport, part: String) {
         let labels = LogLabel.allCases
         print("evaluated on \(part): \(report.count) lines")
-        print("accuracy \(format(100 * report.accuracy, 2))%   macro-F1 \(format(report.macroF1, 4))")
+        print("accuracy \(format(100 * report.accuracy, 2))%   macro-F1 \(format(report.macroF1, 4))   "
+              + "log-loss \(format(report.calibration.logLoss, 4))   ECE \(format(report.calibration.expectedCalibrationError, 4))")
         print("")
         print("label      precision  recall  f1      support")
         for label in labels {
@@ -97,6 +98,8 @@ struct EvalCommand: ParsableCommand {
             let count: Int
             let accuracy: Double
             let macroF1: Double
+            let logLoss: Double
+            let expectedCalibrationError: Double
             let labels: [String]
             let confusion: [[Int]]
             let perClass: [String: ClassScores]
@@ -105,11 +108,13 @@ struct EvalCommand: ParsableCommand {
 
             enum CodingKeys: String, CodingKey {
                 case evaluatedOn = "evaluated_on", count, accuracy, macroF1 = "macro_f1", labels, confusion
+                case logLoss = "log_loss", expectedCalibrationError = "expected_calibration_error"
                 case perClass = "per_class", mistakes, unclassifiable
             }
         }
         let output = Output(
             evaluatedOn: part, count: report.count, accuracy: report.accuracy, macroF1: report.macroF1,
+            logLoss: report.calibration.logLoss, expectedCalibrationError: report.calibration.expectedCalibrationError,
             labels: LogLabel.allCases.map(\.rawValue), confusion: report.confusion,
             perClass: Dictionary(uniqueKeysWithValues: report.perClass.map { ($0.key.rawValue, $0.value) }),
             mistakes: report.mistakes,

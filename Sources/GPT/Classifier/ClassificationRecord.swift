@@ -62,3 +62,32 @@ extension Mistake: Encodable {
         try container.encode(LabelProbabilities(probabilities), forKey: .probabilities)
     }
 }
+
+/// A classification under a confidence floor: below it the label is "UNCERTAIN", and the
+/// likeliest label is still given (`gpt classify --min-confidence P`).
+public struct ConfidentClassification: Sendable, Encodable {
+    public let classification: Classification
+    public let minimumConfidence: Double
+
+    public init(_ classification: Classification, minimumConfidence: Double) {
+        self.classification = classification
+        self.minimumConfidence = minimumConfidence
+    }
+
+    /// True when the likeliest label's probability is below the floor.
+    public var isUncertain: Bool { (classification.probabilities[classification.label] ?? 0) < minimumConfidence }
+
+    /// The label to show: the likeliest one, or "UNCERTAIN".
+    public var shownLabel: String { isUncertain ? "UNCERTAIN" : classification.label.rawValue }
+
+    private enum CodingKeys: String, CodingKey { case message, label, likeliest, probabilities, warnings }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(classification.message, forKey: .message)
+        try container.encode(shownLabel, forKey: .label)
+        try container.encode(classification.label.rawValue, forKey: .likeliest)
+        try container.encode(LabelProbabilities(classification.probabilities), forKey: .probabilities)
+        try container.encode(classification.warnings, forKey: .warnings)
+    }
+}

@@ -1,5 +1,8 @@
 // How good a classifier is on labelled lines: accuracy, precision / recall / F1 per label,
-// macro-F1, the confusion matrix, and the mistakes the model was most sure of.
+// macro-F1, the confusion matrix, the mistakes the model was most sure of, and how honest its
+// probabilities are (log-loss and expected calibration error).
+
+import Foundation
 
 /// Precision, recall and F1 of one label.
 public struct ClassScores: Sendable, Equatable, Codable {
@@ -28,6 +31,8 @@ public struct EvaluationReport: Sendable {
     public let mistakes: [Mistake]
     /// Lines that could not be classified at all (for example, no known character), with why.
     public let unclassifiable: [(example: LogExample, reason: String)]
+    /// How well the probabilities of the classified lines match how often the model is right.
+    public let calibration: Calibration
 
     /// Classifies every example and scores the predictions.
     public init<Examples: Collection<LogExample>>(classifier: LogClassifier, examples: Examples) {
@@ -35,9 +40,11 @@ public struct EvaluationReport: Sendable {
         var confusion = Array(repeating: Array(repeating: 0, count: labels.count), count: labels.count)
         var mistakes: [Mistake] = []
         var unclassifiable: [(example: LogExample, reason: String)] = []
+        var predictions: [(actual: LogLabel, probabilities: [LogLabel: Double])] = []
         for example in examples {
             do {
                 let result = try classifier.classify(example.message)
+                predictions.append((example.label, result.probabilities))
                 confusion[labels.firstIndex(of: example.label)!][labels.firstIndex(of: result.label)!] += 1
                 if result.label != example.label {
                     mistakes.append(Mistake(example: example, predicted: result.label, probabilities: result.probabilities))
@@ -66,5 +73,47 @@ public struct EvaluationReport: Sendable {
         self.confusion = confusion
         self.mistakes = Array(mistakes.sorted { $0.probabilities[$0.predicted]! > $1.probabilities[$1.predicted]! }.prefix(10))
         self.unclassifiable = unclassifiable
+        calibration = Calibration(predictions)
+    }
+}
+
+/// How honest a classifier's probabilities are. A model that says 0.9 should be right nine times
+/// in ten: log-loss punishes confident mistakes (the mean of -ln p(actual label)), and the
+/// expected calibration error is the gap between confidence and accuracy, bin by bin.
+public struct Calibration: Sendable, Equatable {
+    /// Mean of -ln p(actual label); 0 for certain and right, ln 3 = 1.0986 for a uniform guess.
+    public let logLoss: Double
+    /// Lines are put in `bins` equal bins by their top probability; ECE is the mean over lines of
+    /// |accuracy of the line's bin - mean top probability of the bin|.
+    public let expectedCalibrationError: Double
+    public static let bins = 15
+
+    /// Probabilities below this count as this, so one certain mistake costs a large, finite loss.
+    static let smallest = 1e-15
+
+    public init(_ predictions: [(actual: LogLabel, probabilities: [LogLabel: Double])]) {
+        guard !predictions.isEmpty else {
+            logLoss = .nan
+            expectedCalibrationError = .nan
+            return
+        }
+        var loss = 0.0
+        var binCount = Array(repeating: 0, count: Self.bins)
+        var binRight = Array(repeating: 0, count: Self.bins)
+        var binConfidence = Array(repeating: 0.0, count: Self.bins)
+        for prediction in predictions {
+            loss -= log(max(prediction.probabilities[prediction.actual] ?? 0, Self.smallest))
+            guard let top = prediction.probabilities.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key.rawValue > $1.key.rawValue) }) else { continue }
+            let bin = min(Self.bins - 1, Int(top.value * Double(Self.bins)))
+            binCount[bin] += 1
+            binConfidence[bin] += top.value
+            if top.key == prediction.actual { binRight[bin] += 1 }
+        }
+        logLoss = loss / Double(predictions.count)
+        var gap = 0.0
+        for bin in 0..<Self.bins where binCount[bin] > 0 {
+            gap += abs(Double(binRight[bin]) - binConfidence[bin])  // = count * |accuracy - confidence|
+        }
+        expectedCalibrationError = gap / Double(predictions.count)
     }
 }
