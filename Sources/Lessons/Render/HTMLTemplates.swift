@@ -163,7 +163,10 @@ enum HTMLTemplates {
       body { max-width: none; padding: 0; font-size: 11pt; }
       .chapter { page-break-before: always; }
       .step, figure, pre { page-break-inside: avoid; }
+      .step-head, figcaption { break-after: avoid; }  /* never a step's head alone at a page's foot */
       .scroll { overflow: visible; }
+      .heatmap { width: calc(50% - .75rem); margin-right: .5rem; }  /* two heads a row on the page */
+      .heatmap svg { width: 100%; }
       a { color: inherit; text-decoration: none; }
     }
     """

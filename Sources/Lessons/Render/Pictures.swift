@@ -238,7 +238,7 @@ enum Pictures {
         let items: [Data] = bars.bars.enumerated().map { index, bar in
             let length = bars.maximum > 0 && bar.value.isFinite ? max(0, min(1, bar.value / bars.maximum)) * barWidth : 0
             return ["y": 8 + Double(index) * rowHeight, "textY": 8 + Double(index) * rowHeight + 15, "label": visible(bar.label),
-                    "length": length, "value": NumberFormat.short(bar.value), "valueX": labelWidth + length + 6,
+                    "length": NumberFormat.svg(length), "value": NumberFormat.short(bar.value), "valueX": NumberFormat.svg(labelWidth + length + 6),
                     "labelX": labelWidth - 8, "barX": labelWidth, "kind": barClass(bar.label)]
         }
         let alt = "Bars, \(bars.title): " + bars.bars.map { "\(visible($0.label)) \(NumberFormat.short($0.value))" }.joined(separator: ", ") + "."
