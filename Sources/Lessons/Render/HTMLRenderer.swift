@@ -77,12 +77,13 @@ public struct HTMLRenderer {
             return ["isProse": true, "isStep": false, "html": CMark.html(markdown)]
         case .step(let step):
             return ["isProse": false, "isStep": true, "id": step.id, "location": step.location.description,
+                    "anchor": Self.anchor(chapter: step.chapter, step: step.index), "index": step.index,
                     "status": step.status.rawValue, "outputs": step.outputs.map(output),
                     // A passed exercise's checks would give its answer away; a failed one's are for its author.
                     "hasChecks": !step.checks.isEmpty && !(step.status == .passed && step.outputs.contains { if case .exercise = $0 { true } else { false } }),
                     "checks": step.checks.map { check -> [String: Any] in
                         ["name": check.name, "passed": check.passed, "expected": check.expected,
-                         "actual": check.actual?.description ?? "nothing", "selfCheck": check.kind == .selfCheck]
+                         "actual": check.actual.map { Self.shown($0, within: check.tolerance) } ?? "nothing", "selfCheck": check.kind == .selfCheck]
                     },
                     "error": step.error.map { error -> [String: Any] in
                         ["heading": step.status == .skipped ? "Skipped" : "This step failed", "message": error.description]
@@ -116,7 +117,11 @@ public struct HTMLRenderer {
         case .code(let code):
             data["code"] = [
                 "file": code.file, "region": code.region, "firstLine": code.firstLine,
-                "lines": code.lines.enumerated().map { ["number": code.firstLine + $0, "text": $1] },
+                "lines": SwiftHighlighter.tokens(code.lines).enumerated().map { offset, tokens in
+                    ["number": code.firstLine + offset, "tokens": tokens.map { token -> [String: Any] in
+                        ["text": token.text, "plain": token.kind == nil, "kind": token.kind.map { "tok-\($0.rawValue)" } ?? ""]
+                    }]
+                },
             ]
         case .exercise(let exercise):
             data["exercise"] = [
@@ -125,6 +130,15 @@ public struct HTMLRenderer {
             ]
         }
         return data
+    }
+
+    /// The id of a step's element in the walkthrough, for links to it: "chapter-2-step-3".
+    public static func anchor(chapter: Int, step: Int) -> String { "chapter-\(chapter)-step-\(step)" }
+
+    /// A reported value as a learner reads it: a number to the digits its check's tolerance needs.
+    static func shown(_ value: CheckValue, within tolerance: Double) -> String {
+        if case .number(let x) = value { return NumberFormat.shown(x, within: tolerance) }
+        return value.description
     }
 
     private func cell(_ cell: Cell) -> [String: Any] {

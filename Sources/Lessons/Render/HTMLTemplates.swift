@@ -38,8 +38,8 @@ enum HTMLTemplates {
     """
 
     static let step = """
-    <div class="step {{status}}">
-    <div class="step-head"><span class="step-id">{{id}}</span><span class="where">{{location}}</span><span class="status">{{status}}</span></div>
+    <div class="step {{status}}" id="{{anchor}}">
+    <div class="step-head"><a class="step-link" href="#{{anchor}}" title="A link to this step">step {{index}}</a><span class="step-id">{{id}}</span><span class="where">{{location}}</span><span class="status">{{status}}</span></div>
     {{#outputs}}{{> output}}{{/outputs}}
     {{#hasChecks}}<ul class="checks">{{#checks}}<li class="{{#passed}}held{{/passed}}{{^passed}}broke{{/passed}}">{{name}} = {{actual}} <span class="expected">({{#selfCheck}}self-check: {{/selfCheck}}expected {{expected}})</span></li>{{/checks}}</ul>{{/hasChecks}}
     {{#error}}<div class="error-box"><strong>{{heading}}</strong><pre>{{message}}</pre></div>{{/error}}
@@ -52,27 +52,25 @@ enum HTMLTemplates {
     <thead><tr>{{#columns}}<th>{{.}}</th>{{/columns}}</tr></thead>
     <tbody>{{#rows}}<tr>{{#cells}}<td class="{{#numeric}}num{{/numeric}}">{{text}}</td>{{/cells}}</tr>{{/rows}}</tbody>
     </table></div></figure>{{/table}}
-    {{#graph}}<figure class="graph"><figcaption>Computation graph of {{title}}</figcaption><div class="scroll">
-    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
-    {{#edges}}<path d="{{d}}" class="edge"/>{{/edges}}
-    {{#nodes}}<g class="node">{{#hasOp}}<path d="{{opLink}}" class="edge"/><circle cx="{{opX}}" cy="{{opY}}" r="{{r}}" class="op"/><text x="{{opX}}" y="{{opTextY}}" class="op-text">{{op}}</text>{{/hasOp}}
-    <rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" rx="3" class="box"/>
-    <line x1="{{divider1}}" y1="{{y}}" x2="{{divider1}}" y2="{{bottom}}" class="divider"/><line x1="{{divider2}}" y1="{{y}}" x2="{{divider2}}" y2="{{bottom}}" class="divider"/>
-    <text x="{{labelX}}" y="{{textY}}" class="label">{{label}}</text><text x="{{dataX}}" y="{{textY}}">{{data}}</text><text x="{{gradX}}" y="{{textY}}" class="grad">{{grad}}</text></g>
-    {{/nodes}}</svg></div></figure>{{/graph}}
-    {{#heatmap}}<figure class="heatmap"><figcaption>{{title}}</figcaption><div class="scroll">
-    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
-    {{#shades}}<path d="{{d}}" fill="{{fill}}"/>{{/shades}}
+    {{#graph}}<figure class="graph"><figcaption>Computation graph of {{title}}</figcaption>
+    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="{{alt}}">
+    {{#edges}}<path d="{{d}}" class="edge"/><path d="{{arrow}}" class="arrow"/>{{/edges}}
+    {{#nodes}}<g class="node"><title>{{tip}}</title><rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" rx="3" class="box"/>
+    {{#texts}}<text x="{{x}}" y="{{y}}" class="{{kind}}">{{text}}</text>{{/texts}}{{#op}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" rx="{{r}}" class="op"/><text x="{{textX}}" y="{{textY}}" class="op-text">{{text}}</text>{{/op}}</g>
+    {{/nodes}}</svg></figure>{{/graph}}
+    {{#heatmap}}<figure class="heatmap"><figcaption>{{title}}</figcaption>
+    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="{{alt}}">
+    <g transform="{{cells}}" class="cells">{{#shades}}<path d="{{d}}" stroke="{{fill}}"/>{{/shades}}</g>
     {{#tips}}<rect x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}" class="tip"><title>{{tip}}</title></rect>{{/tips}}
-    {{#columnLabels}}<text x="{{x}}" y="{{y}}" font-size="{{size}}" class="col-label">{{text}}</text>{{/columnLabels}}
-    {{#rowLabels}}<text x="{{x}}" y="{{y}}" font-size="{{size}}" class="row-label">{{text}}</text>{{/rowLabels}}
-    </svg></div><p class="legend">Rows: {{rowTitle}}; columns: {{columnTitle}}. Each row is shaded from white (0) to dark (that row's largest weight); hover over a cell for its value. Grey cells are masked.{{#hasNotFinite}} Red cells are NaN or infinite.{{/hasNotFinite}} ◆ is BOS, ␣ a space.</p></figure>{{/heatmap}}
+    {{#columnLabels}}<text x="{{x}}" y="{{y}}" class="col-label">{{text}}</text>{{/columnLabels}}
+    {{#rowLabels}}<text x="{{x}}" y="{{y}}" class="row-label">{{text}}</text>{{/rowLabels}}
+    </svg><p class="legend">Rows: {{rowTitle}}; columns: {{columnTitle}}.{{#staggered}} The labels of neighbouring positions are staggered over two lines.{{/staggered}} Each row is shaded from white (0) to dark (that row's largest weight); hover over a {{tipUnit}}. Grey cells are masked.{{#hasNotFinite}} Red cells are NaN or infinite.{{/hasNotFinite}} ◆ is BOS, ␣ a space.</p></figure>{{/heatmap}}
     {{#counts}}<figure class="table"><figcaption>{{title}}</figcaption><table class="counts">
     <thead><tr><th>{{corner}}</th>{{#columnLabels}}<th>{{.}}</th>{{/columnLabels}}</tr></thead>
     <tbody>{{#rows}}<tr><th>{{label}}</th>{{#cells}}<td class="num {{shade}}">{{text}}</td>{{/cells}}</tr>{{/rows}}</tbody>
     </table></figure>{{/counts}}
     {{#chart}}<figure class="chart"><figcaption>{{title}}{{#notFinite}} <span class="file">({{.}})</span>{{/notFinite}}</figcaption>
-    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
+    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="{{alt}}">
     <line x1="{{left}}" y1="{{bottom}}" x2="{{right}}" y2="{{bottom}}" class="axis"/><line x1="{{left}}" y1="{{top}}" x2="{{left}}" y2="{{bottom}}" class="axis"/>
     {{#yTicks}}<line x1="{{left}}" y1="{{y}}" x2="{{right}}" y2="{{y}}" class="gridline"/><text x="{{x}}" y="{{y}}" class="y-tick">{{label}}</text>{{/yTicks}}
     {{#xTicks}}<line x1="{{x}}" y1="{{bottom}}" x2="{{x}}" y2="{{top}}" class="gridline"/><text x="{{x}}" y="{{tickY}}" class="x-tick">{{label}}</text>{{/xTicks}}
@@ -82,8 +80,8 @@ enum HTMLTemplates {
     <text x="14" y="{{top}}" class="axis-label" transform="rotate(-90 14 {{top}})" dx="-40">{{yLabel}}</text>
     </svg></figure>{{/chart}}
     {{#bars}}<figure class="bars"><figcaption>{{title}}</figcaption>
-    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img">
-    {{#bars}}<text x="{{labelX}}" y="{{textY}}" class="bar-label">{{label}}</text><rect x="{{barX}}" y="{{y}}" width="{{length}}" height="20" class="bar"/><text x="{{valueX}}" y="{{textY}}">{{value}}</text>{{/bars}}
+    <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="{{alt}}">
+    {{#bars}}<text x="{{labelX}}" y="{{textY}}" class="bar-label">{{label}}</text><rect x="{{barX}}" y="{{y}}" width="{{length}}" height="20" class="{{kind}}"/><text x="{{valueX}}" y="{{textY}}">{{value}}</text>{{/bars}}
     </svg></figure>{{/bars}}
     {{#exercise}}<figure class="exercise"><figcaption>{{#isChoice}}Quiz{{/isChoice}}{{^isChoice}}Exercise{{/isChoice}}</figcaption>
     <p class="question">{{question}}</p>
@@ -92,7 +90,7 @@ enum HTMLTemplates {
     <details class="answer"><summary>Show the answer</summary><p><strong>{{answer}}</strong>{{#explanation}} {{.}}{{/explanation}}</p></details>
     </figure>{{/exercise}}
     {{#code}}<figure class="code"><figcaption><span class="file">{{file}}</span> region <code>{{region}}</code>, from line {{firstLine}}</figcaption>
-    <pre>{{#lines}}<span class="line"><span class="ln">{{number}}</span>{{text}}</span>
+    <pre>{{#lines}}<span class="line"><span class="ln">{{number}}</span>{{#tokens}}{{#plain}}{{text}}{{/plain}}{{^plain}}<span class="{{kind}}">{{text}}</span>{{/plain}}{{/tokens}}</span>
     {{/lines}}</pre></figure>{{/code}}
     """
 
@@ -104,7 +102,8 @@ enum HTMLTemplates {
         + " .shade-nan { background: \(Pictures.notFiniteFill); }"
 
     static let css = shades + "\n" + """
-    :root { --ink: #1d232b; --muted: #5b6672; --rule: #d9dee4; --accent: #16468c; --bad: #b3261e; --good: #1e7a3c; }
+    :root { --ink: #1d232b; --muted: #5b6672; --rule: #d9dee4; --accent: #16468c; --bad: #b3261e; --good: #1e7a3c;
+      --info: #0969da; --warning: #bf8700; --error: #cf222e; }  /* the label colours of gpt serve */
     * { box-sizing: border-box; }
     body { margin: 0 auto; max-width: 60rem; padding: 2rem 1.5rem 4rem; color: var(--ink); background: #fff;
       font: 16px/1.6 Georgia, "Times New Roman", serif; }
@@ -126,6 +125,8 @@ enum HTMLTemplates {
     .step.failed { border-left-color: var(--bad); } .step.skipped { border-left-color: #c98a00; }
     .step-head { display: flex; gap: 1rem; align-items: baseline; font-size: .85rem; color: var(--muted); }
     .step-id { color: var(--accent); font-weight: bold; }
+    .step-link { color: var(--muted); text-decoration: none; } .step-link:hover { text-decoration: underline; }
+    .cell .step-link { display: none; }  /* a notebook cell's bar links the cell already */
     .step-head .status { margin-left: auto; text-transform: uppercase; letter-spacing: .05em; }
     .step.failed .status { color: var(--bad); } .step.passed .status { color: var(--good); }
     figure { margin: .75rem 0; } figcaption { font-size: .85rem; font-weight: bold; margin-bottom: .3rem; }
@@ -142,20 +143,28 @@ enum HTMLTemplates {
     .error-box strong { color: var(--bad); font-family: "Helvetica Neue", Arial, sans-serif; }
     .error-box pre { background: transparent; padding: .25rem 0 0; white-space: pre-wrap; margin: 0; }
     svg text { font-size: 11px; fill: var(--ink); }
-    .edge { fill: none; stroke: #8a96a3; stroke-width: 1.2; }
+    figure svg { max-width: 100%; height: auto; }
+    .graph text { font-size: 12px; text-anchor: middle; }
+    .edge { fill: none; stroke: #7d8995; stroke-width: 1.3; } .arrow { fill: #7d8995; }
     .box { fill: #fff; stroke: var(--ink); stroke-width: 1; }
     .op { fill: #eaf0f8; stroke: var(--accent); }
-    .op-text { text-anchor: middle; font-weight: bold; fill: var(--accent); }
-    .label { font-weight: bold; } .grad { fill: #8a2a1e; }
-    .divider { stroke: var(--rule); }
+    .graph .op-text { font-weight: bold; fill: var(--accent); }
+    .graph .label { font-weight: bold; } .graph .grad { fill: #8a2a1e; }
     .tip { fill: #000; fill-opacity: 0; }
-    .col-label { text-anchor: middle; } .row-label { text-anchor: end; }
+    .heatmap { display: inline-block; vertical-align: top; margin-right: 1.25rem; max-width: 100%; }
+    .heatmap figcaption, .heatmap .legend { width: 0; min-width: 100%; }  /* as wide as the picture, never wider */
+    .heatmap text { font-size: 11px; }
+    .cells path { fill: none; stroke-width: 1; shape-rendering: crispEdges; }
+    .col-label { text-anchor: middle; } .row-label { text-anchor: middle; }
     .axis { stroke: var(--ink); } .gridline { stroke: #edf0f3; }
     .y-tick { text-anchor: end; dominant-baseline: middle; } .x-tick { text-anchor: middle; }
     .axis-label { font-style: italic; text-anchor: middle; fill: var(--muted); }
-    .bar { fill: var(--accent); } .bar-label { text-anchor: end; font-weight: bold; }
+    .bar { fill: var(--accent); }
+    .bar.label-info { fill: var(--info); } .bar.label-warning { fill: var(--warning); } .bar.label-error { fill: var(--error); } .bar-label { text-anchor: end; font-weight: bold; }
     .legend { font-size: .8rem; color: var(--muted); margin: .25rem 0 0; }
     .code pre { counter-reset: none; }
+    .tok-keyword { color: #8e2a8e; } .tok-string { color: #1a6a1a; } .tok-comment { color: #6a737d; font-style: italic; }
+    .tok-number { color: #b05a00; }
     .code .ln { display: inline-block; width: 3.2em; color: #9aa4ae; user-select: none; }
     .exercise { border: 1px solid var(--rule); border-radius: 4px; padding: .5rem .75rem; background: #fff; }
     .exercise .question { margin: .25rem 0; font-weight: bold; }
@@ -167,7 +176,10 @@ enum HTMLTemplates {
       body { max-width: none; padding: 0; font-size: 11pt; }
       .chapter { page-break-before: always; }
       .step, figure, pre { page-break-inside: avoid; }
+      .step-head, figcaption { break-after: avoid; }  /* never a step's head alone at a page's foot */
       .scroll { overflow: visible; }
+      .heatmap { width: calc(50% - .75rem); margin-right: .5rem; }  /* two heads a row on the page */
+      .heatmap svg { width: 100%; }
       a { color: inherit; text-decoration: none; }
     }
     """

@@ -2,112 +2,141 @@
 // of a heatmap, the axes and lines of a chart, the lengths of bars. Only numbers and the data's
 // own strings come out of here; the HTML templates place and escape them.
 
+import GPT
+
 /// Layouts as template data: dictionaries of numbers and strings for Mustache.
 enum Pictures {
     typealias Data = [String: Any]
 
-    // MARK: Computation graph, left to right like micrograd's draw_dot
+    // MARK: Computation graph, top to bottom as the gradient flows (see GraphLayout)
 
-    static let boxWidth = 300.0, boxHeight = 34.0, opRadius = 17.0, columnGap = 390.0, rowGap = 52.0
+    /// Names longer than this are cut (the box's tooltip keeps the whole name).
+    static let longestName = 14
 
     static func graph(_ graph: Graph) -> Data {
-        var depth: [Int: Int] = [:]
-        for node in graph.nodes {  // nodes come in recording order: inputs first
-            let inputs = graph.edges.filter { $0.to == node.id }.map(\.from)
-            depth[node.id] = inputs.isEmpty ? 0 : (inputs.compactMap { depth[$0] }.max() ?? 0) + 1
+        let hasGrads = graph.nodes.contains { $0.grad != nil }
+        func name(_ node: Graph.Node) -> String {
+            let name = node.label.isEmpty ? "#\(node.id)" : node.label
+            return name.count > longestName ? String(name.prefix(longestName - 1)) + "…" : name
         }
-        var rowInColumn: [Int: Int] = [:]
-        var position: [Int: (x: Double, y: Double)] = [:]
-        for node in graph.nodes {
-            let column = depth[node.id] ?? 0
-            let row = rowInColumn[column, default: 0]
-            rowInColumn[column] = row + 1
-            position[node.id] = (20 + 2 * opRadius + 30 + Double(column) * columnGap, 20 + Double(row) * rowGap)
+        func lines(_ node: Graph.Node) -> [String] {
+            [name(node), "data " + NumberFormat.short(node.data)] + (hasGrads ? ["grad " + (node.grad.map(NumberFormat.short) ?? "")] : [])
         }
-        let width = (position.values.map(\.x).max() ?? 0) + boxWidth + 20
-        let height = (position.values.map(\.y).max() ?? 0) + boxHeight + 20
-        let nodes: [Data] = graph.nodes.compactMap { node in
-            guard let p = position[node.id] else { return nil }
-            let grad = node.grad.map { "grad " + NumberFormat.short($0) } ?? ""
-            var item: Data = [
-                "x": p.x, "y": p.y, "w": boxWidth, "h": boxHeight,
-                "labelX": p.x + 8, "textY": p.y + boxHeight / 2 + 4,
-                "label": node.label.isEmpty ? "#\(node.id)" : node.label,
-                "divider1": p.x + 60, "dataX": p.x + 68, "data": "data " + NumberFormat.short(node.data),
-                "divider2": p.x + 180, "bottom": p.y + boxHeight, "gradX": p.x + 188, "grad": grad, "hasOp": false,
-            ]
-            if !node.op.isEmpty {
-                item["hasOp"] = true
-                item["opX"] = p.x - 30 - opRadius
-                item["opY"] = p.y + boxHeight / 2
-                item["opTextY"] = p.y + boxHeight / 2 + 4
-                item["r"] = opRadius
-                item["op"] = node.op
-                item["opLink"] = "M\(p.x - 30) \(p.y + boxHeight / 2) L\(p.x) \(p.y + boxHeight / 2)"
+        let layout = GraphLayout(graph, lines: lines)
+        let svg = NumberFormat.svg
+        let nodes: [Data] = layout.boxes.map { box in
+            let node = graph.nodes[box.node]
+            let centre = box.x + box.width / 2
+            let texts: [Data] = lines(node).enumerated().map { i, text in
+                ["x": svg(centre), "y": svg(box.y + 4 + GraphLayout.lineHeight * Double(i + 1) - 3.5), "text": text,
+                 "kind": i == 0 ? "label" : i == 1 ? "data" : "grad"]
+            }
+            let whole = node.label.isEmpty ? "#\(node.id)" : node.label
+            var tip = whole + (node.op.isEmpty ? " (input)" : " (\(node.op))") + ": data \(NumberFormat.short(node.data))"
+            if let grad = node.grad { tip += ", grad \(NumberFormat.short(grad))" }
+            var item: Data = ["x": svg(box.x), "y": svg(box.y), "w": svg(box.width), "h": svg(box.height),
+                              "texts": texts, "tip": tip, "op": false]
+            if let pill = box.op {
+                item["op"] = ["x": svg(pill.x), "y": svg(pill.y), "w": svg(pill.width), "h": svg(pill.height),
+                              "r": svg(pill.height / 2), "textX": svg(pill.x + pill.width / 2),
+                              "textY": svg(pill.y + pill.height / 2 + 4), "text": node.op]
             }
             return item
         }
-        let edges: [Data] = graph.edges.compactMap { edge in
-            guard let from = position[edge.from], let to = position[edge.to] else { return nil }
-            let x1 = from.x + boxWidth, y1 = from.y + boxHeight / 2
-            let x2 = to.x - 30 - 2 * opRadius, y2 = to.y + boxHeight / 2
-            let middle = (x1 + x2) / 2
-            return ["d": "M\(x1) \(y1) C\(middle) \(y1), \(middle) \(y2), \(x2) \(y2)"]
+        let edges: [Data] = layout.edges.map { edge in
+            let end = edge.points[edge.points.count - 1]
+            return ["d": GraphLayout.path(edge.points),
+                    "arrow": "M\(svg(end.x - 3.5)) \(svg(end.y + 6))L\(svg(end.x)) \(svg(end.y))L\(svg(end.x + 3.5)) \(svg(end.y + 6))Z"]
         }
-        return ["title": graph.title, "width": width, "height": height, "nodes": nodes, "edges": edges]
+        let count = graph.nodes.count
+        let alt = "Computation graph of \(graph.title), \(count) value\(count == 1 ? "" : "s"): the output at the top, "
+            + "each value above the values it was computed from, the inputs at the bottom; each box gives a value's name, its data"
+            + (hasGrads ? " and its gradient" : "") + "."
+        return ["title": graph.title, "width": svg(layout.width), "height": svg(layout.height), "nodes": nodes, "edges": edges, "alt": alt]
     }
 
     // MARK: Heatmap of weights
 
+    /// Widest a heatmap of many positions is drawn, so that two fit side by side in the column.
+    static let heatmapWidth = 420.0
+    /// Size of a heatmap's labels: the smallest the walkthrough's text may be.
+    static let heatmapLabelSize = 11.0
+
     static func heatmap(_ matrix: Matrix) -> Data {
-        let cell = matrix.columnLabels.count > 40 ? 11.0 : 16.0
-        let left = 44.0, top = 30.0
+        let columnCount = max(1, matrix.columnLabels.count), rowCount = matrix.rowLabels.count
+        // Labels stand one per cell when a cell is as tall as a label; on smaller cells those of
+        // neighbouring positions are staggered in two lines (two columns for the rows), so that
+        // each line has a label every other cell and none overlaps its neighbour.
+        let cell = min(16, max(6, ((heatmapWidth - 2 * 20) / Double(columnCount)).rounded(.down)))
+        let staggered = cell < heatmapLabelSize + 1
+        let top = staggered ? 28.0 : 16.0, left = staggered ? 20.0 : 16.0
+        let plotW = cell * Double(columnCount), plotH = cell * Double(rowCount)
         // Each row is shaded against its own largest weight: a row holds one query's weights, which
         // sum to 1 over more and more positions, so a common scale would fade the long rows out.
-        // Squares of one shade (in 32 steps, finer than the eye tells apart) are one SVG path: a
-        // square of its own took 90 bytes, and a chapter's heatmaps held tens of thousands.
+        // Squares of one shade (in 32 steps, finer than the eye tells apart) are one SVG path, and
+        // neighbours of one shade in a row one stroke: the paths are drawn in cells (a group scales
+        // them), each run a line one cell thick, "m3 0h2" from the end of the one before. A
+        // rectangle per square took 90 bytes; a square now takes about 7.
         var paths: [String: String] = [:]
+        var pens: [String: (c: Int, r: Int)] = [:]
         var order: [String] = []
         var tips: [Data] = []
         let perCell = matrix.values.joined().count <= 400  // small: a tip per square; large: per row
+        let svg = NumberFormat.svg
         for (r, row) in matrix.values.enumerated() {
             let largest = row.compactMap { $0 }.filter(\.isFinite).max() ?? 1
             let y = top + Double(r) * cell
-            for (c, value) in row.enumerated() {
-                let fill: String
-                if let value {
-                    fill = value.isFinite ? shade(((largest > 0 ? value / largest : 0) * 32).rounded() / 32) : notFiniteFill
-                } else {
-                    fill = maskedFill
-                }
-                let x = left + Double(c) * cell
-                if paths[fill] == nil { order.append(fill) }
-                paths[fill, default: ""] += "M\(NumberFormat.svg(x)) \(NumberFormat.svg(y))h\(NumberFormat.svg(cell))v\(NumberFormat.svg(cell))h-\(NumberFormat.svg(cell))z"
-                if perCell {
-                    let tip = value.map { "\(matrix.rowLabels[r]) -> \(matrix.columnLabels[c]): \(NumberFormat.short($0))" } ?? "masked"
-                    tips.append(["x": x, "y": y, "width": cell, "height": cell, "tip": tip])
-                }
+            let fills = row.map { value -> String in
+                guard let value else { return maskedFill }
+                return value.isFinite ? shade(((largest > 0 ? value / largest : 0) * 32).rounded() / 32) : notFiniteFill
             }
-            if !perCell {
-                let values = zip(matrix.columnLabels, row).compactMap { label, value in value.map { "\(visible(label)) \(NumberFormat.short($0))" } }
-                tips.append(["x": left, "y": y, "width": cell * Double(row.count), "height": cell,
-                             "tip": "\(visible(matrix.rowLabels[r])) -> " + values.joined(separator: ", ")])
+            var c = 0
+            while c < fills.count {
+                var end = c + 1
+                while end < fills.count, fills[end] == fills[c] { end += 1 }
+                let fill = fills[c]
+                if paths[fill] == nil { order.append(fill) }
+                if let pen = pens[fill], pen.r == r {
+                    paths[fill, default: ""] += "m\(c - pen.c) 0h\(end - c)"
+                } else {
+                    paths[fill, default: ""] += "M\(c) \(r)h\(end - c)"
+                }
+                pens[fill] = (end, r)
+                c = end
+            }
+            if perCell {
+                for (c, value) in row.enumerated() {
+                    let tip = value.map { "\(matrix.rowLabels[r]) -> \(matrix.columnLabels[c]): \(NumberFormat.short($0))" } ?? "masked"
+                    tips.append(["x": svg(left + Double(c) * cell), "y": svg(y), "width": svg(cell), "height": svg(cell), "tip": tip])
+                }
+            } else {
+                // A row's tip names where it looks most: sixty numbers in a tooltip are not read.
+                let most = row.indices.filter { row[$0] != nil }.sorted { (row[$0] ?? 0) > (row[$1] ?? 0) }.prefix(tipLength)
+                let values = most.map { "\($0) (\(visible(matrix.columnLabels[$0]))) \(NumberFormat.short(row[$0] ?? 0))" }
+                tips.append(["x": svg(left), "y": svg(y), "width": svg(cell * Double(row.count)), "height": svg(cell),
+                             "tip": "\(r) (\(visible(matrix.rowLabels[r]))) looks most at " + values.joined(separator: ", ")])
             }
         }
         let shades: [Data] = order.map { ["fill": $0, "d": paths[$0] ?? ""] }
-        let labelSize = cell > 12 ? 11.0 : 9.0
         let columns: [Data] = matrix.columnLabels.enumerated().map { c, label in
-            ["x": left + (Double(c) + 0.5) * cell, "y": top - 6, "text": visible(label), "size": labelSize]
+            let inner = !staggered || c % 2 == 1
+            return ["x": svg(left + (Double(c) + 0.5) * cell), "y": svg(inner ? top - 4 : top - 16), "text": visible(label)]
         }
         let rows: [Data] = matrix.rowLabels.enumerated().map { r, label in
-            ["x": left - 6, "y": top + (Double(r) + 0.75) * cell, "text": visible(label), "size": labelSize]
+            let inner = !staggered || r % 2 == 1
+            return ["x": svg(inner ? left - 6 : left - 15), "y": svg(top + (Double(r) + 0.5) * cell + 4), "text": visible(label)]
         }
-        return ["title": matrix.title, "width": left + Double(matrix.columnLabels.count) * cell + 10,
-                "height": top + Double(matrix.rowLabels.count) * cell + 10, "shades": shades, "tips": tips,
-                "columnLabels": columns, "rowLabels": rows,
+        let alt = "Heatmap, \(matrix.title): \(rowCount) rows (\(matrix.rowTitle)) by \(matrix.columnLabels.count) columns "
+            + "(\(matrix.columnTitle)), each row shaded from white (0) to dark blue (that row's largest weight)."
+        return ["title": matrix.title, "width": svg(left + plotW + 4), "height": svg(top + plotH + 4), "shades": shades, "tips": tips,
+                "cells": "translate(\(svg(left)) \(svg(top + cell / 2))) scale(\(svg(cell)))",
+                "columnLabels": columns, "rowLabels": rows, "staggered": staggered, "alt": alt, "tipUnit": perCell ? "cell for its value" : "row for where it looks most",
                 "rowTitle": matrix.rowTitle, "columnTitle": matrix.columnTitle,
                 "hasNotFinite": matrix.values.joined().contains { $0.map { !$0.isFinite } ?? false }]
     }
+
+    /// How many of a row's largest weights its tip lists, on a heatmap too large for a tip per cell.
+    static let tipLength = 5
 
     /// The fill of a masked cell (a position attention may not look at).
     static let maskedFill = "#f1f1f1"
@@ -157,7 +186,12 @@ enum Pictures {
         }
         let yTicks: [Data] = ticks.map { ["y": rounded(y($0)), "label": NumberFormat.fixed($0, decimals: tickDecimals(ticks)), "x": left - 6] }
         let xTicks: [Data] = xTickSteps(count).map { step in ["x": rounded(x(step - 1)), "label": String(step)] }
-        return ["title": series.title, "width": width, "height": height, "lines": lines, "yTicks": yTicks, "xTicks": xTicks,
+        let described = series.lines.filter { !$0.values.isEmpty }.map { line in
+            "\(line.name) from \(NumberFormat.short(line.values[0])) to \(NumberFormat.short(line.values[line.values.count - 1]))"
+        }
+        let alt = "Line chart, \(series.title): \(series.yLabel) over \(count) \(series.xLabel)\(count == 1 ? "" : "s")"
+            + (described.isEmpty ? "." : "; " + described.joined(separator: "; ") + ".")
+        return ["title": series.title, "width": width, "height": height, "lines": lines, "alt": alt, "yTicks": yTicks, "xTicks": xTicks,
                 "notFinite": notFinite > 0 ? "\(notFinite) value\(notFinite == 1 ? " is" : "s are") NaN or infinite and left out" : false,
                 "left": left, "right": width - right, "top": top, "bottom": height - bottom,
                 "xLabel": series.xLabel, "yLabel": series.yLabel, "xLabelX": left + plotW / 2, "xLabelY": height - 6,
@@ -204,10 +238,16 @@ enum Pictures {
         let items: [Data] = bars.bars.enumerated().map { index, bar in
             let length = bars.maximum > 0 && bar.value.isFinite ? max(0, min(1, bar.value / bars.maximum)) * barWidth : 0
             return ["y": 8 + Double(index) * rowHeight, "textY": 8 + Double(index) * rowHeight + 15, "label": visible(bar.label),
-                    "length": length, "value": NumberFormat.short(bar.value), "valueX": labelWidth + length + 6,
-                    "labelX": labelWidth - 8, "barX": labelWidth]
+                    "length": NumberFormat.svg(length), "value": NumberFormat.short(bar.value), "valueX": NumberFormat.svg(labelWidth + length + 6),
+                    "labelX": labelWidth - 8, "barX": labelWidth, "kind": barClass(bar.label)]
         }
+        let alt = "Bars, \(bars.title): " + bars.bars.map { "\(visible($0.label)) \(NumberFormat.short($0.value))" }.joined(separator: ", ") + "."
         return ["title": bars.title, "width": labelWidth + barWidth + 80, "height": 16 + Double(bars.bars.count) * rowHeight,
-                "bars": items]
+                "bars": items, "alt": alt]
+    }
+
+    /// A label's bar is drawn in that label's colour, as `gpt serve` draws it; any other bar in the accent colour.
+    static func barClass(_ label: String) -> String {
+        LogLabel(rawValue: label).map { "bar label-\($0.rawValue.lowercased())" } ?? "bar"
     }
 }

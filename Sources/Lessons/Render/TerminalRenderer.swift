@@ -134,7 +134,7 @@ public struct TerminalRenderer {
         return table(Table(title: "Graph of \(graph.title)", columns: ["node", "op", "inputs", "data", "grad"], rows: rows))
     }
 
-    /// Weights as shades ( ░▒▓█ from 0 to 1), masked entries as '·'; counts as numbers.
+    /// Weights as shades ( ░▒▓█ from 0 to the row's largest), masked entries as '·'; counts as numbers.
     func matrix(_ matrix: Matrix) -> String {
         let rowLabels = matrix.rowLabels.map(Self.visible)
         let labelWidth = rowLabels.map(\.count).max() ?? 0
@@ -144,15 +144,19 @@ public struct TerminalRenderer {
             let shades: [Character] = [" ", "░", "▒", "▓", "█"]
             out.append(String(repeating: " ", count: labelWidth + 1) + matrix.columnLabels.map { Self.visible($0).prefix(1) }.joined())
             for (label, row) in zip(rowLabels, matrix.values) {
+                // Shaded against the row's own largest weight, as the walkthrough shades it.
+                let largest = row.compactMap { $0 }.filter(\.isFinite).max() ?? 1
                 let cells = row.map { value -> String in
                     guard let value else { return "·" }
                     guard value.isFinite else { return "?" }
-                    return String(shades[min(4, max(0, Int((value * 4).rounded())))])
+                    let share = largest > 0 ? value / largest : 0
+                    return String(shades[min(4, max(0, Int((share * 4).rounded())))])
                 }.joined()
                 out.append(label.padding(toLength: labelWidth) + " " + cells)
             }
             let notFinite = matrix.values.joined().contains { $0.map { !$0.isFinite } ?? false }
-            out.append("(shade: blank 0, ░ 0.25, ▒ 0.5, ▓ 0.75, █ 1; · masked" + (notFinite ? "; ? NaN or infinite)" : ")"))
+            out.append("(each row shaded against its largest weight: blank 0, ░ a quarter of it, ▒ a half, ▓ three quarters, █ all; · masked"
+                       + (notFinite ? "; ? NaN or infinite)" : ")"))
         case .counts:
             let rows: [[Cell]] = zip(matrix.rowLabels, matrix.values).map { label, row in
                 [.text(label)] + row.map { value in value.map { $0.isFinite ? .integer(Int($0)) : .number($0) } ?? .empty }

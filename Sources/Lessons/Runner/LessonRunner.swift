@@ -107,7 +107,8 @@ public struct LessonRunner: Sendable {
         let expectations = invocation.expectations.map { Self.check($0, against: report) }
         record.checks = verifications.map { verification in
             CheckRecord(name: verification.name, location: invocation.location, expected: verification.expected,
-                        actual: verification.actual, passed: verification.passed, kind: .selfCheck)
+                        actual: verification.actual, passed: verification.passed, kind: .selfCheck,
+                        tolerance: verification.tolerance)
         } + expectations
         if let failed = verifications.first(where: { !$0.passed }) {
             record.error = LessonError(at: invocation.location, step: invocation.id, failed.message, hint: failed.hint)
@@ -165,8 +166,10 @@ public struct LessonRunner: Sendable {
         default:
             passed = false
         }
+        var tolerance = 0.0
+        if case .number(_, let within) = expectation.expected { tolerance = within }
         return CheckRecord(name: expectation.name, location: expectation.location,
-                           expected: describe(expectation.expected), actual: actual, passed: passed)
+                           expected: describe(expectation.expected), actual: actual, passed: passed, tolerance: tolerance)
     }
 
     static func describe(_ expected: ExpectedValue) -> String {

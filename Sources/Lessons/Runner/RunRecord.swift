@@ -143,6 +143,11 @@ public struct CheckRecord: Sendable, Equatable, Encodable {
     public var actual: CheckValue?
     public var passed: Bool
     public var kind: CheckKind = .expectation
+    /// The tolerance a number was judged within (0 when exactly), for showing `actual` to the
+    /// digits it needs; the JSON record keeps `actual` whole and leaves this out.
+    public var tolerance: Double = 0
+
+    enum CodingKeys: String, CodingKey { case name, location, expected, actual, passed, kind }
 }
 
 /// Who asked for a check.

@@ -137,8 +137,13 @@ public struct Verification: Sendable, Equatable {
     /// What went wrong, with the numbers, for the step's error when it failed.
     public var message: String
     public var hint: String?
+    /// The tolerance `actual` was judged within (0 when exactly): the walkthrough shows it to
+    /// the digits this tolerance needs (`NumberFormat.shown`).
+    public var tolerance: Double
 
-    public init(name: String, expected: String, actual: CheckValue, passed: Bool, message: String, hint: String? = nil) {
+    public init(name: String, expected: String, actual: CheckValue, passed: Bool, message: String, hint: String? = nil,
+                tolerance: Double = 0) {
+        self.tolerance = tolerance
         self.name = name
         self.expected = expected
         self.actual = actual
@@ -189,6 +194,28 @@ public enum NumberFormat {
         if let word = nonFinite(x) { return word }
         if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
         return "\(x)"
+    }
+
+    /// `x` to the digits a tolerance can tell apart, for showing a learner the value an
+    /// expectation judged: one decimal past the tolerance's first digit, trailing zeros dropped
+    /// (1.0000000000000002 within 1e-9 shows as "1", 0.70710678118 within 1e-9 as "0.7071067812"),
+    /// and a number too small for those decimals in scientific notation. A tolerance of 0 (an
+    /// exact expectation) shows `full`, the text the expectation compares.
+    public static func shown(_ x: Double, within tolerance: Double) -> String {
+        if let word = nonFinite(x) { return word }
+        guard tolerance > 0, tolerance.isFinite else { return full(x) }
+        var decimals = 1, scaled = tolerance
+        while scaled < 0.999_999, decimals < 16 {
+            scaled *= 10
+            decimals += 1
+        }
+        var text = fixed(x, decimals: decimals)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        if x != 0, text == "0" || text == "-0" { return scientific(x, digits: 2) }
+        return text
     }
 
     /// "NaN", "inf" or "-inf" for a number that is not finite: every renderer shows these words

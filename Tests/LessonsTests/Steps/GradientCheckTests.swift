@@ -146,9 +146,10 @@ import Testing
         #expect((stepJSON["error"] as? [String: Any])?["message"] as? String == error.message)
 
         let html = HTMLRenderer().render(record)
+        // The estimate (2.99999999...) shows to the digits its tolerance needs.
         #expect(html.contains("<li class=\"broke\">grad.a = 4 <span class=\"expected\">(self-check: expected "
-                              + "\(NumberFormat.full(estimate)) ± 4.0e-4, its finite difference)</span></li>"))
-        #expect(html.contains("<div class=\"step failed\">") && html.contains("the gradient of a disagrees with its finite difference"))
+                              + "3 ± 4.0e-4, its finite difference)</span></li>"))
+        #expect(html.contains("<div class=\"step failed\" id=\"chapter-1-step-1\">") && html.contains("the gradient of a disagrees with its finite difference"))
     }
 
     @Test func reluKinkStepPassesAndSaysTheGradientIsNotChecked() throws {

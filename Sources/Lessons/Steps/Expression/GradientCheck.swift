@@ -55,16 +55,17 @@ enum GradientCheck {
         var verification: Verification? {
             guard verdict.wasChecked else { return nil }
             let passed = verdict == .agrees
-            let tolerance = NumberFormat.scientific(tolerance, digits: 1)
+            let within = self.tolerance, tolerance = NumberFormat.scientific(within, digits: 1)
             return Verification(
-                name: "grad.\(input)", expected: "\(NumberFormat.full(estimate)) ± \(tolerance), its finite difference",
+                name: "grad.\(input)", expected: "\(NumberFormat.shown(estimate, within: within)) ± \(tolerance), its finite difference",
                 actual: .number(gradient), passed: passed,
                 message: passed ? "" : "the gradient of \(input) disagrees with its finite difference: backward gives "
                     + "\(NumberFormat.full(gradient)), the finite difference \(NumberFormat.full(estimate)); they differ by "
                     + "\(NumberFormat.short(difference)), more than the tolerance \(tolerance)",
                 hint: passed ? nil : "a gradient must match its finite difference to 1e-4 * max(1, |grad|, |fd|); the engine's "
                     + "backward pass is wrong for this graph: read the node table from the output down to the first grad "
-                    + "that breaks its op's rule")
+                    + "that breaks its op's rule",
+                tolerance: within)
         }
     }
 
