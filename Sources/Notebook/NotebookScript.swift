@@ -97,6 +97,10 @@ enum NotebookScript {
         const number = (sent.get(form) || 0) + 1;
         sent.set(form, number);
         const started = performance.now();
+        // A new input becomes a field of its own: the form is to be redrawn, not kept as typed
+        // (a form with the focus in it is kept), whether the cell comes back in the answer or as an event.
+        const added = form.querySelector('[name="new-input-name"]');
+        if (added && added.value.trim() && form.contains(document.activeElement)) document.activeElement.blur();
         const result = await post(url, new URLSearchParams(new FormData(form)));
         if (!result || sent.get(form) !== number) return;  // a later edit of this form is on its way
         if (!result.ok) { showErrors(form, result.json); return; }

@@ -148,6 +148,8 @@ def main():
         value.send_keys("2", Keys.ENTER)
         wait_for(driver, lambda: "grad.x = 12" in driver.find_element(By.ID, f"cell-{added}").text,
                  "the learner's own cell shows d(x^3)/dx = 12 at x = 2")
+        wait_for(driver, lambda: driver.execute_script(f"return !!document.getElementById('cell-{added}-x')"),
+                 "the new input x becomes a field of the cell")
         shoot(driver, "chapter-2-added-cell")
 
         # Chapter 4's first attention heatmap, before the model changes.
