@@ -30,10 +30,14 @@ extension Tape {
             let g = grads[j] * scale
             if g == 0 { continue }
             let key = values + Int(second[j]), gk = grads + Int(second[j])
-            for k in 0..<n {
+            // sum[k] += g * key[k] and gk[k] += g * q[k], four components at a time (see load4).
+            forEachComponent(n, four: { k in
+                store4(load4(sum + k) + g * load4(key + k), sum + k)
+                store4(load4(gk + k) + g * load4(qs + k), gk + k)
+            }, one: { k in
                 sum[k] += g * key[k]
                 gk[k] += g * qs[k]
-            }
+            })
         }
         let gq = grads + Int(q)
         for k in 0..<n { gq[k] += sum[k] }
@@ -100,11 +104,18 @@ extension Tape {
                 let weight = values[Int(w) + t]
                 let row = Int(list[Int(offset) + t]) + column
                 let v = values + row, gv = grads + row
+                // For each j: gw += g[j] * v[j] and gv[j] += g[j] * weight. Four j at a time (see
+                // load4); gw still adds its terms one after the other, in the order of j.
                 var gw = 0.0
-                for j in 0..<n {
+                forEachComponent(n, four: { j in
+                    let gj = load4(g + j)
+                    let terms = gj * load4(v + j)
+                    gw = gw + terms[0] + terms[1] + terms[2] + terms[3]
+                    store4(load4(gv + j) + gj * weight, gv + j)
+                }, one: { j in
                     gw += g[j] * v[j]
                     gv[j] += g[j] * weight
-                }
+                })
                 grads[Int(w) + t] += gw
             }
         }
@@ -141,14 +152,20 @@ extension Tape {
         requireRows(rows, weights, newestColumn: columns.upperBound - 1, below: count)
         let n = columns.count
         let start = reserve(n)
-        let values = self.values, out = values + Int(start)
-        out.update(repeating: 0, count: n)
+        let values = self.values, out = values + Int(start), w = values + Int(weights.start)
+        // For each column j: out[j] = sum over t of w_t * row_t[j], added up in the order of t.
+        // Four columns at a time stay in a register while every row adds to them (see load4).
         links.withUnsafeBufferPointer { list in
-            for t in 0..<weights.count {
-                let w = values[Int(weights.start) + t]
-                let row = values + Int(list[Int(rows.offset) + t]) + columns.lowerBound
-                for j in 0..<n { out[j] += w * row[j] }
-            }
+            let rowStarts = list.baseAddress! + Int(rows.offset)
+            forEachComponent(n, four: { j in
+                var total = SIMD4<Double>()
+                for t in 0..<weights.count { total += w[t] * load4(values + Int(rowStarts[t]) + columns.lowerBound + j) }
+                store4(total, out + j)
+            }, one: { j in
+                var total = 0.0
+                for t in 0..<weights.count { total += w[t] * values[Int(rowStarts[t]) + columns.lowerBound + j] }
+                out[j] = total
+            })
         }
         record(Int(start), count: n, .weightedSum) { j in
             (weights.start, rows.offset, Int32(weights.count), Double(columns.lowerBound + j))

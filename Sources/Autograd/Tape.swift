@@ -63,13 +63,16 @@ public final class Tape {
 
     /// (first, last) node pairs of dot runs whose parameter gradients wait for the pass's end.
     @exclusivity(unchecked) var deferredRuns: [Int32] = []
-    /// One weight row's waiting gradient factors and the inputs they multiply (reused buffers).
-    @exclusivity(unchecked) var rowFactors: [Double] = []
-    @exclusivity(unchecked) var rowInputs: [UnsafeMutablePointer<Double>] = []
 
     /// Working memory for backward rules that sum a vector before adding it to grads.
     @exclusivity(unchecked) var scratchBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 256)
     @exclusivity(unchecked) var scratchCapacity = 256
+
+    /// Working memory for backward rules that list rows and their gradient factors (see
+    /// ParameterGradients.swift): the factors, and where each row starts.
+    @exclusivity(unchecked) var factorBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 256)
+    @exclusivity(unchecked) var rowBuffer = UnsafeMutablePointer<UnsafeMutablePointer<Double>>.allocate(capacity: 256)
+    @exclusivity(unchecked) var rowBufferCapacity = 256
 
     /// Optional names for nodes, for printing and drawing graphs. Never used on the training path.
     public internal(set) var labels: [NodeID: String] = [:]
@@ -111,6 +114,20 @@ public final class Tape {
         values.deallocate()
         grads.deallocate()
         scratchBuffer.deallocate()
+        factorBuffer.deallocate()
+        rowBuffer.deallocate()
+    }
+
+    /// Room for `n` factors and `n` row starts, valid until the next call.
+    @inline(__always) func rowScratch(_ n: Int) -> (UnsafeMutablePointer<Double>, UnsafeMutablePointer<UnsafeMutablePointer<Double>>) {
+        if n > rowBufferCapacity {
+            factorBuffer.deallocate()
+            rowBuffer.deallocate()
+            rowBufferCapacity = max(n, 2 * rowBufferCapacity)
+            factorBuffer = .allocate(capacity: rowBufferCapacity)
+            rowBuffer = .allocate(capacity: rowBufferCapacity)
+        }
+        return (factorBuffer, rowBuffer)
     }
 
     /// At least `n` doubles of working memory, valid until the next call.

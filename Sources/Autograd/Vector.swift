@@ -60,3 +60,28 @@ extension Tape {
         return Array(UnsafeBufferPointer(start: grads + Int(v.start), count: v.count))
     }
 }
+
+// Four doubles at a time, for the loops that the compiler does not vectorise by itself (it cannot
+// prove that a gradient buffer and the values it reads do not overlap). Every lane does exactly
+// what the scalar loop beside each use does for its component, in the same order, so the bits are
+// the same as one component at a time.
+@inline(__always) func load4(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+}
+
+@inline(__always) func store4(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
+}
+
+/// Runs `four(k)` for k = 0, 4, 8, ... while four components remain, then `one(k)` for the rest.
+@inline(__always) func forEachComponent(_ n: Int, four: (Int) -> Void, one: (Int) -> Void) {
+    var k = 0
+    while k + 4 <= n {
+        four(k)
+        k += 4
+    }
+    while k < n {
+        one(k)
+        k += 1
+    }
+}
