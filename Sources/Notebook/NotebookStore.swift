@@ -42,12 +42,11 @@ public final class NotebookStore: Sendable {
     /// sessions then copy it instead of running the chapters again.
     public var isReady: Bool { started.withLock { $0 } && !baseline.isWorking }
 
-    /// How far the first run is: cells done of all cells, and whether it is running.
-    public var baselineProgress: (done: Int, total: Int, running: Bool) {
-        let (done, total) = baseline.read { timeline in
+    /// How far the first run is: cells done of all cells.
+    public var baselineProgress: (done: Int, total: Int) {
+        baseline.read { timeline in
             (timeline.cells.values.count { $0.freshness == .fresh || ($0.record != nil && $0.freshness != .running) }, timeline.cells.count)
         }
-        return (done, total, baseline.isWorking)
     }
 
     /// The problem with the lessons folder itself, if it has one.

@@ -23,13 +23,6 @@ public enum Freshness: String, Sendable, Equatable, Encodable {
 
 /// One step of a chapter in the notebook, with the values the learner gave it.
 public struct NotebookCell: Sendable, Equatable {
-    public static func == (a: NotebookCell, b: NotebookCell) -> Bool {
-        a.id == b.id && a.revision == b.revision && a.chapter == b.chapter && a.invocation == b.invocation && a.original == b.original
-            && a.record == b.record && a.freshness == b.freshness && a.staleReason == b.staleReason && a.dirty == b.dirty
-            && a.epoch == b.epoch && a.changed == b.changed && a.after == b.after && a.answer?.given == b.answer?.given
-            && a.answer?.right == b.answer?.right
-    }
-
     /// Stable for the life of the session; pages and requests name cells by it.
     public let id: Int
     /// The number of the chapter the cell is in.
@@ -52,7 +45,13 @@ public struct NotebookCell: Sendable, Equatable {
     /// Why its last run was stopped before its end, until it runs again or changes.
     var stopNote: String?
     /// The learner's last answer to the cell's exercise, and what the lesson said of it.
-    public var answer: (given: String, right: Bool, message: String)?
+    public var answer: Answer?
+
+    public struct Answer: Sendable, Equatable {
+        public var given: String
+        public var right: Bool
+        public var message: String
+    }
 
     /// The exercise the cell's output asks, if it asks one.
     public var exercise: Exercise? {
@@ -284,7 +283,7 @@ struct Timeline: Sendable {
             throw NotebookError(status: 422, "this cell asks no question", hint: "answers go to quiz and exercise cells")
         }
         let verdict = exercise.check(response)
-        cells[id]?.answer = (response, verdict.right, verdict.message)
+        cells[id]?.answer = NotebookCell.Answer(given: response, right: verdict.right, message: verdict.message)
         cells[id]?.revision += 1
         return verdict
     }
@@ -523,15 +522,6 @@ struct Timeline: Sendable {
         if !outcome.changed.isSubset(of: writesBefore), let next = nextCell(after: cell.id) {
             // It built a default no one expected it to: what reads that below must run on it.
             propagate(injecting: [next: outcome.changed.subtracting(writesBefore)])
-        }
-    }
-
-    /// Marks the running cell (if any) as no longer running, as after a cancelled sweep.
-    mutating func abandonRunning() {
-        for (id, cell) in cells where cell.freshness == .running {
-            cells[id]?.freshness = .stale
-            cells[id]?.staleReason = "its run was cancelled"
-            cells[id]?.revision += 1
         }
     }
 
