@@ -99,8 +99,9 @@ enum NotebookScript {
         const started = performance.now();
         // A new input becomes a field of its own: the form is to be redrawn, not kept as typed
         // (a form with the focus in it is kept), whether the cell comes back in the answer or as an event.
-        const added = form.querySelector('[name="new-input-name"]');
-        if (added && added.value.trim() && form.contains(document.activeElement)) document.activeElement.blur();
+        // Only when this post carries it: both halves filled in (a half-typed one stays as typed).
+        const added = form.querySelector('[name="new-input-name"]'), addedValue = form.querySelector('[name="new-input-value"]');
+        if (added && added.value.trim() && addedValue.value.trim() && form.contains(document.activeElement)) document.activeElement.blur();
         const result = await post(url, new URLSearchParams(new FormData(form)));
         if (!result || sent.get(form) !== number) return;  // a later edit of this form is on its way
         if (!result.ok) { showErrors(form, result.json); return; }
