@@ -41,10 +41,22 @@ let package = Package(
         .target(name: "Autograd", swiftSettings: optimizedEvenInDebug,
                 linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         .target(name: "GPT", dependencies: ["Autograd"], swiftSettings: optimizedEvenInDebug),
+        // What a lesson step shows (tables, graphs, heatmaps, charts) as values: the lessons draw
+        // them, and a Swift cell's own process makes them through Cells.
+        .target(name: "LessonOutput", dependencies: ["Autograd"]),
+        // The library a lesson's Swift cells import (with Autograd and GPT): show(...) and expect(...).
+        .target(name: "Cells", dependencies: ["Autograd", "LessonOutput"],
+                // It flushes and redirects C's stdout, a global that Swift 6 mode refuses to touch.
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Compiles and runs Swift cells against this package's own build, each in its own process.
+        .target(name: "SwiftCells", dependencies: ["LessonOutput"]),
         .target(
             name: "Lessons",
             dependencies: [
-                "Autograd", "GPT", "CCMarkGFM",
+                "Autograd", "GPT", "LessonOutput", "SwiftCells", "CCMarkGFM",
+                // Not called here: depending on it makes every build of the lessons build the
+                // library their Swift cells import, where the cells find it (SwiftToolchain).
+                "Cells",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),

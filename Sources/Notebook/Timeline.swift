@@ -453,7 +453,7 @@ struct Timeline: Sendable {
     /// marks stale the dirty cells that cannot: long ones nobody asked to run, and cells that read
     /// what such a cell would rebuild.
     mutating func nextRun() -> RunPlan? {
-        var source: [StateSlot: SlotSource] = [.data: .initial, .model: .initial]
+        var source: [StateSlot: SlotSource] = [.data: .initial, .model: .initial, .swift: .initial]
         for chapter in chapters {
             var index = 0
             for id in chapter.cellIDs {
@@ -626,7 +626,7 @@ final class CellRunner: @unchecked Sendable {
     let runner: LessonRunner
     private let state: LessonState
     /// Missing for a slot whose contents are unknown (a run stopped half-way through changing it).
-    private var loaded: [StateSlot: Timeline.SlotSource] = [.data: .initial, .model: .initial]
+    private var loaded: [StateSlot: Timeline.SlotSource] = [.data: .initial, .model: .initial, .swift: .initial]
 
     init(runner: LessonRunner) {
         self.runner = runner

@@ -1,5 +1,6 @@
 // A chapter as the runner sees it: its prose, and its steps with their parameters and
 // expectations, each carrying the place in the file it was written.
+import LessonOutput
 
 /// One chapter file, `Lessons/NN-slug.md`, parsed.
 public struct Chapter: Sendable, Equatable {
@@ -38,6 +39,9 @@ public struct StepInvocation: Sendable, Equatable {
     public var parameters: [Parameter]
     /// `expect name = value` lines, in order.
     public var expectations: [Expectation]
+    /// The code of a Swift cell (a ```swift run fence, whose id is `swift`), its lines as written;
+    /// nil for every other step. Its first line is the line after the fence.
+    public var code: String?
 
     /// A step to run; the locations matter only for one read from a file (a notebook's new step has none).
     public init(id: String, location: SourceLocation = .nowhere, idLocation: SourceLocation = .nowhere,
@@ -82,14 +86,6 @@ public struct Expectation: Sendable, Equatable {
         self.expected = expected
         self.location = location
     }
-}
-
-/// What an expectation wants.
-public enum ExpectedValue: Sendable, Equatable {
-    /// A number, equal to the reported one within `tolerance` (0 for exact).
-    case number(Double, tolerance: Double)
-    /// Text, equal to the reported text.
-    case text(String)
 }
 
 extension SourceLocation {

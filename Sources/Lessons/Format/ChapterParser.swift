@@ -4,6 +4,7 @@
 // ends them (LF, CRLF or CR), so its line numbers and ours agree; parsing is linear in the size
 // of the chapter, whatever it holds.
 import Foundation
+import LessonOutput
 
 /// Finds and parses the chapters of a lessons folder.
 public enum ChapterParser {
@@ -69,9 +70,15 @@ public enum ChapterParser {
     }
 
     private static func isStep(_ info: String) -> Bool {
-        let word = info.split(separator: " ", maxSplits: 1).first
-        return word == "step" || word.map { exerciseFences.contains(String($0)) } == true
+        let words = info.split(separator: " ", omittingEmptySubsequences: true)
+        return words.first == "step" || words.first.map { exerciseFences.contains(String($0)) } == true || isSwiftCell(words)
     }
+
+    /// ```swift run opens a Swift cell; a plain ```swift block is code to read, and is not run.
+    private static func isSwiftCell(_ words: [Substring]) -> Bool { words.count >= 2 && words[0] == "swift" && words[1] == "run" }
+
+    /// The id of the step every Swift cell is.
+    public static let swiftCellID = "swift"
 
     /// Fences that are steps of their own name: ```quiz and ```exercise are ```step quiz and
     /// ```step exercise, written the way a teacher thinks of them.
@@ -121,6 +128,7 @@ public enum ChapterParser {
         let fence = fenceLine >= 1 && fenceLine <= lines.count ? lines[fenceLine - 1] : ""
         let location = SourceLocation(file: file, line: fenceLine, column: block.start.column)
         var words = block.fenceInfo.split(separator: " ", omittingEmptySubsequences: true)
+        if isSwiftCell(words) { return try swiftCell(block, words: words, lines: lines, file: file) }
         let exerciseFence = words.first.map { exerciseFences.contains(String($0)) } == true
         if exerciseFence { words.insert("step", at: 0) }
         guard words.count >= 2 else {
@@ -158,6 +166,26 @@ public enum ChapterParser {
                 invocation.parameters.append(parameter)
             }
         }
+        return invocation
+    }
+
+    /// A ```swift run fence: its code is the file's own lines, indentation and all, so that the
+    /// compiler's columns are the file's columns.
+    private static func swiftCell(_ block: MarkdownNode, words: [Substring], lines: [String], file: String) throws(LessonError) -> StepInvocation {
+        let fenceLine = block.start.line
+        let location = SourceLocation(file: file, line: fenceLine, column: block.start.column)
+        guard words.count == 2 else {
+            throw LessonError(at: location, step: swiftCellID, "unexpected text after 'swift run' in the fence",
+                              hint: "a Swift cell's fence is just ```swift run; its code goes inside the block")
+        }
+        var bodyLines = Self.lines(block.literal)
+        if bodyLines.last == "" { bodyLines.removeLast() }
+        let code = bodyLines.indices.map { offset in
+            let lineNumber = fenceLine + 1 + offset
+            return lineNumber <= lines.count ? lines[lineNumber - 1] : bodyLines[offset]
+        }
+        var invocation = StepInvocation(id: swiftCellID, location: location, idLocation: location, parameters: [], expectations: [])
+        invocation.code = code.joined(separator: "\n")
         return invocation
     }
 

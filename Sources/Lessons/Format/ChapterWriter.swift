@@ -9,6 +9,7 @@
 // whose fence is never closed (it runs to the end of the file) is written again with a closing
 // fence, as its text could not be followed by anything else.
 import Foundation
+import LessonOutput
 
 /// Turns a chapter's segments back into the text of a chapter file.
 public enum ChapterWriter {

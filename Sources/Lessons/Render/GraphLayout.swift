@@ -3,6 +3,7 @@
 // values it was computed from, the inputs at the bottom. A rank that would be wider than the
 // walkthrough's column spills into the next one down, and an edge that skips ranks passes them
 // in a lane of its own, so the picture fits any graph a learner types and no edge runs under a box.
+import LessonOutput
 
 /// A computation graph placed in a picture at most `maximumWidth` wide (wider only when lanes of
 /// long edges alone overflow a rank; the page then scales the picture down).

@@ -4,6 +4,7 @@
 import Foundation
 import GPT
 import Mustache
+import LessonOutput
 
 /// Renders run records as the HTML walkthrough.
 public struct HTMLRenderer {
@@ -94,7 +95,7 @@ public struct HTMLRenderer {
     /// One output as data for the `output` template: a single key names its kind.
     private func output(_ output: StepOutput) -> [String: Any] {
         var data: [String: Any] = ["text": false, "table": false, "graph": false, "heatmap": false, "counts": false,
-                                   "chart": false, "bars": false, "code": false, "exercise": false]
+                                   "chart": false, "bars": false, "code": false, "exercise": false, "console": false]
         switch output {
         case .text(let lines):
             data["text"] = ["lines": lines]
@@ -116,7 +117,7 @@ public struct HTMLRenderer {
             data["bars"] = Pictures.bars(bars)
         case .code(let code):
             data["code"] = [
-                "file": code.file, "region": code.region, "firstLine": code.firstLine,
+                "file": code.file, "region": code.region.isEmpty ? false : code.region, "firstLine": code.firstLine,
                 "lines": SwiftHighlighter.tokens(code.lines).enumerated().map { offset, tokens in
                     ["number": code.firstLine + offset, "tokens": tokens.map { token -> [String: Any] in
                         ["text": token.text, "plain": token.kind == nil, "kind": token.kind.map { "tok-\($0.rawValue)" } ?? ""]
@@ -128,6 +129,8 @@ public struct HTMLRenderer {
                 "isChoice": exercise.kind == .choice, "question": exercise.question, "choices": exercise.choices,
                 "hint": exercise.hint ?? false, "answer": exercise.answer, "explanation": exercise.explanation ?? false,
             ]
+        case .console(let text):
+            data["console"] = ["text": text]
         }
         return data
     }

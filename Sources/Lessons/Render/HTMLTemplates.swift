@@ -1,6 +1,7 @@
 // The walkthrough's Mustache templates and stylesheet. Every piece of data goes through `{{ }}`,
 // which escapes it; the only `{{{ }}}` are cmark-gfm's rendering of the prose (which does not
 // pass raw HTML through) and this file's own stylesheet.
+import LessonOutput
 
 enum HTMLTemplates {
     static let page = """
@@ -89,9 +90,10 @@ enum HTMLTemplates {
     {{#hint}}<details class="hint"><summary>Hint</summary><p>{{.}}</p></details>{{/hint}}
     <details class="answer"><summary>Show the answer</summary><p><strong>{{answer}}</strong>{{#explanation}} {{.}}{{/explanation}}</p></details>
     </figure>{{/exercise}}
-    {{#code}}<figure class="code"><figcaption><span class="file">{{file}}</span> region <code>{{region}}</code>, from line {{firstLine}}</figcaption>
+    {{#code}}<figure class="code"><figcaption><span class="file">{{file}}</span>{{#region}} region <code>{{.}}</code>,{{/region}}{{^region}}: a Swift cell,{{/region}} from line {{firstLine}}</figcaption>
     <pre>{{#lines}}<span class="line"><span class="ln">{{number}}</span>{{#tokens}}{{#plain}}{{text}}{{/plain}}{{^plain}}<span class="{{kind}}">{{text}}</span>{{/plain}}{{/tokens}}</span>
     {{/lines}}</pre></figure>{{/code}}
+    {{#console}}<pre class="console" aria-label="what the cell printed">{{text}}</pre>{{/console}}
     """
 
     /// Counts cells are shaded by class, in tenths, not by a style attribute: the notebook's
@@ -163,6 +165,7 @@ enum HTMLTemplates {
     .bar.label-info { fill: var(--info); } .bar.label-warning { fill: var(--warning); } .bar.label-error { fill: var(--error); } .bar-label { text-anchor: end; font-weight: bold; }
     .legend { font-size: .8rem; color: var(--muted); margin: .25rem 0 0; }
     .code pre { counter-reset: none; }
+    pre.console { background: #fff; border-left: 3px solid #8a94a6; white-space: pre-wrap; }
     .tok-keyword { color: #8e2a8e; } .tok-string { color: #1a6a1a; } .tok-comment { color: #6a737d; font-style: italic; }
     .tok-number { color: #b05a00; }
     .code .ln { display: inline-block; width: 3.2em; color: #9aa4ae; user-select: none; }

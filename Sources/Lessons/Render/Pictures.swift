@@ -3,6 +3,7 @@
 // own strings come out of here; the HTML templates place and escape them.
 
 import GPT
+import LessonOutput
 
 /// Layouts as template data: dictionaries of numbers and strings for Mustache.
 enum Pictures {

@@ -3,6 +3,7 @@
 // when the caller says the output is a terminal. Every text that comes from a chapter, a source
 // file or a dataset goes through `VisibleText` first, so its control characters show as `\u{1B}`
 // instead of acting on the terminal: the only escape sequences printed are the renderer's own.
+import LessonOutput
 
 /// Renders run records for a terminal or a plain text file.
 public struct TerminalRenderer {
@@ -84,6 +85,7 @@ public struct TerminalRenderer {
         case .bars(let bars): return self.bars(bars)
         case .code(let code): return self.code(code)
         case .exercise(let exercise): return self.exercise(exercise, showingAnswer: !hidingAnswers)
+        case .console(let text): return VisibleText.lines(text.hasSuffix("\n") ? String(text.dropLast()) : text)
         }
     }
 
@@ -201,7 +203,8 @@ public struct TerminalRenderer {
 
     func code(_ code: CodeRegion) -> String {
         let width = String(code.firstLine + code.lines.count).count
-        var out = [style(VisibleText.line("\(code.file):\(code.firstLine)  (region \(code.region))"), "1")]
+        let what = code.region.isEmpty ? "a Swift cell" : "region \(code.region)"
+        var out = [style(VisibleText.line("\(code.file):\(code.firstLine)  (\(what))"), "1")]
         for (offset, line) in code.lines.enumerated() {
             out.append(style(String(code.firstLine + offset).leftPadded(toLength: width), "2") + "  " + VisibleText.lines(line))
         }

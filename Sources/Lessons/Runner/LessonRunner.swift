@@ -2,6 +2,7 @@
 // sure what it needs exists, run it, check its expectations. A failure is recorded in place and
 // the run goes on; steps that need what a failed step should have built are skipped.
 import Foundation
+import LessonOutput
 
 /// Runs the chapters of a lessons folder.
 public struct LessonRunner: Sendable {
@@ -93,7 +94,9 @@ public struct LessonRunner: Sendable {
         do {
             try StepContext.validate(invocation, against: definition)
             for need in definition.needs { try state.ensure(need, for: invocation) }
-            report = try definition.run(StepContext(invocation: invocation, definition: definition, state: state))
+            var context = StepContext(invocation: invocation, definition: definition, state: state)
+            context.chapter = chapter
+            report = try definition.run(context)
         } catch {
             for resource in definition.provides { state.failed[resource] = invocation.location }
             record.error = error as? LessonError
@@ -102,9 +105,14 @@ public struct LessonRunner: Sendable {
         }
         for resource in definition.provides { state.failed[resource] = nil }
         record.outputs = report.outputs
+        record.cost = report.cost
+        if let failure = report.failure {
+            record.error = failure  // it failed alone: what it provides stays usable below
+            return record
+        }
         record.values = report.checks.map { NamedValue(name: $0.name, value: $0.value) }
         let verifications = report.verifications + Self.finiteValues(report)
-        let expectations = invocation.expectations.map { Self.check($0, against: report) }
+        let expectations = invocation.expectations.map { Self.check($0, against: report) } + report.statedChecks
         record.checks = verifications.map { verification in
             CheckRecord(name: verification.name, location: invocation.location, expected: verification.expected,
                         actual: verification.actual, passed: verification.passed, kind: .selfCheck,

@@ -5,6 +5,7 @@
 import Autograd
 import Foundation
 import GPT
+import SwiftCells
 
 /// What the steps of one run share, from the first chapter to the last.
 public final class LessonState {
@@ -23,6 +24,9 @@ public final class LessonState {
     public internal(set) var trainedSteps = 0
     /// Loss of every step of the last training run.
     public internal(set) var lossHistory: [Double] = []
+    /// The Swift cells that ran to the end, with their chapter's number: a later cell of the same
+    /// chapter is compiled after them, so it sees what they defined.
+    public internal(set) var swiftCells: [(chapter: Int, cell: SwiftCell)] = []
     /// Resources whose building step failed, with where it failed.
     var failed: [Resource: SourceLocation] = [:] {
         didSet {
@@ -30,7 +34,7 @@ public final class LessonState {
         }
     }
     /// How many times each slot has changed: a step changed a slot when its number moved.
-    public private(set) var versions: [StateSlot: Int] = [.data: 0, .model: 0]
+    public private(set) var versions: [StateSlot: Int] = [.data: 0, .model: 0, .swift: 0]
 
     /// Hears each step of a training run, and stops the run when it answers false: the notebook
     /// shows a training step's progress and lets the learner cancel it. Nil in `gpt run`.
@@ -146,6 +150,17 @@ public final class LessonState {
                                                  messageWeight: recipe.messageWeight))
     }
 
+    /// The Swift cells of `chapter` that ran to the end so far, in order.
+    public func swiftCells(ofChapter chapter: Int) -> [SwiftCell] {
+        swiftCells.filter { $0.chapter == chapter }.map(\.cell)
+    }
+
+    /// Adds a cell that ran to the end: the cells below it in its chapter see what it defined.
+    public func acceptSwiftCell(_ cell: SwiftCell, chapter: Int) {
+        swiftCells.append((chapter, cell))
+        touch(.swift)
+    }
+
     /// Makes `resource` available, building the default when no step has, unless the step that
     /// should have built it failed: then the error names that step.
     func ensure(_ resource: Resource, for step: StepInvocation) throws(LessonError) {
@@ -154,6 +169,8 @@ public final class LessonState {
                               hint: "fix the error reported there first")
         }
         switch resource {
+        case .swiftCells:
+            return  // the cells above that ran: nothing to build
         case .dataset:
             guard dataset == nil else { return }
             do {
@@ -188,19 +205,28 @@ public enum StateSlot: String, Sendable, CaseIterable, Hashable {
     case data
     /// The model (trained or not), its seed and the losses of its training.
     case model
+    /// The Swift cells that ran, which the cells below them compile after.
+    case swift
 
     /// The resources that live in this slot.
     public var resources: [Resource] {
         switch self {
         case .data: return [.dataset]
         case .model: return [.model, .trainedModel]
+        case .swift: return [.swiftCells]
         }
     }
 }
 
 extension Resource {
     /// The slot this resource lives in: a trained model is the model, after training.
-    public var slot: StateSlot { self == .dataset ? .data : .model }
+    public var slot: StateSlot {
+        switch self {
+        case .dataset: return .data
+        case .model, .trainedModel: return .model
+        case .swiftCells: return .swift
+        }
+    }
 }
 
 /// One slot's contents at some moment, with a model of its own that nothing else changes.
@@ -213,6 +239,7 @@ public struct SlotContents {
     fileprivate var modelSeed: UInt64 = 0
     fileprivate var trainedSteps = 0
     fileprivate var lossHistory: [Double] = []
+    fileprivate var swiftCells: [(chapter: Int, cell: SwiftCell)] = []
     fileprivate var failed: [Resource: SourceLocation] = [:]
 
     /// The slot as a fresh state has it: nothing built, nothing failed.
@@ -236,6 +263,8 @@ extension LessonState {
             contents.modelSeed = modelSeed
             contents.trainedSteps = trainedSteps
             contents.lossHistory = lossHistory
+        case .swift:
+            contents.swiftCells = swiftCells
         }
         return contents
     }
@@ -253,6 +282,8 @@ extension LessonState {
             modelSeed = contents.modelSeed
             trainedSteps = contents.trainedSteps
             lossHistory = contents.lossHistory
+        case .swift:
+            swiftCells = contents.swiftCells
         }
         touch(contents.slot)
     }

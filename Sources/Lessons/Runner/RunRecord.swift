@@ -1,6 +1,7 @@
 // The record of a run: every chapter, its prose, and every step's id, position, status, outputs
 // and checks. `gpt run --json` prints it; the terminal and the HTML walkthrough render it.
 import Foundation
+import LessonOutput
 
 /// Everything one run produced.
 public struct RunRecord: Sendable, Equatable, Encodable {
@@ -110,6 +111,8 @@ public struct StepRecord: Sendable, Equatable, Encodable {
     public var checks: [CheckRecord]
     /// Why the step failed or was skipped (the first failed check, when it ran).
     public var error: LessonError?
+    /// What the step cost, when it says (a Swift cell: its compile and its run).
+    public var cost: StepCost?
 
     public init(id: String, chapter: Int, index: Int, location: SourceLocation, status: StepStatus, outputs: [StepOutput],
                 values: [NamedValue], checks: [CheckRecord], error: LessonError?) {
@@ -122,6 +125,21 @@ public struct StepRecord: Sendable, Equatable, Encodable {
         self.values = values
         self.checks = checks
         self.error = error
+    }
+}
+
+/// What one step cost: the seconds of a Swift cell's compile (none when its compiled program was
+/// reused from the cache) and of its run. It changes from run to run, unlike the rest of the record.
+public struct StepCost: Sendable, Equatable, Encodable {
+    public var compileSeconds: Double
+    /// True when the compiled cell came from the cache.
+    public var cached: Bool
+    public var runSeconds: Double
+
+    public init(compileSeconds: Double, cached: Bool, runSeconds: Double) {
+        self.compileSeconds = compileSeconds
+        self.cached = cached
+        self.runSeconds = runSeconds
     }
 }
 
@@ -156,65 +174,6 @@ public enum CheckKind: String, Sendable, Equatable, Encodable {
     case expectation
     /// The step itself, whatever the chapter expects (`Verification`).
     case selfCheck = "self-check"
-}
-
-// MARK: JSON shapes
-
-extension StepOutput {
-    enum CodingKeys: String, CodingKey { case kind, lines, table, graph, matrix, series, bars, code, exercise }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        switch self {
-        case .text(let lines):
-            try container.encode("text", forKey: .kind)
-            try container.encode(lines, forKey: .lines)
-        case .table(let table):
-            try container.encode("table", forKey: .kind)
-            try container.encode(table, forKey: .table)
-        case .graph(let graph):
-            try container.encode("graph", forKey: .kind)
-            try container.encode(graph, forKey: .graph)
-        case .matrix(let matrix):
-            try container.encode("matrix", forKey: .kind)
-            try container.encode(matrix, forKey: .matrix)
-        case .series(let series):
-            try container.encode("series", forKey: .kind)
-            try container.encode(series, forKey: .series)
-        case .bars(let bars):
-            try container.encode("bars", forKey: .kind)
-            try container.encode(bars, forKey: .bars)
-        case .code(let code):
-            try container.encode("code", forKey: .kind)
-            try container.encode(code, forKey: .code)
-        case .exercise(let exercise):
-            try container.encode("exercise", forKey: .kind)
-            try container.encode(exercise, forKey: .exercise)
-        }
-    }
-}
-
-extension Cell {
-    /// A cell is its JSON value: a string, a number (see `RunRecord.json` for NaN), or null.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .text(let text): try container.encode(text)
-        case .integer(let n): try container.encode(n)
-        case .number(let x): try container.encode(x)
-        case .empty: try container.encodeNil()
-        }
-    }
-}
-
-extension CheckValue {
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .number(let x): try container.encode(x)
-        case .text(let text): try container.encode(text)
-        }
-    }
 }
 
 extension RunRecord {

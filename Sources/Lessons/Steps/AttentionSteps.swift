@@ -2,6 +2,7 @@
 // weights over the whole line as a heatmap, every head at once, and the MLP after them. Every
 // number comes from the model's own forward pass, which keeps them in a `ForwardTrace` when asked.
 import GPT
+import LessonOutput
 
 enum AttentionSteps {
     static let all = [attention, attentionQuery, mlp]

@@ -3,6 +3,7 @@
 // at), and accuracy, the confusion matrix and the most confident mistakes on held-out lines.
 import Autograd
 import GPT
+import LessonOutput
 
 enum ClassifierSteps {
     static let all = [trainClassifier, classify, evaluate]

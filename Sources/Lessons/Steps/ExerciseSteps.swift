@@ -4,50 +4,7 @@
 // fails the chapter when the written answer is not what the engine gives. The answer travels in
 // the step's output, so every renderer decides how to keep it hidden until asked for.
 import Autograd
-
-/// A question for the learner, as a step's output.
-public struct Exercise: Sendable, Equatable, Encodable {
-    public enum Kind: String, Sendable, Equatable, Encodable {
-        /// One of `choices` is right.
-        case choice
-        /// A number, right within `tolerance`.
-        case number
-    }
-
-    public var kind: Kind
-    public var question: String
-    /// The choices of a quiz, in the order written; empty for a number.
-    public var choices: [String]
-    /// The right choice, or the number as written.
-    public var answer: String
-    /// How far a number may be from the answer and still be right.
-    public var tolerance: Double
-    public var hint: String?
-    /// Why the answer is right, shown with it.
-    public var explanation: String?
-
-    /// Whether `response` is right, and what to tell the learner. A choice may be given as its
-    /// text (any case) or its number from 1; a number as any decimal.
-    public func check(_ response: String) -> (right: Bool, message: String) {
-        let given = response.trimmingCharacters(in: .whitespaces)
-        guard !given.isEmpty else { return (false, "no answer given") }
-        switch kind {
-        case .choice:
-            let picked = Int(given).flatMap { $0 >= 1 && $0 <= choices.count ? choices[$0 - 1] : nil }
-                ?? choices.first { $0.caseInsensitiveCompare(given) == .orderedSame }
-            guard let picked else {
-                return (false, "'\(given)' is not one of the choices: " + choices.enumerated().map { "\($0 + 1). \($1)" }.joined(separator: ", "))
-            }
-            return picked == answer ? (true, "Right: \(answer).") : (false, "Not \(picked).\(hint.map { " Hint: \($0)" } ?? "") Try again.")
-        case .number:
-            guard let value = Double(given), value.isFinite, let right = Double(answer) else {
-                return (false, "'\(given)' is not a number")
-            }
-            if abs(value - right) <= tolerance { return (true, "Right: \(answer).") }
-            return (false, "Not \(given).\(hint.map { " Hint: \($0)" } ?? "") Try again.")
-        }
-    }
-}
+import LessonOutput
 
 enum ExerciseSteps {
     static let all = [quiz, exercise]

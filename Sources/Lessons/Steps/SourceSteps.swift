@@ -2,6 +2,7 @@
 // `// region: name` and `// endregion`, and the lesson prints it as it is on disk today. The file
 // must really be under Sources/, symbolic links followed: a link there cannot show another file.
 import Foundation
+import LessonOutput
 
 enum SourceSteps {
     static let all = [code]

@@ -6,6 +6,8 @@ public struct StepContext {
     public let invocation: StepInvocation
     public let definition: StepDefinition
     public let state: LessonState
+    /// The number of the chapter the step is in.
+    public var chapter = 0
 
     /// The parameter's text: the one written in the step, else its default.
     public func text(_ name: String) -> String {

@@ -49,6 +49,8 @@ public enum Resource: String, Sendable, Codable, CaseIterable {
     case model
     /// The model after a training run.
     case trainedModel = "trained model"
+    /// The Swift cells above that ran (a Swift cell compiles after them).
+    case swiftCells = "Swift cells above"
 
     /// This resource and the ones it is built from.
     public var withPrerequisites: [Resource] {
@@ -56,6 +58,7 @@ public enum Resource: String, Sendable, Codable, CaseIterable {
         case .dataset: return [.dataset]
         case .model: return [.model, .dataset]
         case .trainedModel: return [.trainedModel, .model, .dataset]
+        case .swiftCells: return [.swiftCells]
         }
     }
 }
@@ -114,5 +117,5 @@ public struct StepRegistry: Sendable {
 
     /// Every built-in step, chapter by chapter. New groups go here.
     public static let standard = StepRegistry(
-        ExpressionSteps.all + SourceSteps.all + TokenSteps.all + AttentionSteps.all + TrainingSteps.all + ClassifierSteps.all + ExerciseSteps.all)
+        ExpressionSteps.all + SwiftCellSteps.all + SourceSteps.all + TokenSteps.all + AttentionSteps.all + TrainingSteps.all + ClassifierSteps.all + ExerciseSteps.all)
 }

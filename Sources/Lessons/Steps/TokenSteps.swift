@@ -2,6 +2,7 @@
 // from its id to a normalised vector.
 import Autograd
 import GPT
+import LessonOutput
 
 enum TokenSteps {
     static let all = [dataset, tokenize, model, embedding]

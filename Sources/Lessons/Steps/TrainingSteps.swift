@@ -2,6 +2,7 @@
 // its loss curve, and what the model writes after a message before and after training.
 import Autograd
 import GPT
+import LessonOutput
 
 enum TrainingSteps {
     static let all = [documentLoss, adam, train, complete]

@@ -6,6 +6,7 @@
 // binary nodes, so every walk of the tree recurses only as deep as the nesting, never once per term.
 import Autograd
 import Foundation
+import LessonOutput
 
 /// A parsed expression.
 indirect enum Expression: Equatable {

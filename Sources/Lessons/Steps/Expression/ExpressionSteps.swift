@@ -1,6 +1,7 @@
 // Steps over arithmetic expressions: the forward pass of chapter 1 and the backward pass of
 // chapter 2, for any expression an author writes, plus micrograd's own reference expression.
 import Autograd
+import LessonOutput
 
 enum ExpressionSteps {
     static let all = [forward, backward, micrograd]

@@ -2,6 +2,7 @@
 // difference of the same expression on plain Doubles. A disagreement fails the step; where a
 // finite difference cannot judge (a relu kink nearby, a value that is not finite, estimates that
 // move with the step size), the step says so instead of counting it as agreement or failure.
+import LessonOutput
 
 /// Gradients against finite differences, with the tolerance and step sizes in one place.
 enum GradientCheck {

@@ -1,6 +1,7 @@
 // Where a tape's numbers stop being numbers: the first value or gradient that is NaN or
 // infinite, and why, in words a learner can act on ("log(a) is NaN: log of -1 is undefined").
 import Autograd
+import LessonOutput
 
 extension TapeView {
     /// A failed self-check naming the first number of the view that is not finite, or nil when

@@ -2,12 +2,12 @@
 import Autograd
 
 /// Reads the nodes `first...last` of a tape for display.
-struct TapeView {
-    let tape: Tape
-    let nodes: [NodeID]
+package struct TapeView {
+    package let tape: Tape
+    package let nodes: [NodeID]
 
     /// The nodes the root depends on, in recording order (a topological order).
-    init(tape: Tape, root: NodeID) {
+    package init(tape: Tape, root: NodeID) {
         var needed = Set<NodeID>([root])
         var id = root
         while id >= 0 {
@@ -19,12 +19,12 @@ struct TapeView {
     }
 
     /// "a", or the op with its constant ("* 2", "^2", "tanh"), for a node without a name.
-    func name(_ id: NodeID) -> String {
+    package func name(_ id: NodeID) -> String {
         if let label = tape.labels[id] { return label }
         return "#\(nodes.firstIndex(of: id).map { $0 + 1 } ?? Int(id))"
     }
 
-    func opText(_ id: NodeID) -> String {
+    package func opText(_ id: NodeID) -> String {
         let op = tape.op(id)
         let c = NumberFormat.full(tape.constant(id))
         switch op {
@@ -36,7 +36,7 @@ struct TapeView {
     }
 
     /// What the node computed, in terms of its inputs' names: "a * b", "tanh(n)".
-    func formula(_ id: NodeID) -> String {
+    package func formula(_ id: NodeID) -> String {
         let inputs = tape.inputs(of: id).map(name)
         let op = tape.op(id)
         switch op {
@@ -49,7 +49,7 @@ struct TapeView {
     }
 
     /// The graph of the nodes, with grads when a backward pass has run.
-    func graph(title: String, withGrads: Bool) -> Graph {
+    package func graph(title: String, withGrads: Bool) -> Graph {
         let index = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1, $0 + 1) })
         return Graph(
             title: title,
