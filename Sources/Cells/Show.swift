@@ -74,13 +74,17 @@ public func show(bars: [(label: String, value: Double)], title: String = "", max
 
 // MARK: Expectations
 
+/// Where an `expect(` call starts: Swift gives a default `#column` argument the column of the
+/// call's opening parenthesis, and the chapter's error should point at the word `expect`.
+private func start(ofCallAt column: Int) -> Int { max(1, column - "expect".count) }
+
 /// States what a number must be, as an `expect` line does in a step: `gpt check` fails the cell
 /// at this line when `actual` is not within `tolerance` of `expected` (NaN never is).
 public func expect(_ name: String, _ actual: Double, equals expected: Double, within tolerance: Double = 0,
                    line: Int = #line, column: Int = #column) {
     CellChannel.send(.expectation(CellExpectation(name: name, actual: .number(actual),
                                                   expected: .number(expected, tolerance: tolerance),
-                                                  line: line, column: column)))
+                                                  line: line, column: start(ofCallAt: column))))
 }
 
 /// The same for a whole number.
@@ -91,7 +95,7 @@ public func expect(_ name: String, _ actual: Int, equals expected: Int, line: In
 /// The same for text, such as a predicted label: equal, character for character.
 public func expect(_ name: String, _ actual: String, equals expected: String, line: Int = #line, column: Int = #column) {
     CellChannel.send(.expectation(CellExpectation(name: name, actual: .text(actual), expected: .text(expected),
-                                                  line: line, column: column)))
+                                                  line: line, column: start(ofCallAt: column))))
 }
 
 /// The same for a condition the cell states in its own words.
