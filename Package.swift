@@ -49,7 +49,7 @@ let package = Package(
                 // It flushes and redirects C's stdout, a global that Swift 6 mode refuses to touch.
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         // Compiles and runs Swift cells against this package's own build, each in its own process.
-        .target(name: "SwiftCells", dependencies: ["LessonOutput"]),
+        .target(name: "SwiftCells", dependencies: ["GPT", "LessonOutput"]),  // GPT: for its FNV-1a hash
         .target(
             name: "Lessons",
             dependencies: [

@@ -21,7 +21,23 @@ public final class NotebookServer: Sendable {
         store = NotebookStore(runner: runner, limits: notebook)
         self.token = token
         server = try LocalServer(NotebookRoutes(store: store, limits: limits), host: host, port: port, limits: limits,
-                                 access: AccessPolicy(token: token, originOnEveryRequest: true), report: report)
+                                 access: AccessPolicy(token: token, originOnEveryRequest: true),
+                                 exposureWarning: Self.exposureWarning, report: report)
+    }
+
+    /// What to tell whoever starts the notebook where other machines can reach it, loudly: the
+    /// notebook runs the Swift cells it is sent, so reaching it is running programs as its user.
+    public static func exposureWarning(_ host: String) -> String? {
+        guard !LocalServer.isLoopback(host) else { return nil }
+        return """
+
+            WARNING: the notebook is listening on \(host), so other machines can reach it, and it runs the Swift
+            cells it is sent as you, with your rights on this machine: anyone who learns its address and token
+            (the address printed below holds it) can run any program here. The token, and the Host and Origin
+            checks, stop web pages and guessers; they do not make an open network safe. Use --host 127.0.0.1
+            (the default) unless you trust everyone who can reach this address.
+
+            """
     }
 
     /// Runs the chapters once, watches their files, and serves until `stop()`.

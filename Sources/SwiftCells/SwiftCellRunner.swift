@@ -6,6 +6,7 @@
 // marks every cell's lines with the chapter's file and line, so the compiler's errors, a crash's
 // backtrace and an `expect` call all name the place in the Markdown where the author wrote it.
 import Foundation
+import GPT
 import LessonOutput
 
 /// One Swift cell: its code, and where it was written.
@@ -202,7 +203,7 @@ public final class SwiftCellRunner: Sendable {
     /// build before; otherwise compiled now into a fresh folder that replaces nothing until done.
     private func compile(_ program: String, cell: SwiftCell, with toolchain: SwiftToolchain) -> Compiled {
         let identity = toolchain.identity()
-        let key = Self.hash(identity + "\u{0}" + program)
+        let key = Self.hash(identity, program)
         let entry = "\(cacheDirectory)/\(key)"
         let fileManager = FileManager.default
         if fileManager.isExecutableFile(atPath: "\(entry)/cell"),
@@ -266,16 +267,12 @@ public final class SwiftCellRunner: Sendable {
         }
     }
 
-    /// 128 bits of FNV-1a (two 64-bit hashes with different starting points), as hex: enough to
-    /// tell programs apart, and the entry's own copy of its program is compared before it is used.
-    static func hash(_ text: String) -> String {
-        var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x84222325_cbf29ce4
-        for byte in text.utf8 {
-            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-            b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-            b = b &+ (b >> 29)
-        }
-        return String(format: "%016llx%016llx", a, b)
+    /// The cache key: FNV-1a of the build and the program together, and of the program alone
+    /// (128 bits: enough to tell programs apart; the entry's own copy of its program and build is
+    /// compared before it is used, so a collision could only cost a compile).
+    static func hash(_ identity: String, _ program: String) -> String {
+        let both = FNV1a.hash(Array(identity.utf8) + [0] + Array(program.utf8)), alone = FNV1a.hash(program.utf8)
+        return String(format: "%016llx%016llx", both, alone)
     }
 
     // MARK: Running

@@ -24,6 +24,7 @@ public final class LocalServer: Sendable {
     /// listens there), fewer connections than asked because of the open-file limit, errors while serving.
     public init<Routes: HTTPResponder>(_ routes: Routes, host: String = "127.0.0.1", port: UInt16 = 8080,
                                        limits: ServerLimits = ServerLimits(), access: AccessPolicy = AccessPolicy(),
+                                       exposureWarning: @escaping @Sendable (String) -> String? = LocalServer.exposureWarning,
                                        report: (@Sendable (String) -> Void)? = nil) throws(ServerError)
     where Routes.Context == BasicRequestContext {
         self.host = host
@@ -43,7 +44,7 @@ public final class LocalServer: Sendable {
                 let port = channel.localAddress?.port ?? 0
                 hosts.listening(on: port)
                 state.listening(on: port)
-                if let warning = Self.exposureWarning(host) { report?(warning) }
+                if let warning = exposureWarning(host) { report?(warning) }
             },
             logger: logger)
         var configuration = ServiceGroupConfiguration(services: [application], logger: logger)

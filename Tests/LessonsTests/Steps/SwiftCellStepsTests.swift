@@ -73,6 +73,21 @@ import Testing
         #expect(steps[3].error?.message.contains("cannot find 'broken' in scope") == true)
     }
 
+    @Test func theSameChapterGivesTheSameOutputEveryRun() throws {
+        let lessons = try makeLessons(["01-cells.md": Self.chapterText])
+        let first = try runLessons(lessons), second = try runLessons(lessons)
+        var withoutCosts = first
+        for (c, chapter) in second.chapters.enumerated() {
+            for (s, segment) in chapter.segments.enumerated() {
+                guard case .step(var step) = segment, case .step(let original) = first.chapters[c].segments[s] else { continue }
+                step.cost = original.cost
+                withoutCosts.chapters[c].segments[s] = .step(step)
+            }
+        }
+        #expect(withoutCosts == first)
+        #expect(second.steps.allSatisfy { $0.cost?.cached == true || $0.status == .failed })
+    }
+
     @Test func theRecordSaysWhatEachCellCost() throws {
         let lessons = try makeLessons(["01-cells.md": "# Cost\n\n```swift run\nprint(1)\n```\n"])
         let record = try runLessons(lessons)
