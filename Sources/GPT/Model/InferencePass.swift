@@ -6,7 +6,10 @@
 // arithmetic itself, and double precision gets four numbers into a vector register where single
 // precision gets eight. So here:
 // - the weights are copied once as Floats, each matrix transposed ([in, out]), so a linear layer
-//   is rows of outputs built from whole vectors of weights, with fused multiply-adds;
+//   is rows of outputs built from whole vectors of weights, with a multiply and an add (never a
+//   fused multiply-add: a portable x86-64 build has no FMA instruction, so `addProduct` becomes
+//   a call into libm for every number, which made classifying 50 times slower; a multiply and an
+//   add vectorise on every CPU and round the same way on every machine);
 // - a prompt's positions go through the linear layers together (each weight load serves four);
 // - keys are stored transposed too, so eight positions' attention scores come from vector loads;
 // - softmax takes its exponentials eight at a time (`DeterministicMath.exp` for Floats).
@@ -190,11 +193,11 @@ final class InferencePass {
                 var even = SIMD8<Float>(), odd = SIMD8<Float>()  // two chains, so the adds overlap
                 var j = h * d
                 while j + 2 <= (h + 1) * d {
-                    even.addProduct(SIMD8(repeating: query[j]), load8(keys + j * slotCapacity + t))
-                    odd.addProduct(SIMD8(repeating: query[j + 1]), load8(keys + (j + 1) * slotCapacity + t))
+                    even += SIMD8(repeating: query[j]) * load8(keys + j * slotCapacity + t)
+                    odd += SIMD8(repeating: query[j + 1]) * load8(keys + (j + 1) * slotCapacity + t)
                     j += 2
                 }
-                if j < (h + 1) * d { even.addProduct(SIMD8(repeating: query[j]), load8(keys + j * slotCapacity + t)) }
+                if j < (h + 1) * d { even += SIMD8(repeating: query[j]) * load8(keys + j * slotCapacity + t) }
                 store8((even + odd) * scale, weights + t)
             }
             Self.softmax(weights, slots)
@@ -210,10 +213,10 @@ final class InferencePass {
                 var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
                 for t in 0..<slots {
                     let row = values + t * width + j
-                    s0.addProduct(SIMD8(repeating: w0[t]), load8(row))
-                    s1.addProduct(SIMD8(repeating: w1[t]), load8(row + 8))
-                    s2.addProduct(SIMD8(repeating: w2[t]), load8(row + 16))
-                    s3.addProduct(SIMD8(repeating: w3[t]), load8(row + 24))
+                    s0 += SIMD8(repeating: w0[t]) * load8(row)
+                    s1 += SIMD8(repeating: w1[t]) * load8(row + 8)
+                    s2 += SIMD8(repeating: w2[t]) * load8(row + 16)
+                    s3 += SIMD8(repeating: w3[t]) * load8(row + 24)
                 }
                 store8(s0, out + j); store8(s1, out + j + 8); store8(s2, out + j + 16); store8(s3, out + j + 24)
                 j += 32
@@ -221,7 +224,7 @@ final class InferencePass {
             while j < c {
                 let weights = scores.pointer + (j / d) * slotCapacity
                 var sum = SIMD8<Float>()
-                for t in 0..<slots { sum.addProduct(SIMD8(repeating: weights[t]), load8(values + t * width + j)) }
+                for t in 0..<slots { sum += SIMD8(repeating: weights[t]) * load8(values + t * width + j) }
                 store8(sum, out + j)
                 j += 8
             }
@@ -388,10 +391,10 @@ private struct TransposedMatrix {
                     let w0 = load8(w), w1 = load8(w + second)
                     let xa = SIMD8(repeating: x0[k]), xb = SIMD8(repeating: x1[k])
                     let xc = SIMD8(repeating: x2[k]), xd = SIMD8(repeating: x3[k])
-                    a0.addProduct(xa, w0); a1.addProduct(xa, w1)
-                    b0.addProduct(xb, w0); b1.addProduct(xb, w1)
-                    c0.addProduct(xc, w0); c1.addProduct(xc, w1)
-                    d0.addProduct(xd, w0); d1.addProduct(xd, w1)
+                    a0 += xa * w0; a1 += xa * w1
+                    b0 += xb * w0; b1 += xb * w1
+                    c0 += xc * w0; c1 += xc * w1
+                    d0 += xd * w0; d1 += xd * w1
                     w += paddedOutputs
                 }
                 func put(_ r: Int, _ low: SIMD8<Float>, _ high: SIMD8<Float>) {
