@@ -11,7 +11,7 @@ import LessonOutput
 
 enum CellChannel {
     /// The marker the runner chose, or a readable one when the program runs on its own.
-    nonisolated(unsafe) static let marker: String = getenv(CellMessage.markerVariable).map { String(cString: $0) } ?? "cell-message"
+    static let marker: String = getenv(CellMessage.markerVariable).map { String(cString: $0) } ?? "cell-message"
 
     static func send(_ message: CellMessage) {
         fflush(stdout)

@@ -98,6 +98,23 @@ public func expect(_ name: String, _ actual: String, equals expected: String, li
                                                   line: line, column: start(ofCallAt: column))))
 }
 
+/// The same for two lists of numbers, such as the logits of two passes: of the same length, and
+/// nowhere further apart than `tolerance`. The check reports the largest difference (NaN if any
+/// entry is not a number), so a failure says by how much, not only that they differ.
+public func expect(_ name: String, _ actual: [Double], equals expected: [Double], within tolerance: Double = 0,
+                   line: Int = #line, column: Int = #column) {
+    guard actual.count == expected.count else {
+        return expect(name, "\(actual.count) numbers", equals: "\(expected.count) numbers", line: line, column: column)
+    }
+    var largest = 0.0
+    for (a, e) in zip(actual, expected) {
+        let difference = abs(a - e)
+        if difference.isNaN { largest = .nan; break }
+        largest = max(largest, difference)
+    }
+    expect("\(name) (largest difference)", largest, equals: 0, within: tolerance, line: line, column: column)
+}
+
 /// The same for a condition the cell states in its own words.
 public func expect(_ name: String, _ holds: Bool, line: Int = #line, column: Int = #column) {
     expect(name, holds ? "true" : "false", equals: "true", line: line, column: column)
