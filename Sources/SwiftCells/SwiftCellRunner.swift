@@ -120,7 +120,11 @@ public final class SwiftCellRunner: Sendable {
             result.outputs.append(.text(["warning at line \(warning.line):\(warning.column): \(warning.message)"]))
         }
         guard let executable = compiled.executable else {
-            result.failure = compiled.failure ?? .compile(compiled.diagnostics.filter { $0.severity == "error" })
+            // The cell's own errors first: a name it declares again is also an error at the
+            // earlier cell's line ("ambiguous use"), but the mistake is in the cell being run.
+            let errors = compiled.diagnostics.filter { $0.severity == "error" }
+            let own = errors.filter { Self.isInside($0, cell) }, others = errors.filter { !Self.isInside($0, cell) }
+            result.failure = compiled.failure ?? .compile(own + others)
             return result
         }
         let marker = Self.randomMarker()

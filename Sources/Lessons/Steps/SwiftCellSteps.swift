@@ -55,10 +55,13 @@ enum SwiftCellSteps {
             }
             let others = errors.dropFirst().prefix(9).map { "\($0.file):\($0.line):\($0.column): \($0.message)" }
             let more = errors.count > 10 ? ["and \(errors.count - 10) more errors"] : []
+            let modules = first.message.contains("no such module") || first.message.contains("missing required module")
+            let why = modules ? "a Swift cell can use Autograd, GPT and Cells (imported for it) and the system's own modules such as "
+                + "Foundation; the package's other modules (Lessons, Server, Notebook) are not built for cells"
+                : "the Swift compiler's error; the cell sees only what the chapter's earlier cells that ran defined"
             return LessonError(at: SourceLocation(file: first.file, line: first.line, column: first.column), step: id,
                                first.message,
-                               hint: others.isEmpty ? "the Swift compiler's error; the cell sees only what the chapter's earlier cells that ran defined"
-                                   : "the compiler also says:\n" + (others + more).joined(separator: "\n"))
+                               hint: others.isEmpty ? why : why + "; the compiler also says:\n" + (others + more).joined(separator: "\n"))
         case .crashed(let message, let line, let column):
             let place = line.map { SourceLocation(file: cell.shownFile, line: $0, column: column ?? 1) } ?? fence
             return LessonError(at: place, step: id, "the cell crashed: \(message)",

@@ -109,3 +109,21 @@ import Testing
         #expect(error.location.line == 3)
     }
 }
+
+@Suite struct SwiftCellErrorTests {
+    @Test func aNameDeclaredAgainIsTheLaterCellsError() throws {
+        let text = "# Twice\n\n```swift run\nlet tape = Tape()\nprint(tape.count)\n```\n\n```swift run\nlet tape = Tape()\n```\n"
+        let steps = try runLessons(try makeLessons(["01-twice.md": text])).steps
+        try #require(steps.count == 2)
+        #expect(steps[0].status == .passed)
+        #expect(steps[1].error?.location.line == 9, "\(String(describing: steps[1].error))")
+        #expect(steps[1].error?.message.contains("redeclaration") == true, "\(String(describing: steps[1].error))")
+    }
+
+    @Test func aModuleCellsCannotImportSaysWhichTheyCan() throws {
+        let text = "# Import\n\n```swift run\nimport Lessons\nprint(1)\n```\n"
+        let step = try #require(try runLessons(try makeLessons(["01-import.md": text])).steps.first)
+        #expect(step.status == .failed)
+        #expect(step.error?.hint?.contains("Autograd, GPT and Cells") == true, "\(String(describing: step.error))")
+    }
+}
