@@ -18,7 +18,9 @@ public enum DeterministicMath {
         if x.isNaN { return x }
         if x > 709.782712893384 { return .infinity }
         if x < -745.1332191019412 { return 0 }
-        let k = (x * (32 * inverseLn2)).rounded(.toNearestOrEven)
+        // Round to nearest or even by adding and taking away 1.5 * 2^52: exactly `rounded(.toNearestOrEven)`
+        // for |k| < 2^51 (here |k| < 34,400), without the libm call a portable x86-64 build makes of that.
+        let k = (x * (32 * inverseLn2) + 0x1.8p52) - 0x1.8p52
         let r = (x - k * (ln2High / 32)) - k * (ln2Low / 32)
         var p = 1.0 / 720.0
         p = p * r + 1.0 / 120.0
@@ -43,7 +45,11 @@ public enum DeterministicMath {
         var clamped = x
         clamped.replace(with: -87.3, where: x .< -87.3)
         clamped.replace(with: 88.3, where: x .> 88.3)
-        let k = (clamped * 1.44269504).rounded(.toNearestOrEven)
+        // k = round(x / ln 2), to nearest or even, by adding and taking away 1.5 * 2^23: exactly what
+        // `rounded(.toNearestOrEven)` gives for |x / ln 2| < 2^22, but a portable x86-64 build has no
+        // rounding instruction (SSE4.1) and made that a call into libm for every lane.
+        let magic = SIMD8<Float>(repeating: 0x1.8p23)
+        let k = (clamped * 1.44269504 + magic) - magic
         let r = (clamped - k * 0.693359375) - k * -2.12194440e-4  // ln 2 in two parts, the first exact times k
         var p = SIMD8<Float>(repeating: 1.9875691500e-4)
         p = p * r + 1.3981999507e-3
@@ -53,7 +59,6 @@ public enum DeterministicMath {
         p = p * r + 5.0000001201e-1
         p = p * (r * r) + r + 1
         // 2^k from its exponent bits: adding 1.5 * 2^23 puts the whole number k in the low bits.
-        let magic = SIMD8<Float>(repeating: 0x1.8p23)
         let n = unsafeBitCast(k + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         var result = p * unsafeBitCast((n &+ 127) &<< 23, to: SIMD8<Float>.self)
         result.replace(with: 0, where: x .< -87.3)

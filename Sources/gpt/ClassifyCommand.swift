@@ -31,6 +31,9 @@ struct ClassifyCommand: ParsableCommand {
             help: ArgumentHelp("Label a line UNCERTAIN when its likeliest label's probability is below P (0 to 1); --json then also gives the likeliest label.", valueName: "P"))
     var minimumConfidence: Double?
 
+    @Option(help: "Threads to classify on (default: one per core); every number of threads gives the same results.")
+    var jobs: Int = LogClassifier.defaultJobs
+
     @Argument(help: "Messages to classify (without ' -> LABEL').")
     var messages: [String] = []
 
@@ -41,6 +44,7 @@ struct ClassifyCommand: ParsableCommand {
         if let minimumConfidence, !(0...1).contains(minimumConfidence) {
             throw ValidationError("--min-confidence is a probability, from 0 to 1, not \(minimumConfidence)")
         }
+        if jobs < 1 { throw ValidationError("--jobs is a number of threads, at least 1, not \(jobs)") }
         if minimumConfidence != nil && greedy {
             throw ValidationError("--min-confidence needs probabilities, which --greedy does not give")
         }
@@ -53,9 +57,11 @@ struct ClassifyCommand: ParsableCommand {
         if let file { inputs += try TextLines.read(path: file).map(Self.messageOfDatasetLine) }
         var records: [Record] = []
         var failures = 0
-        for message in inputs {
+        // Label likelihoods are classified on every thread first, then shown in order.
+        let scored = greedy ? [] : classifier.classifyAll(inputs, jobs: jobs)
+        for (index, message) in inputs.enumerated() {
             do {
-                let record = try classify(message, with: classifier)
+                let record = try greedy ? classifyGreedy(message, with: classifier) : show(scored[index].get())
                 if json { records.append(record) }
             } catch let error as ClassificationError {
                 failures += 1
@@ -88,16 +94,18 @@ struct ClassifyCommand: ParsableCommand {
         }
     }
 
-    /// Classifies one message, prints it unless --json, and returns its JSON record.
-    private func classify(_ message: String, with classifier: LogClassifier) throws -> Record {
-        if greedy {
-            let result = try classifier.classifyGreedy(message)
-            result.warnings.forEach { Terminal.warn("warning: \($0)") }
-            let label = result.label?.rawValue ?? "UNCERTAIN"
-            if !json { print("\(label.padding(toLength: 9, withPad: " ", startingAt: 0)) generated \(result.generated.debugDescription)  \(message)") }
-            return .generated(result)
-        }
-        let result = try classifier.classify(message)
+    /// Generates after one message, prints it unless --json, and returns its JSON record.
+    private func classifyGreedy(_ message: String, with classifier: LogClassifier) throws -> Record {
+        let result = try classifier.classifyGreedy(message)
+        result.warnings.forEach { Terminal.warn("warning: \($0)") }
+        let label = result.label?.rawValue ?? "UNCERTAIN"
+        if !json { print("\(label.padding(toLength: 9, withPad: " ", startingAt: 0)) generated \(result.generated.debugDescription)  \(message)") }
+        return .generated(result)
+    }
+
+    /// Prints one classification unless --json, and returns its JSON record.
+    private func show(_ result: Classification) -> Record {
+        let message = result.message
         result.warnings.forEach { Terminal.warn("warning: \($0)") }
         let thresholded = minimumConfidence.map { ConfidentClassification(result, minimumConfidence: $0) }
         if !json {

@@ -22,8 +22,15 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed of the split, when --data is the training file (default: the model's training seed).")
     var seed: UInt64?
 
+    @Option(help: "Threads to classify on (default: one per core); every number of threads gives the same report.")
+    var jobs: Int = LogClassifier.defaultJobs
+
     @Flag(help: "Print one JSON object.")
     var json = false
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs is a number of threads, at least 1, not \(jobs)") }
+    }
 
     func run() throws {
         let trained = try modelOptions.load()
@@ -48,7 +55,7 @@ struct EvalCommand: ParsableCommand {
             examples = dataset.examples
             part = "all of \(path) (not the model's training file)"
         }
-        let report = EvaluationReport(classifier: LogClassifier(trained), examples: examples)
+        let report = EvaluationReport(classifier: LogClassifier(trained), examples: examples, jobs: jobs)
         if json {
             try printJSON(report, part: part)
         } else {

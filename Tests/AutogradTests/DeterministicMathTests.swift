@@ -67,3 +67,24 @@ import Testing
         #expect(DeterministicMath.tanh(30) == 1 && DeterministicMath.tanh(-30) == -1)
     }
 }
+
+/// exp rounds by adding and taking away 1.5 * 2^52 (2^23 for Floats) instead of calling
+/// `rounded`, which a portable build turns into a libm call: the two agree everywhere exp uses it,
+/// halves included, so the bits of every result are what they were.
+@Suite struct RoundingByMagicNumberTests {
+    @Test func addingAndTakingAwayTheMagicNumberRoundsToNearestOrEven() {
+        var values: [Double] = [0, -0.0, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 34_399.5, -34_399.5]
+        var x = -34_400.0
+        while x < 34_400 { values.append(x); x += 0.371 }
+        for v in values {
+            #expect((v + 0x1.8p52) - 0x1.8p52 == v.rounded(.toNearestOrEven), "\(v)")
+        }
+        var floats: [Float] = [0.5, 1.5, 2.5, -0.5, -1.5, -126.5, 127.5]
+        var f: Float = -127.4
+        while f < 128 { floats.append(f); f += 0.0371 }
+        for v in floats {
+            let magic: Float = 0x1.8p23
+            #expect((v + magic) - magic == v.rounded(.toNearestOrEven), "\(v)")
+        }
+    }
+}

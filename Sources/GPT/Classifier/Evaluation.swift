@@ -35,15 +35,17 @@ public struct EvaluationReport: Sendable {
     public let calibration: Calibration
 
     /// Classifies every example and scores the predictions.
-    public init<Examples: Collection<LogExample>>(classifier: LogClassifier, examples: Examples) {
+    public init<Examples: Collection<LogExample>>(classifier: LogClassifier, examples: Examples,
+                                                  jobs: Int = LogClassifier.defaultJobs) {
         let labels = LogLabel.allCases
         var confusion = Array(repeating: Array(repeating: 0, count: labels.count), count: labels.count)
         var mistakes: [Mistake] = []
         var unclassifiable: [(example: LogExample, reason: String)] = []
         var predictions: [(actual: LogLabel, probabilities: [LogLabel: Double])] = []
-        for example in examples {
+        let results = classifier.classifyAll(examples.map(\.message), jobs: jobs)
+        for (example, classified) in zip(examples, results) {
             do {
-                let result = try classifier.classify(example.message)
+                let result = try classified.get()
                 predictions.append((example.label, result.probabilities))
                 confusion[labels.firstIndex(of: example.label)!][labels.firstIndex(of: result.label)!] += 1
                 if result.label != example.label {
