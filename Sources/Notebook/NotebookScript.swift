@@ -49,14 +49,16 @@ enum NotebookScript {
       }
 
       /// Puts a cell the server sent in place of the one on the page, unless the page already has
-      /// a newer one. A form the learner is typing in stays as it is: only the rest is replaced.
+      /// a newer one. A form the learner is typing in stays as it is: only the rest is replaced;
+      /// so does a code box holding code not yet run (a cell above that ran makes this one run).
       function updateCell(answer) {
         const old = document.getElementById("cell-" + answer.id);
         if (!old || Number(old.dataset.revision) >= answer.revision) return;
         const fresh = element(answer.html);
         const form = old.querySelector("form.parameters, form.code-cell");
         const freshForm = fresh.querySelector("form.parameters, form.code-cell");
-        if (form && freshForm && form.contains(document.activeElement)) {
+        const code = form && form.querySelector(".code-box textarea");
+        if (form && freshForm && (form.contains(document.activeElement) || (code && codeChanged(code)))) {
           for (const slot of form.querySelectorAll(".field-error")) {
             const match = freshForm.querySelector('[data-error-for="' + CSS.escape(slot.dataset.errorFor) + '"]');
             slot.textContent = match ? match.textContent : "";
@@ -111,7 +113,12 @@ enum NotebookScript {
         }));
         area.rows = Math.max(3, count + 1);
         const unsent = box.closest("form").querySelector(".unsent");
-        if (unsent) unsent.hidden = area.value.replace(/\r\n?/g, "\n") === area.defaultValue.replace(/\r\n?/g, "\n");
+        if (unsent) unsent.hidden = !codeChanged(area);
+      }
+
+      /// True when the box holds other code than the code its cell last ran.
+      function codeChanged(area) {
+        return area.value.replace(/\r\n?/g, "\n") !== area.defaultValue.replace(/\r\n?/g, "\n");
       }
 
       /// A code box kept as typed takes the server's error marks and its code as the code that ran.
@@ -245,9 +252,17 @@ enum NotebookScript {
 
       // MARK: Redrawing the chapter
 
+      /// Draws the chapter anew, keeping the code typed in each code box and not yet run, where the
+      /// cell is still there and the server has not changed its code meanwhile.
       function redrawWith(html) {
         const scroll = window.scrollY;
+        const typed = [...main.querySelectorAll(".code-box textarea")].filter(codeChanged)
+          .map(area => ({ id: area.id, value: area.value, ran: area.defaultValue }));
         main.innerHTML = html;
+        for (const kept of typed) {
+          const area = document.getElementById(kept.id);
+          if (area && area.defaultValue === kept.ran) area.value = kept.value;
+        }
         wire(main);
         applyStepping();
         window.scrollTo(0, scroll);
