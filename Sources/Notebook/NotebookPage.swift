@@ -103,8 +103,8 @@ struct NotebookPage {
             "stale": cell.freshness == .stale ? ["reason": cell.staleReason ?? "it changed"] : false,
             "running": cell.freshness == .running,
             "edited": cell.original != nil && cell.isEdited, "added": cell.original == nil,
-            // An exercise's parameters hold its answer: the learner gets an answer form instead.
             "codeBox": codeBox,
+            // An exercise's parameters hold its answer: the learner gets an answer form instead.
             "fields": cell.exercise == nil ? fields(cell, definition: definition, error: error) : [],
             "parametersForm": cell.exercise == nil,
             "quiz": quiz(cell),

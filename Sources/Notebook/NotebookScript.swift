@@ -204,8 +204,11 @@ enum NotebookScript {
             event.preventDefault();
             const button = event.submitter;
             const url = button && button.hasAttribute("formaction") ? button.formAction : form.action;
-            // Reset puts back the chapter's values: the cell is redrawn with them, not kept as typed.
-            if (/\/reset$/.test(url) && form.contains(document.activeElement)) document.activeElement.blur();
+            // Reset puts back the chapter's values and code: the cell is redrawn with them, not kept as typed.
+            if (/\/reset$/.test(url)) {
+              for (const area of form.querySelectorAll(".code-box textarea")) area.value = area.defaultValue;
+              if (form.contains(document.activeElement)) document.activeElement.blur();
+            }
             send(form, url);
           });
           for (const area of form.querySelectorAll(".code-box textarea")) wireCode(area);

@@ -129,7 +129,7 @@ enum NotebookTemplates {
     <form class="code-cell" id="form-{{id}}" method="post" action="{{action}}">
     <div class="code-box" data-first-line="{{firstLine}}" data-error-lines="{{errorLines}}">
     <div class="gutter" aria-hidden="true">{{#numbers}}<span{{#bad}} class="bad"{{/bad}}>{{number}}</span>{{/numbers}}</div>
-    <textarea id="cell-{{id}}-code" name="code" rows="{{rows}}" wrap="off" spellcheck="false" autocapitalize="off" autocomplete="off" aria-label="the cell's Swift code" placeholder="Your Swift, run on the real engine: what it prints and show(...)s appears below. It sees what the Swift cells above it defined.">
+    <textarea id="cell-{{id}}-code" name="code" rows="{{rows}}" wrap="off" spellcheck="false" autocapitalize="off" autocomplete="off" aria-label="the cell's Swift code" placeholder="Your own Swift, on the real engine. What it prints and show(value) appear below the box; it sees what the Swift cells above it defined.">
     {{code}}</textarea>
     </div>
     <span class="field-error" data-error-for="code">{{#error}}{{message}}{{/error}}</span>
