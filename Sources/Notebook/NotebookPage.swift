@@ -75,9 +75,10 @@ struct NotebookPage {
     }
 
     /// The "add a step here" form after cell `after` (at the chapter's start when nil).
+    /// A Swift cell has a button of its own, so the list holds the other steps.
     private func adder(chapter: Int, after: Int?) -> [String: Any] {
-        ["adder": ["action": href("chapter/\(chapter)/cells"), "after": after.map(String.init) ?? "",
-                   "steps": registry.definitions.map { ["id": $0.id, "summary": $0.summary] }]]
+        ["adder": ["action": href("chapter/\(chapter)/cells"), "after": after.map(String.init) ?? "", "swift": ChapterParser.swiftCellID,
+                   "steps": registry.definitions.filter { $0.id != ChapterParser.swiftCellID }.map { ["id": $0.id, "summary": $0.summary] }]]
     }
 
     // MARK: Cells
@@ -89,8 +90,12 @@ struct NotebookPage {
         var output: Any = false
         if var record = cell.record {
             record.index = index
+            // A Swift cell's code is in its code box, so its first output (the same code) is not drawn again.
+            if cell.invocation.code != nil, case .code? = record.outputs.first { record.outputs.removeFirst() }
             output = renderer.render(step: record)
         }
+        // A Swift cell's form is its code box.
+        let codeBox: Any = cell.invocation.code != nil ? codeBox(cell, error: error) : false
         return Self.library.render([
             "id": cell.id, "revision": cell.revision, "freshness": cell.freshness.rawValue, "step": cell.invocation.id,
             "index": index, "count": count, "summary": definition?.summary ?? "",
@@ -98,6 +103,7 @@ struct NotebookPage {
             "stale": cell.freshness == .stale ? ["reason": cell.staleReason ?? "it changed"] : false,
             "running": cell.freshness == .running,
             "edited": cell.original != nil && cell.isEdited, "added": cell.original == nil,
+            "codeBox": codeBox,
             // An exercise's parameters hold its answer: the learner gets an answer form instead.
             "fields": cell.exercise == nil ? fields(cell, definition: definition, error: error) : [],
             "parametersForm": cell.exercise == nil,
@@ -162,7 +168,7 @@ struct NotebookPage {
         return field
     }
 
-    private func href(_ path: String) -> String { "/s/\(session)/" + path }
+    func href(_ path: String) -> String { "/s/\(session)/" + path }
 
     // MARK: Templates
 

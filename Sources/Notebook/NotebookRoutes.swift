@@ -128,6 +128,17 @@ struct NotebookRoutes: HTTPResponder {
                     try timeline.setParameters(id, form.parameters)
                     try timeline.requestRun(id)
                 }
+            case ("cell", 3, "code"):
+                // A Swift cell's Run: its code, then a run even when the code is as it was (run it again).
+                let id = try cellID(rest[1])
+                focus = (try session.read { timeline throws(NotebookError) in try timeline.cell(id).chapter }, id)
+                guard let code = form["code"] else {
+                    throw NotebookError(status: 422, "the form sent no code", parameter: "code", hint: "post the cell's code as the field 'code'")
+                }
+                try await session.change { timeline throws(NotebookError) in
+                    try timeline.setCode(id, code, maxBytes: store.limits.maxCodeBytes)
+                    try timeline.requestRun(id)
+                }
             case ("cell", 3, "remove"):
                 let id = try cellID(rest[1])
                 focus = (try session.read { timeline throws(NotebookError) in try timeline.cell(id).chapter }, nil)
@@ -325,6 +336,8 @@ struct CellsDescription: Encodable {
         let revision: Int
         let status: StepStatus?
         let parameters: [String: String]
+        /// A Swift cell's code.
+        let code: String?
         let values: [String: CheckValue]
         let error: String?
         /// Seconds its last run took.
@@ -346,7 +359,7 @@ struct CellsDescription: Encodable {
             return Cell(id: id, chapter: cell.chapter, step: cell.invocation.id, freshness: cell.freshness, staleReason: cell.staleReason,
                         revision: cell.revision, status: cell.record?.status,
                         parameters: Dictionary(cell.invocation.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
-                        values: values, error: cell.record?.error?.description, seconds: cell.runSeconds)
+                        code: cell.invocation.code, values: values, error: cell.record?.error?.description, seconds: cell.runSeconds)
         }
         running = progress
     }

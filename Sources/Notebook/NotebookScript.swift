@@ -1,7 +1,8 @@
 // The notebook page's script, served as /notebook.js (the page's Content-Security-Policy allows no
 // other). It makes the page's forms live: a changed value is posted as the form would post it, and
 // the cells the server sends back (and those its event stream sends later, such as a training
-// run's) replace their old selves. It adds the step-through mode and the "step 3 of 9" indicator.
+// run's) replace their old selves. A Swift cell's code box is posted only on Run (or Ctrl+Enter),
+// as a compile takes a second. It adds the step-through mode and the "step 3 of 9" indicator.
 // Without it the page still reads and every form still works, one page load at a time.
 
 enum NotebookScript {
@@ -48,22 +49,25 @@ enum NotebookScript {
       }
 
       /// Puts a cell the server sent in place of the one on the page, unless the page already has
-      /// a newer one. A form the learner is typing in stays as it is: only the rest is replaced.
+      /// a newer one. A form the learner is typing in stays as it is: only the rest is replaced;
+      /// so does a code box holding code not yet run (a cell above that ran makes this one run).
       function updateCell(answer) {
         const old = document.getElementById("cell-" + answer.id);
         if (!old || Number(old.dataset.revision) >= answer.revision) return;
         const fresh = element(answer.html);
-        const form = old.querySelector("form.parameters");
-        if (form && form.contains(document.activeElement)) {
-          const freshForm = fresh.querySelector("form.parameters");
+        const form = old.querySelector("form.parameters, form.code-cell");
+        const freshForm = fresh.querySelector("form.parameters, form.code-cell");
+        const code = form && form.querySelector(".code-box textarea");
+        if (form && freshForm && (form.contains(document.activeElement) || (code && codeChanged(code)))) {
           for (const slot of form.querySelectorAll(".field-error")) {
             const match = freshForm.querySelector('[data-error-for="' + CSS.escape(slot.dataset.errorFor) + '"]');
             slot.textContent = match ? match.textContent : "";
           }
+          keepCode(form, freshForm);
           for (const child of [...old.children]) if (child !== form) child.remove();
           let before = true;
           for (const child of [...fresh.children]) {
-            if (child.matches("form.parameters")) { before = false; continue; }
+            if (child === freshForm) { before = false; continue; }
             if (before) old.insertBefore(child, form); else old.appendChild(child);
           }
           old.className = fresh.className;
@@ -90,6 +94,65 @@ enum NotebookScript {
           ? form.querySelector('[data-error-for="' + CSS.escape(json.parameter) + '"]') : null;
         const text = json ? json.error + (json.hint ? "\nHINT: " + json.hint : "") : "The notebook could not take this.";
         if (slot) { slot.textContent = text; say(""); } else { say(text, true); }
+      }
+
+      // MARK: Swift cells' code boxes
+
+      /// Numbers the box's lines as the compiler counts them, marks those the last run's errors
+      /// point at, fits the box to its code, and says whether the code changed since it ran.
+      function fitCode(box) {
+        const area = box.querySelector("textarea"), gutter = box.querySelector(".gutter");
+        const first = Number(box.dataset.firstLine || "1");
+        const bad = new Set((box.dataset.errorLines || "").split(" ").filter(Boolean).map(Number));
+        const count = area.value.split("\n").length;
+        gutter.replaceChildren(...Array.from({ length: count }, (_, offset) => {
+          const number = document.createElement("span");
+          number.textContent = String(first + offset);
+          if (bad.has(first + offset)) number.className = "bad";
+          return number;
+        }));
+        area.rows = Math.max(3, count + 1);
+        const unsent = box.closest("form").querySelector(".unsent");
+        if (unsent) unsent.hidden = !codeChanged(area);
+      }
+
+      /// True when the box holds other code than the code its cell last ran.
+      function codeChanged(area) {
+        return area.value.replace(/\r\n?/g, "\n") !== area.defaultValue.replace(/\r\n?/g, "\n");
+      }
+
+      /// A code box kept as typed takes the server's error marks and its code as the code that ran.
+      function keepCode(form, freshForm) {
+        const box = form.querySelector(".code-box"), freshBox = freshForm.querySelector(".code-box");
+        if (!box || !freshBox) return;
+        box.dataset.errorLines = freshBox.dataset.errorLines;
+        box.dataset.firstLine = freshBox.dataset.firstLine;
+        box.querySelector("textarea").defaultValue = freshBox.querySelector("textarea").defaultValue;
+        fitCode(box);
+      }
+
+      function wireCode(area) {
+        const box = area.closest(".code-box"), form = area.form;
+        area.addEventListener("input", () => fitCode(box));
+        area.addEventListener("blur", () => { delete area.dataset.leaving; });
+        area.addEventListener("keydown", event => {
+          if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+            event.preventDefault();
+            form.requestSubmit(form.querySelector("button.run"));
+          } else if (event.key === "Escape") {
+            area.dataset.leaving = "yes";  // the next Tab moves on, as it does everywhere else
+          } else if (event.key === "Tab" && !event.shiftKey && !event.ctrlKey && !event.metaKey && !event.altKey && !area.dataset.leaving) {
+            event.preventDefault();
+            // insertText keeps the browser's undo; setRangeText is the fallback where it is gone.
+            if (!document.execCommand("insertText", false, "    ")) {
+              area.setRangeText("    ", area.selectionStart, area.selectionEnd, "end");
+              fitCode(box);
+            }
+          } else if (event.key !== "Shift") {
+            delete area.dataset.leaving;
+          }
+        });
+        fitCode(box);
       }
 
       const sent = new WeakMap();
@@ -125,15 +188,30 @@ enum NotebookScript {
           if (form.closest("footer") || form.classList.contains("inline") || form.closest(".add-cell") || form.classList.contains("answer")) {
             form.addEventListener("submit", event => {
               event.preventDefault();
-              send(form, form.action).then(() => { if (form.closest(".add-cell")) form.closest("details").open = false; });
+              const known = new Set(cells().map(cell => cell.id));
+              send(form, form.action).then(() => {
+                const details = form.closest("details");
+                if (details) details.open = false;
+                // A new Swift cell is there to be typed in.
+                const added = cells().find(cell => !known.has(cell.id));
+                const code = added && added.querySelector(".code-box textarea");
+                if (form.classList.contains("add-swift") && code) code.focus();
+              });
             });
             continue;
           }
           form.addEventListener("submit", event => {
             event.preventDefault();
             const button = event.submitter;
-            send(form, button && button.hasAttribute("formaction") ? button.formAction : form.action);
+            const url = button && button.hasAttribute("formaction") ? button.formAction : form.action;
+            // Reset puts back the chapter's values and code: the cell is redrawn with them, not kept as typed.
+            if (/\/reset$/.test(url)) {
+              for (const area of form.querySelectorAll(".code-box textarea")) area.value = area.defaultValue;
+              if (form.contains(document.activeElement)) document.activeElement.blur();
+            }
+            send(form, url);
           });
+          for (const area of form.querySelectorAll(".code-box textarea")) wireCode(area);
           for (const input of form.querySelectorAll("input, select")) {
             if (input.type === "hidden") continue;
             if (input.type === "range") {
@@ -177,9 +255,17 @@ enum NotebookScript {
 
       // MARK: Redrawing the chapter
 
+      /// Draws the chapter anew, keeping the code typed in each code box and not yet run, where the
+      /// cell is still there and the server has not changed its code meanwhile.
       function redrawWith(html) {
         const scroll = window.scrollY;
+        const typed = [...main.querySelectorAll(".code-box textarea")].filter(codeChanged)
+          .map(area => ({ id: area.id, value: area.value, ran: area.defaultValue }));
         main.innerHTML = html;
+        for (const kept of typed) {
+          const area = document.getElementById(kept.id);
+          if (area && area.defaultValue === kept.ran) area.value = kept.value;
+        }
         wire(main);
         applyStepping();
         window.scrollTo(0, scroll);

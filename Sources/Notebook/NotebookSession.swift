@@ -22,6 +22,9 @@ public struct NotebookLimits: Sendable, Equatable {
     public var answerWithin: Duration = .milliseconds(2000)
     /// Cells a learner may add to one session.
     public var maxAddedCells = 200
+    /// The longest code a Swift cell may be given, in bytes of UTF-8: the compiler takes every
+    /// byte, and the cells below compile it again as part of their own programs.
+    public var maxCodeBytes = 64 * 1024
     /// Event streams open at once on one session (pages of one tab, reloaded).
     public var maxStreamsPerSession = 8
     /// How often an event stream sends a heartbeat, well inside the HTTP server's idle timeout.
@@ -33,7 +36,8 @@ public struct NotebookLimits: Sendable, Equatable {
     public var summary: String {
         "\(maxSessions) sessions at once (the one used longest ago ends to make room), a session ends after "
             + "\(Int(idleExpiry.components.seconds / 60)) minutes unused, a cell runs for at most "
-            + "\(Int(maxRunTime.components.seconds / 60)) minutes, \(maxAddedCells) added cells per session"
+            + "\(Int(maxRunTime.components.seconds / 60)) minutes, \(maxAddedCells) added cells per session, "
+            + "\(maxCodeBytes / 1024) KB of code per Swift cell"
     }
 }
 

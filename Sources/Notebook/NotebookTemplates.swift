@@ -6,7 +6,7 @@
 enum NotebookTemplates {
     static var all: [(String, String)] {
         [("contents", contents), ("chapterPage", chapterPage), ("chapterBody", chapterBody), ("cell", cell),
-         ("preparing", preparing), ("gone", gone)]
+         ("codeBox", codeBox), ("preparing", preparing), ("gone", gone)]
     }
 
     static let head = """
@@ -78,9 +78,10 @@ enum NotebookTemplates {
     <section class="chapter" data-steps="{{steps}}">
     <p class="chapter-number">Chapter {{number}} <span class="file">{{file}}</span></p>
     {{#error}}<div class="error-box"><strong>This chapter could not be read</strong><pre>{{message}}</pre></div>{{/error}}
-    {{#segments}}{{#prose}}<div class="prose segment">{{{.}}}</div>{{/prose}}{{#cell}}{{{.}}}{{/cell}}{{#adder}}<details class="add-cell"><summary>add a step here</summary>
+    {{#segments}}{{#prose}}<div class="prose segment">{{{.}}}</div>{{/prose}}{{#cell}}{{{.}}}{{/cell}}{{#adder}}<div class="add-cell"><details><summary>add a step here</summary>
     <form method="post" action="{{action}}"><input type="hidden" name="after" value="{{after}}">
-    <select name="step">{{#steps}}<option value="{{id}}" title="{{summary}}">{{id}}</option>{{/steps}}</select> <button>Add</button></form></details>{{/adder}}
+    <select name="step">{{#steps}}<option value="{{id}}" title="{{summary}}">{{id}}</option>{{/steps}}</select> <button>Add</button></form></details>
+    <form method="post" action="{{action}}" class="add-swift"><input type="hidden" name="after" value="{{after}}"><input type="hidden" name="step" value="{{swift}}"><button title="a cell of your own Swift, run on the real engine; it sees what the Swift cells above it defined">Swift cell</button></form></div>{{/adder}}
     {{/segments}}
     </section>
     """
@@ -91,9 +92,9 @@ enum NotebookTemplates {
     <span class="where">{{where}}</span>{{#edited}} <span class="mark edited">edited</span>{{/edited}}{{#added}} <span class="mark added">added</span>{{/added}}
     {{#running}}<span class="mark running">running</span>{{/running}}</div>
     {{#stale}}<p class="stale-mark" role="status"><strong>Not up to date:</strong> {{reason}}.{{#long}} <button type="submit" form="form-{{id}}" formaction="{{run}}">Run</button>{{/long}}</p>{{/stale}}
-    {{#running}}<p class="running-mark" role="status"><strong>Running</strong> <span class="progress-text" id="progress-{{id}}"></span> <progress id="bar-{{id}}" max="1" value="0"></progress>
-    <button type="submit" form="form-{{id}}" formaction="{{cancel}}">Cancel</button></p>{{/running}}
-    <form class="parameters{{^parametersForm}} only-buttons{{/parametersForm}}" id="form-{{id}}" method="post" action="{{action}}" title="{{summary}}">
+    {{#running}}<p class="running-mark" role="status"><strong>Running</strong>{{#long}} <span class="progress-text" id="progress-{{id}}"></span> <progress id="bar-{{id}}" max="1" value="0"></progress>
+    <button type="submit" form="form-{{id}}" formaction="{{cancel}}">Cancel</button>{{/long}}</p>{{/running}}
+    {{#codeBox}}{{{.}}}{{/codeBox}}{{^codeBox}}<form class="parameters{{^parametersForm}} only-buttons{{/parametersForm}}" id="form-{{id}}" method="post" action="{{action}}" title="{{summary}}">
     {{#fields}}<div class="field"><label for="{{inputID}}">{{name}}</label><span class="control">
     {{#number}}<input type="text" inputmode="decimal" id="{{inputID}}" name="{{name}}" value="{{value}}" data-kind="number">{{/number}}
     {{#integer}}<input type="number" id="{{inputID}}" name="{{name}}" value="{{value}}" min="{{min}}" max="{{max}}" step="1">{{#slider}}<input type="range" aria-label="{{name}}" data-for="{{inputID}}" value="{{value}}" min="{{min}}" max="{{max}}" step="1">{{/slider}}{{/integer}}
@@ -111,7 +112,7 @@ enum NotebookTemplates {
     <span class="field-error" data-error-for="new-input-name"></span></div>{{/namedInputs}}
     {{#formError}}<div class="error-box"><pre>{{message}}</pre></div>{{/formError}}
     <div class="buttons">{{#parametersForm}}<button type="submit">Apply</button>{{/parametersForm}}{{#resettable}} <button type="submit" formaction="{{reset}}">Reset</button>{{/resettable}}{{^stale}}{{#long}} <button type="submit" formaction="{{run}}">Run again</button>{{/long}}{{/stale}} <button type="submit" formaction="{{remove}}" class="quiet">Remove</button></div>
-    </form>
+    </form>{{/codeBox}}
     <div class="output">{{#output}}{{{.}}}{{/output}}{{^output}}<p class="file">No output yet.</p>{{/output}}</div>
     {{#quiz}}<form class="answer" method="post" action="{{action}}">
     {{#isChoice}}{{#choices}}<label class="choice"><input type="radio" name="response" id="{{inputID}}" value="{{text}}"{{#checked}} checked{{/checked}}> {{text}}</label>{{/choices}}{{/isChoice}}
@@ -120,6 +121,22 @@ enum NotebookTemplates {
     {{#verdict}}<p class="verdict {{#right}}right{{/right}}{{^right}}wrong{{/right}}" role="status">{{message}}</p>{{/verdict}}
     </form>{{/quiz}}
     </div>
+    """
+
+    /// A Swift cell's form (NotebookCodeBox.swift). The line break after <textarea> is the one a
+    /// browser drops, so that code starting with a blank line keeps it.
+    static let codeBox = """
+    <form class="code-cell" id="form-{{id}}" method="post" action="{{action}}">
+    <div class="code-box" data-first-line="{{firstLine}}" data-error-lines="{{errorLines}}">
+    <div class="gutter" aria-hidden="true">{{#numbers}}<span{{#bad}} class="bad"{{/bad}}>{{number}}</span>{{/numbers}}</div>
+    <textarea id="cell-{{id}}-code" name="code" rows="{{rows}}" wrap="off" spellcheck="false" autocapitalize="off" autocomplete="off" aria-label="the cell's Swift code" placeholder="Your own Swift, on the real engine. What it prints and show(value) appear below the box; it sees what the Swift cells above it defined.">
+    {{code}}</textarea>
+    </div>
+    <span class="field-error" data-error-for="code">{{#error}}{{message}}{{/error}}</span>
+    <div class="buttons"><button type="submit" class="run" title="compile and run this cell (Ctrl+Enter)">Run</button>{{#resettable}} <button type="submit" formaction="{{reset}}" title="back to the chapter's code">Reset</button>{{/resettable}} <button type="submit" formaction="{{remove}}" class="quiet">Remove</button>
+    <span class="unsent" hidden>changed since it ran: press Run</span>
+    <span class="keys"><kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs the cell, <kbd>Tab</kbd> indents (<kbd>Esc</kbd> first to leave the box)</span></div>
+    </form>
     """
 
     static let preparing = """
@@ -195,16 +212,40 @@ enum NotebookTemplates {
     form.answer .choice { display: block; margin: .2rem 0; }
     .verdict { margin: .4rem 0; font-weight: bold; } .verdict.right { color: var(--good); } .verdict.wrong { color: var(--bad); }
     .parameters.only-buttons { display: block; }
-    .add-cell { margin: -.75rem 0 0; font: 12px "Helvetica Neue", Arial, sans-serif; color: var(--muted); }
+    /* A Swift cell: its code box, numbered as the compiler counts, the lines an error points at in red. */
+    .code-cell { margin: .5rem 0; font: 13px "Helvetica Neue", Arial, sans-serif; }
+    .code-box { display: flex; align-items: flex-start; background: #f6f8fa; border: 1px solid var(--rule); border-radius: 4px; }
+    .code-box:focus-within { border-color: var(--accent); box-shadow: 0 0 0 2px #dbe6f5; }
+    .code-box .gutter, .code-box textarea { font: 13px/1.5 "DejaVu Sans Mono", Menlo, Consolas, monospace; padding: .5rem 0; margin: 0; }
+    .code-box .gutter { flex: none; min-width: 2.5em; padding-left: .5rem; padding-right: .5rem; text-align: right; color: #9aa4ae;
+      border-right: 1px solid var(--rule); user-select: none; }
+    .code-box .gutter span { display: block; }
+    .code-box .gutter span.bad { color: #fff; background: var(--bad); border-radius: 2px; padding-right: .2rem; margin-right: -.2rem; }
+    .code-box textarea { flex: 1; min-width: 0; border: 0; outline: 0; background: transparent; color: var(--ink); resize: vertical;
+      padding-left: .75rem; padding-right: .75rem; white-space: pre; overflow-x: auto; overflow-y: hidden; tab-size: 4; }
+    .code-cell .field-error { display: block; color: var(--bad); white-space: pre-wrap; font: 12px "DejaVu Sans Mono", monospace; margin-top: .25rem; }
+    .code-cell .field-error:empty { display: none; }
+    .code-cell .buttons { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; margin-top: .4rem; }
+    .code-cell button.run { background: var(--accent); color: #fff; font-weight: bold; padding: .2rem 1rem; }
+    .code-cell button.run:hover { background: #0f3670; }
+    .code-cell .keys { margin-left: auto; color: var(--muted); font-size: 12px; }
+    .code-cell kbd { font: 11px "DejaVu Sans Mono", monospace; border: 1px solid var(--rule); border-bottom-width: 2px; border-radius: 3px; padding: 0 .25rem; background: #fff; }
+    .code-cell .unsent { color: #7a5200; font-size: 12px; }
+    .add-cell { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 0 1.25rem; margin: -.75rem 0 0; font: 12px "Helvetica Neue", Arial, sans-serif; color: var(--muted); }
+    .chapter-number + .add-cell { margin-top: .25rem; }  /* the first one follows no cell to tuck under */
     .add-cell summary { cursor: pointer; list-style: none; opacity: .6; } .add-cell summary:hover { opacity: 1; }
     .add-cell summary::before { content: "+ "; }
-    .add-cell form { margin: .25rem 0 .5rem; }
+    .add-cell details form { margin: .25rem 0 .5rem; }
+    .add-cell form.add-swift { margin: 0; }
+    .add-cell .add-swift button { border: 0; background: none; padding: 0; font: inherit; color: inherit; opacity: .6; }
+    .add-cell .add-swift button:hover { opacity: 1; background: none; }
+    .add-cell .add-swift button::before { content: "+ "; }
     .hidden-by-step { display: none; }
     .step-controls { position: sticky; bottom: 0; background: #fff; border-top: 1px solid var(--rule); padding: .5rem 0; }
     footer { margin-top: 3rem; border-top: 1px solid var(--rule); font: 13px "Helvetica Neue", Arial, sans-serif; }
     footer .save { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin: 1rem 0; }
     footer .save input[type=text] { width: 20rem; }
     ol.chapters li { margin: .4rem 0; } .bad { color: var(--bad); }
-    @media print { .toolbar, .parameters, .add-cell, footer, .step-controls { display: none; } }
+    @media print { .toolbar, .parameters, .code-cell .buttons, .add-cell, footer, .step-controls { display: none; } }
     """
 }

@@ -207,6 +207,26 @@ struct Timeline: Sendable {
         markDirty(id, reason: "its parameters changed")
     }
 
+    /// Gives Swift cell `id` this code, its line breaks made LF as a chapter's are (a browser posts
+    /// a text box's as CRLF). Code of more than `maxBytes` is refused and changes nothing.
+    mutating func setCode(_ id: Int, _ code: String, maxBytes: Int) throws(NotebookError) {
+        var cell = try cell(id)
+        guard cell.invocation.code != nil else {
+            throw NotebookError(status: 422, "cell \(id) is a '\(cell.invocation.id)' step, which has parameters, not code",
+                                hint: "code goes to Swift cells (```swift run); a step's values go to its fields")
+        }
+        let code = code.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        guard code.utf8.count <= maxBytes else {
+            throw NotebookError(status: 422, "this code is \(code.utf8.count) bytes, and a Swift cell's code may be at most "
+                                    + "\(maxBytes) bytes (\(maxBytes / 1024) KB)", parameter: "code",
+                                hint: "split it into several Swift cells: each one sees what the cells above it defined")
+        }
+        guard code != cell.invocation.code else { return }
+        cell.invocation.code = code
+        cells[id] = cell
+        markDirty(id, reason: "its code changed")
+    }
+
     /// Puts back the chapter's own values of cell `id`.
     mutating func reset(_ id: Int) throws(NotebookError) {
         var cell = try cell(id)
@@ -217,7 +237,7 @@ struct Timeline: Sendable {
         guard !Self.sameStep(original, cell.invocation) else { return }
         cell.invocation = original
         cells[id] = cell
-        markDirty(id, reason: "its parameters were reset to the chapter's")
+        markDirty(id, reason: original.code == nil ? "its parameters were reset to the chapter's" : "its code was reset to the chapter's")
     }
 
     /// Adds a cell of step `stepID` after cell `after` (at the start of chapter `chapter` when nil),
@@ -237,8 +257,11 @@ struct Timeline: Sendable {
             }
             position = index + 1
         }
-        let location = SourceLocation(file: chapters[chapterIndex].file, line: 0, column: 0)
+        // A new Swift cell has no place in the file: it is compiled as "new Swift cell", from line 1.
+        let isSwift = stepID == ChapterParser.swiftCellID
+        let location = isSwift ? .nowhere : SourceLocation(file: chapters[chapterIndex].file, line: 0, column: 0)
         var invocation = StepInvocation(id: stepID, location: location, idLocation: location, parameters: [], expectations: [])
+        if isSwift { invocation.code = "" }
         // A required parameter starts as the empty text, which the cell shows as a field to fill in.
         let required = definition.parameters.filter { $0.defaultValue == nil }.map { (name: $0.name, value: "") }
         invocation = Self.invocation(invocation, original: nil, with: required + values)
@@ -316,6 +339,7 @@ struct Timeline: Sendable {
             }
             replacement[match.id] = id
             cell.invocation = Self.invocation(original, original: original, with: Self.edits(from: oldOriginal, to: match.invocation))
+            if match.invocation.code != oldOriginal.code { cell.invocation.code = match.invocation.code }  // the learner's code stays
             cell.record = match.record
             cell.revision = match.revision + 1
             if Self.sameStep(cell.invocation, match.invocation), oldOriginal.expectations == original.expectations,
@@ -577,9 +601,9 @@ struct Timeline: Sendable {
         return result
     }
 
-    /// Whether two invocations run the same step with the same values (wherever they were written).
+    /// Whether two invocations run the same step with the same values and code (wherever they were written).
     static func sameStep(_ a: StepInvocation, _ b: StepInvocation) -> Bool {
-        a.id == b.id && a.parameters.map { [$0.name, $0.value] } == b.parameters.map { [$0.name, $0.value] }
+        a.id == b.id && a.code == b.code && a.parameters.map { [$0.name, $0.value] } == b.parameters.map { [$0.name, $0.value] }
     }
 
     /// The parameter a validation error is about: the one written where it points.

@@ -2,7 +2,8 @@
 
 Starts `gpt notebook` on the real chapters (a free port), opens the address it prints, and acts
 as a learner would: edits chapter 2's `backward` expression and an input and sees the value, the
-gradients and the graph change; changes chapter 3's `n_embd` and sees chapter 4's untrained
+gradients and the graph change; adds a Swift cell there, types code, presses Run and sees its
+compile error at its line, then fixes it and sees what it prints; changes chapter 3's `n_embd` and sees chapter 4's untrained
 attention heatmap change and chapter 5's training step marked stale until its Run button is
 pressed. It times each edit from the keystroke to the updated cell, saves screenshots of what it
 saw (in $SCREENSHOTS, default /tmp/notebook-screenshots), and exits non-zero on the first failure.
@@ -89,6 +90,52 @@ def edit(driver, field, text):
     field.send_keys(text)
 
 
+def swift_cell(driver, after_id, timings):
+    """Adds a Swift cell after cell `after_id`, types code with a mistake, runs it and sees the error
+    at its line; fixes it, runs it with Ctrl+Enter and sees what it prints, and the graph it shows."""
+    count = len(driver.find_elements(By.CSS_SELECTOR, ".cell"))
+    driver.find_element(By.CSS_SELECTOR, f"#cell-{after_id} + .add-cell form.add-swift button").click()
+    wait_for(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, ".cell")) == count + 1, "the added Swift cell appears")
+    swift_id = driver.execute_script(
+        "return [...document.querySelectorAll('.cell')].find(c => c.querySelector('.mark.added') && c.querySelector('.code-box')).dataset.cell")
+    wait_for(driver, lambda: state(driver, swift_id) == "fresh", "the new, empty Swift cell has run", timeout=120)
+    area = driver.find_element(By.ID, f"cell-{swift_id}-code")
+    code = ('let tape = Tape()\nlet x = Value(3, on: tape, label: "x")\nlet y = x * x * x\ny.backward()\n'
+            'print("dy/dx at 3 is", x.grad)\n')
+    edit(driver, area, code + "print(z)")
+    before = revision(driver, swift_id)
+    driver.find_element(By.CSS_SELECTOR, f"#cell-{swift_id} button.run").click()
+    wait_for(driver, lambda: revision(driver, swift_id) > before and state(driver, swift_id) == "fresh"
+             and "cannot find 'z' in scope" in driver.find_element(By.ID, f"cell-{swift_id}").text,
+             "the Swift cell shows its compile error", timeout=120)
+    marked = [e.text for e in driver.find_elements(By.CSS_SELECTOR, f"#cell-{swift_id} .gutter .bad")]
+    if marked != ["6"]:
+        raise SystemExit(f"FAILED: the error's line is not the one marked in the code box: {marked}")
+    if "new Swift cell:6:7: error" not in driver.find_element(By.ID, f"cell-{swift_id}").text:
+        raise SystemExit("FAILED: the error does not say its line and column")
+    show(driver, swift_id)
+    shoot(driver, "chapter-2-swift-error")
+    edit(driver, area, code + "show(y)")
+    before = revision(driver, swift_id)
+    area.send_keys(Keys.CONTROL, Keys.ENTER)
+    pressed = time.time()
+    wait_for(driver, lambda: revision(driver, swift_id) > before and state(driver, swift_id) == "fresh"
+             and "dy/dx at 3 is 27.0" in driver.find_element(By.ID, f"cell-{swift_id}").text,
+             "the Swift cell shows what it printed after Ctrl+Enter", timeout=120)
+    timings["swift cell"] = time.time() - pressed
+    if area.get_attribute("value") != code + "show(y)" or not driver.find_elements(By.CSS_SELECTOR, f"#cell-{swift_id} .graph"):
+        raise SystemExit("FAILED: the code box lost what was typed, or the cell shows no graph")
+    show(driver, swift_id)
+    shoot(driver, "chapter-2-swift-cell")
+    print(f"swift cell: {timings['swift cell'] * 1000:.0f} ms from Ctrl+Enter to its printed output (a compile and a run)")
+
+
+def show(driver, cell_id):
+    """Scrolls cell `cell_id` to just below the sticky toolbar."""
+    driver.execute_script(f"const c = document.getElementById('cell-{cell_id}');"
+                          "window.scrollTo(0, c.getBoundingClientRect().top + window.scrollY - 90)")
+
+
 def main():
     process, address = start_notebook()
     driver = browser()
@@ -135,7 +182,7 @@ def main():
 
         # A cell of the learner's own, after that one: their own expression and input.
         count = len(driver.find_elements(By.CSS_SELECTOR, ".cell"))
-        adder = driver.find_element(By.CSS_SELECTOR, f"#cell-{cell_id} + details.add-cell")
+        adder = driver.find_element(By.CSS_SELECTOR, f"#cell-{cell_id} + .add-cell")
         adder.find_element(By.TAG_NAME, "summary").click()
         adder.find_element(By.CSS_SELECTOR, "select[name=step] option[value=backward]").click()
         adder.find_element(By.TAG_NAME, "button").click()
@@ -151,6 +198,7 @@ def main():
         wait_for(driver, lambda: driver.execute_script(f"return !!document.getElementById('cell-{added}-x')"),
                  "the new input x becomes a field of the cell")
         shoot(driver, "chapter-2-added-cell")
+        swift_cell(driver, cell_id, timings)
 
         # Chapter 4's first attention heatmap, before the model changes.
         driver.get(session_url + "/chapter/4")

@@ -198,3 +198,27 @@ func ids(_ timeline: Timeline) -> [String: Int] {
         #expect(timeline.cells[id]?.invocation.parameters.map(\.name) == ["expr", "a", "b", "c"])
     }
 }
+
+@Suite struct SwiftCellTimelineTests {
+    @Test func newCodeReachesOnlySwiftCellsAndSurvivesAChapterEditedOnDisk() throws {
+        let lessons = try makeNotebookLessons(["01-swift.md": swiftChapter])
+        let runner = LessonRunner(lessonsDirectory: lessons)
+        var timeline = Timeline(runner: runner, sources: try runner.chapters())
+        settle(&timeline, on: CellRunner(runner: runner))
+        let (first, step, second) = (timeline.order[0], timeline.order[1], timeline.order[2])
+        try timeline.setCode(first, "let a = 4.0\r\n", maxBytes: 1024)
+        #expect(timeline.cells[first]?.invocation.code == "let a = 4.0\n")
+        #expect(timeline.cells[second]?.dirty == true)  // it reads what the Swift cells above define
+        #expect(timeline.cells[step]?.dirty == false)
+        settle(&timeline, on: CellRunner(runner: runner))
+
+        let changed = swiftChapter.replacingOccurrences(of: "twice", with: "double")
+        try changed.write(toFile: lessons + "/01-swift.md", atomically: true, encoding: .utf8)
+        timeline.reload(try runner.chapters()[0])
+        settle(&timeline, on: CellRunner(runner: runner))
+        let cells = timeline.order.compactMap { timeline.cells[$0] }
+        #expect(cells[0].invocation.code == "let a = 4.0\n")  // the learner's
+        #expect(cells[2].invocation.code == "print(\"double\", a * 2)")  // the teacher's
+        #expect(cells[2].record?.outputs.contains(.console("double 8.0\n")) == true, "\(cells[2].record?.outputs ?? [])")
+    }
+}

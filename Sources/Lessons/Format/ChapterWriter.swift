@@ -16,11 +16,11 @@ public enum ChapterWriter {
     /// The lesson-format text of `segments`, in order, which `ChapterParser.parse` reads back as
     /// ``normalized(_:)`` of them: the same prose and the same steps, locations aside.
     ///
-    /// A step equal to one of `original`'s steps in id, parameters and expectations is written as it
-    /// was there; other steps are written as `key: value` and `expect name = value ± tolerance`
-    /// lines in a ```` ```step ```` fence. Line breaks are those of `original` (its first one), LF
-    /// without it. `original` is the text the chapter was read from, when there is one; text that
-    /// is not a chapter is ignored.
+    /// A step equal to one of `original`'s steps in id, parameters, expectations and code is written
+    /// as it was there; other steps are written as `key: value` and `expect name = value ± tolerance`
+    /// lines in a ```` ```step ```` fence, and a Swift cell as its code in a ```` ```swift run ````
+    /// fence. Line breaks are those of `original` (its first one), LF without it. `original` is the
+    /// text the chapter was read from, when there is one; text that is not a chapter is ignored.
     ///
     /// - Throws: ``ChapterWriteError`` naming the segment, the step and the parameter, when the
     ///   parser would read anything back differently.
@@ -60,6 +60,7 @@ public enum ChapterWriter {
 
     /// The canonical fence of `step`: its id, then one line per parameter and per expectation.
     private static func fence(_ step: StepInvocation, at index: Int) throws(ChapterWriteError) -> [String] {
+        if step.code != nil || step.id == ChapterParser.swiftCellID { return try swiftFence(step, at: index) }
         try checkID(step, at: index)
         // Exercises are written as their own fences (```quiz), as teachers write them.
         var lines = [ChapterParser.exerciseFences.contains(step.id) ? "```" + step.id : "```step " + step.id]
@@ -77,6 +78,36 @@ public enum ChapterWriter {
             lines.append(try expectationLine(expectation, of: step, at: index))
         }
         return lines + ["```"]
+    }
+
+    /// A Swift cell: ```swift run, its code's lines as they are, and a closing fence. A fence ends
+    /// at a line of as many backticks or more, so when a line of the code starts with backticks
+    /// the fence is one backtick longer than the longest such run.
+    private static func swiftFence(_ step: StepInvocation, at index: Int) throws(ChapterWriteError) -> [String] {
+        let id = ChapterParser.swiftCellID
+        guard step.id == id, let code = step.code else {
+            throw ChapterWriteError(segment: index, step: step.id,
+                                    step.id == id ? "the Swift cell has no code" : "the step '\(step.id)' holds Swift code, which only a Swift cell can",
+                                    hint: "a Swift cell is a ```swift run fence with its code inside")
+        }
+        guard step.parameters.isEmpty, step.expectations.isEmpty else {
+            let name = step.parameters.first?.name ?? step.expectations.first?.name
+            throw ChapterWriteError(segment: index, step: id, name: name,
+                                    "a Swift cell has no 'key: value' parameters or 'expect' lines: its fence holds only code",
+                                    hint: "state a check inside the code, as in expect(\"grad.a\", a.grad, equals: 0.5, within: 1e-9)")
+        }
+        if code.unicodeScalars.contains("\r") {
+            throw ChapterWriteError(segment: index, step: id, "the Swift cell's code holds a carriage return (\\r), which the chapter reads as a line break of its own",
+                                    hint: "end its lines with a line feed (\\n) alone")
+        }
+        if code.unicodeScalars.contains("\0") {
+            throw ChapterWriteError(segment: index, step: id, "the Swift cell's code holds a NUL character, which Markdown reads as U+FFFD",
+                                    hint: "remove the NUL character")
+        }
+        let lines = code.isEmpty ? [] : code.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let longest = lines.map { $0.drop { $0 == " " || $0 == "\t" }.prefix { $0 == "`" }.count }.max() ?? 0
+        let marks = String(repeating: "`", count: max(3, longest + 1))
+        return [marks + "swift run"] + lines + [marks]
     }
 
     /// An id is the second word of the fence's info string: one word, no backtick (it would end the
@@ -253,7 +284,7 @@ public enum ChapterWriter {
     }
 
     private static func sameStep(_ a: StepInvocation, _ b: StepInvocation) -> Bool {
-        a.id == b.id
+        a.id == b.id && a.code == b.code
             && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
             && a.expectations.count == b.expectations.count
             && zip(a.expectations, b.expectations).allSatisfy { $0.name == $1.name && sameExpected($0.expected, $1.expected) }

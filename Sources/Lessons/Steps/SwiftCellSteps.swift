@@ -18,7 +18,7 @@ enum SwiftCellSteps {
             throw context.error("a Swift cell has no code", hint: "write Swift cells as ```swift run fences, with the code inside")
         }
         let location = context.invocation.location
-        let cell = SwiftCell(code: code, file: location.file, firstLine: location == .nowhere ? 1 : location.line + 1)
+        let cell = context.invocation.swiftCell(code)
         let run = SwiftCellRunner.shared.run(cell, after: context.state.swiftCells(ofChapter: context.chapter),
                                              in: context.state.packageRoot)
         var report = StepReport()
@@ -75,5 +75,20 @@ enum SwiftCellSteps {
         case .notStarted(let why):
             return LessonError(at: fence, step: id, "the cell could not be run: \(why)")
         }
+    }
+}
+
+extension StepInvocation {
+    /// The Swift cell this step compiles: `code` at the chapter's line after the fence, or at line 1
+    /// of "new Swift cell" for a cell that has no place in a file yet (a notebook's new cell).
+    func swiftCell(_ code: String) -> SwiftCell {
+        SwiftCell(code: code, file: location.file, firstLine: location == .nowhere ? 1 : location.line + 1)
+    }
+
+    /// The file and the line a Swift cell's code is compiled as starting at, which its errors name:
+    /// the notebook numbers the lines of its code box from there.
+    public var swiftCodePlace: (file: String, firstLine: Int) {
+        let cell = swiftCell("")
+        return (cell.shownFile, cell.firstLine)
     }
 }

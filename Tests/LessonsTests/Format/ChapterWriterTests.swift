@@ -232,6 +232,105 @@ import Testing
         #expect(try ChapterWriter.write(try parsed(text), original: text) == text)
     }
 
+    // MARK: Swift cells
+
+    /// Two Swift cells, one indented and with blank lines and a comment inside, around a step.
+    let withSwift = """
+    # Swift
+
+    Prose first.
+
+    ```swift run
+    let tape = Tape()
+    let a = Value(2, on: tape, label: "a")
+
+      // a comment, indented
+    print(a.data)
+    ```
+    ```step forward
+    expr: a
+    a: 1
+    ```
+
+    ```swift run
+    print("second")
+    ```
+
+    The end.
+
+    """
+
+    @Test func swiftCellsComeBackByteForByte() throws {
+        #expect(try ChapterWriter.write(try parsed(withSwift), original: withSwift) == withSwift)
+        let crlf = withSwift.replacingOccurrences(of: "\n", with: "\r\n")
+        #expect(try ChapterWriter.write(try parsed(crlf), original: crlf) == crlf)
+    }
+
+    @Test func anEditedSwiftCellIsWrittenAsItsCodeAndNothingElseMoves() throws {
+        var edited = try parsed(withSwift)
+        edited[1] = .step(try step(edited[1]) { $0.code = "let b = 3\n\nprint(b * b)" })
+        let written = try ChapterWriter.write(edited, original: withSwift)
+        #expect(written == withSwift.replacingOccurrences(of: """
+        let tape = Tape()
+        let a = Value(2, on: tape, label: "a")
+
+          // a comment, indented
+        print(a.data)
+        """, with: "let b = 3\n\nprint(b * b)")
+            // A step written anew is followed by a blank line: the original's spacing went with its text.
+            .replacingOccurrences(of: "```\n```step forward", with: "```\n\n```step forward"))
+        #expect(try cleared(parsed(written)) == cleared(edited))
+    }
+
+    @Test func swiftCellsAreToldApartByTheirCode() throws {
+        // Swapped, each keeps its own text: a cell's original is the one with its code.
+        var swapped = try parsed(withSwift)
+        swapped.swapAt(1, 3)
+        let written = try ChapterWriter.write(swapped, original: withSwift)
+        #expect(try cleared(parsed(written)) == cleared(ChapterWriter.normalized(swapped)))
+        #expect(written.contains("Prose first.\n\n```swift run\nprint(\"second\")\n```\n\n```step forward"))
+    }
+
+    @Test func aNewSwiftCellGetsARunFence() throws {
+        var edited = try parsed(small)
+        var cell = StepInvocation(id: ChapterParser.swiftCellID, parameters: [], expectations: [])
+        cell.code = "print(1 + 1)\n    print(\"indented\")"
+        edited.insert(.step(cell), at: 2)
+        var empty = cell
+        empty.code = ""
+        edited.append(.step(empty))
+        let written = try ChapterWriter.write(edited, original: small)
+        #expect(written.contains("```\n\n```swift run\nprint(1 + 1)\n    print(\"indented\")\n```\n\n```step backward"))
+        #expect(written.hasSuffix("The end.\n\n```swift run\n```\n"))
+        #expect(try cleared(parsed(written)) == cleared(edited))
+    }
+
+    @Test(arguments: [
+        ("```\nnot the end", "````swift run\n```\nnot the end\n````"),
+        ("   ````text\nx\n   ````", "`````swift run\n   ````text\nx\n   ````\n`````"),
+        ("let s = \"```\"", "```swift run\nlet s = \"```\"\n```"),
+    ])
+    func codeThatHoldsAFenceGetsALongerOne(_ code: String, fence: String) throws {
+        var cell = StepInvocation(id: ChapterParser.swiftCellID, parameters: [], expectations: [])
+        cell.code = code
+        let segments: [Chapter.Segment] = [.prose("# T"), .step(cell)]
+        let written = try ChapterWriter.write(segments)
+        #expect(written == "# T\n" + fence + "\n")
+        #expect(try cleared(parsed(written)) == cleared(segments))
+    }
+
+    @Test func swiftCellsThatCannotBeWrittenAreRefused() {
+        var cell = StepInvocation(id: ChapterParser.swiftCellID, parameters: [], expectations: [])
+        cell.code = "print(1)\r\nprint(2)"
+        expectRefusal([.prose("# T"), .step(cell)], segment: 1, step: "swift", name: nil, "carriage return")
+        cell.code = "print(1)"
+        cell.parameters = [Parameter(name: "a", value: "1")]
+        expectRefusal([.prose("# T"), .step(cell)], segment: 1, step: "swift", name: "a", "no 'key: value' parameters")
+        var forward = StepInvocation(id: "forward", parameters: [], expectations: [])
+        forward.code = "print(1)"
+        expectRefusal([.prose("# T"), .step(forward)], segment: 1, step: "forward", name: nil, "holds Swift code")
+    }
+
     // MARK: Values
 
     @Test func unicodeAndMarkupInValuesAreWrittenAsTheyAre() throws {
@@ -457,7 +556,7 @@ import Testing
             (0..<(1 + random.below(3))).map { _ in random.chance(0.5) ? random.pick(ChapterParserFuzzTests.pieces) : "a1" }.joined()
         }
         let stepIndices = segments.indices.filter { isStep(segments[$0]) }
-        switch random.below(7) {
+        switch random.below(8) {
         case 0, 1:  // a parameter's value
             guard let index = pick(stepIndices, &random), case .step(var step) = segments[index], !step.parameters.isEmpty else { return }
             step.parameters[random.below(step.parameters.count)].value = piece(&random)
@@ -476,6 +575,17 @@ import Testing
             let id = random.chance(0.8) ? random.pick(["forward", "backward", "code"]) : piece(&random)
             segments.insert(.step(StepInvocation(id: id, parameters: [Parameter(name: "a", value: piece(&random))], expectations: [])),
                             at: random.below(segments.count + 1))
+        case 6:  // a Swift cell's code, or a new Swift cell: pieces hold fences of every length
+            let code = (0..<(1 + random.below(3))).map { _ in piece(&random) }.joined(separator: "\n")
+            let cells = stepIndices.filter { if case .step(let step) = segments[$0] { step.code != nil } else { false } }
+            if let index = pick(cells, &random), random.chance(0.5), case .step(var step) = segments[index] {
+                step.code = code
+                segments[index] = .step(step)
+            } else {
+                var cell = StepInvocation(id: ChapterParser.swiftCellID, parameters: [], expectations: [])
+                cell.code = code
+                segments.insert(.step(cell), at: random.below(segments.count + 1))
+            }
         case 5:  // a step removed
             guard let index = pick(stepIndices, &random) else { return }
             segments.remove(at: index)
