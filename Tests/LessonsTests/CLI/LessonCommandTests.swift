@@ -69,10 +69,17 @@ import Testing
         let chapters = try #require(object["chapters"] as? [[String: Any]])
         #expect(chapters.count == 1 && chapters[0]["number"] as? Int == 1)
         let segments = try #require(chapters[0]["segments"] as? [[String: Any]])
-        let step = try #require(segments.first { $0["kind"] as? String == "step" }?["step"] as? [String: Any])
-        #expect(step["status"] as? String == "passed" && step["id"] as? String == "forward")
+        let steps = segments.compactMap { $0["step"] as? [String: Any] }
+        let step = try #require(steps.first { $0["id"] as? String == "forward" })
+        #expect(step["status"] as? String == "passed")
         #expect((step["location"] as? [String: Any])?["line"] as? Int != nil)
         #expect((step["outputs"] as? [[String: Any]])?.first?["kind"] as? String == "text")
+        // The chapter's Swift cells: their code, then what they printed, and what each cost.
+        let cell = try #require(steps.first { $0["id"] as? String == "swift" })
+        #expect(cell["status"] as? String == "passed")
+        let kinds = (cell["outputs"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(kinds.first == "code" && kinds.contains("console"), "\(kinds)")
+        #expect((cell["cost"] as? [String: Any])?["runSeconds"] as? Double != nil)
     }
 
     @Test func failuresGiveExitStatusOneAndNameTheirPlace() throws {
