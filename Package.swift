@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(name: "GPTTests", dependencies: ["GPT", "TestSupport"], exclude: ["Fixtures"]),  // read by path, not bundled
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Autograd", "TestSupport"]),
-        .testTarget(name: "SwiftCellsTests", dependencies: ["SwiftCells", "LessonOutput", "Lessons"]),
+        .testTarget(name: "SwiftCellsTests", dependencies: ["SwiftCells", "LessonOutput", "Lessons", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["gpt", "GPT"]),  // GPT: to load what `gpt import` writes
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Lessons", "TestSupport"]),

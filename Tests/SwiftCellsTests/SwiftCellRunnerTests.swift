@@ -5,6 +5,7 @@ import Foundation
 import LessonOutput
 import SwiftCells
 import Testing
+import TestSupport
 
 /// A runner with a cache of its own, so every test starts cold and none sees another's cells.
 func freshRunner(limits: CellLimits = CellLimits(), toolchain: Result<SwiftToolchain, ToolchainProblem> = SwiftToolchain.find())
@@ -15,14 +16,21 @@ func freshRunner(limits: CellLimits = CellLimits(), toolchain: Result<SwiftToolc
 
 func cell(_ code: String, line: Int = 10) -> SwiftCell { SwiftCell(code: code, file: "Lessons/09-test.md", firstLine: line) }
 
+extension SwiftCellRunner {
+    /// `run`, off the concurrency pool: a compile takes a second, and the pool has a thread per core.
+    func running(_ cell: SwiftCell, after above: [SwiftCell]) async throws -> CellRun {
+        try await offThePool { self.run(cell, after: above, in: NSTemporaryDirectory()) }
+    }
+}
+
 /// Everything the cell printed, joined.
 func printed(_ run: CellRun) -> String {
     run.outputs.compactMap { if case .console(let text) = $0 { text } else { nil } }.joined()
 }
 
 @Suite struct SwiftCellRunnerTests {
-    @Test func aCellCompilesRunsAndShowsItsOutputInOrder() throws {
-        let run = freshRunner().run(cell("""
+    @Test func aCellCompilesRunsAndShowsItsOutputInOrder() async throws {
+        let run = try await freshRunner().running(cell("""
             let tape = Tape()
             let a = Value(3, on: tape, label: "a")
             let b = (a * a).named("b")
@@ -31,7 +39,7 @@ func printed(_ run: CellRun) -> String {
             show(b)
             print("after", a.grad)
             expect("grad.a", a.grad, equals: 6, within: 1e-12)
-            """), after: [], in: NSTemporaryDirectory())
+            """), after: [])
         #expect(run.failure == nil)
         guard run.outputs.count == 3, case .console(let before) = run.outputs[0], case .graph(let graph) = run.outputs[1],
               case .console(let after) = run.outputs[2] else {
@@ -47,15 +55,15 @@ func printed(_ run: CellRun) -> String {
         #expect(!run.cached && run.compileSeconds > 0 && run.runSeconds > 0)
     }
 
-    @Test func aCellSeesWhatEarlierCellsDefinedAndNotWhatTheyPrinted() throws {
+    @Test func aCellSeesWhatEarlierCellsDefinedAndNotWhatTheyPrinted() async throws {
         let first = cell("func square(_ x: Double) -> Double { x * x }\nprint(\"from the first cell\")", line: 5)
-        let run = freshRunner().run(cell("print(square(7))", line: 20), after: [first], in: NSTemporaryDirectory())
+        let run = try await freshRunner().running(cell("print(square(7))", line: 20), after: [first])
         #expect(run.failure == nil)
         #expect(printed(run) == "49.0\n")
     }
 
-    @Test func aCompileErrorNamesTheChaptersLineAndColumn() throws {
-        let run = freshRunner().run(cell("let x = 1\nlet y = x + undefinedName", line: 40), after: [], in: NSTemporaryDirectory())
+    @Test func aCompileErrorNamesTheChaptersLineAndColumn() async throws {
+        let run = try await freshRunner().running(cell("let x = 1\nlet y = x + undefinedName", line: 40), after: [])
         guard case .compile(let errors) = run.failure else {
             Issue.record("expected a compile failure, got \(String(describing: run.failure))")
             return
@@ -67,9 +75,9 @@ func printed(_ run: CellRun) -> String {
         #expect(first.message.contains("cannot find 'undefinedName' in scope"))
     }
 
-    @Test func aCrashNamesTheLineItHappenedAtAndKeepsWhatWasPrintedBefore() throws {
-        let run = freshRunner().run(cell("let xs = [1, 2, 3]\nprint(\"before\")\nlet i = xs.count + 2\nprint(xs[i])", line: 30),
-                                    after: [], in: NSTemporaryDirectory())
+    @Test func aCrashNamesTheLineItHappenedAtAndKeepsWhatWasPrintedBefore() async throws {
+        let run = try await freshRunner().running(cell("let xs = [1, 2, 3]\nprint(\"before\")\nlet i = xs.count + 2\nprint(xs[i])", line: 30),
+                                    after: [])
         guard case .crashed(let message, let line, _) = run.failure else {
             Issue.record("expected a crash, got \(String(describing: run.failure))")
             return
@@ -79,14 +87,14 @@ func printed(_ run: CellRun) -> String {
         #expect(printed(run) == "before\n")
     }
 
-    @Test func aCompiledCellIsReusedUntilItsCodeOrThePackageChanges() throws {
-        let runner = freshRunner()
+    @Test func aCompiledCellIsReusedUntilItsCodeOrThePackageChanges() async throws {
+        let runner = try await freshRunner()
         let code = cell("print(\"hello\")")
-        let first = runner.run(code, after: [], in: NSTemporaryDirectory())
-        let second = runner.run(code, after: [], in: NSTemporaryDirectory())
+        let first = try await runner.running(code, after: [])
+        let second = try await runner.running(code, after: [])
         #expect(!first.cached && second.cached && second.compileSeconds == 0)
         #expect(printed(second) == "hello\n")
-        let edited = runner.run(cell("print(\"hello again\")"), after: [], in: NSTemporaryDirectory())
+        let edited = try await runner.running(cell("print(\"hello again\")"), after: [])
         #expect(!edited.cached)
         #expect(printed(edited) == "hello again\n")
 
@@ -101,53 +109,52 @@ func printed(_ run: CellRun) -> String {
             return copy
         }
         let copied = SwiftCellRunner(toolchain: .success(toolchain), cacheDirectory: runner.cacheDirectory)
-        #expect(copied.run(code, after: [], in: NSTemporaryDirectory()).cached == false)
-        #expect(copied.run(code, after: [], in: NSTemporaryDirectory()).cached == true)
+        #expect(try await copied.running(code, after: []).cached == false)
+        #expect(try await copied.running(code, after: []).cached == true)
         let touched = try #require(toolchain.objects.first)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: touched)
-        #expect(copied.run(code, after: [], in: NSTemporaryDirectory()).cached == false)
+        #expect(try await copied.running(code, after: []).cached == false)
     }
 
-    @Test func aCellThatRunsTooLongIsStoppedAndSaysSo() throws {
+    @Test func aCellThatRunsTooLongIsStoppedAndSaysSo() async throws {
         var limits = CellLimits()
         limits.run.seconds = 1
-        let run = freshRunner(limits: limits).run(cell("var n = 0\nwhile true { n &+= 1 }"), after: [], in: NSTemporaryDirectory())
+        let run = try await freshRunner(limits: limits).running(cell("var n = 0\nwhile true { n &+= 1 }"), after: [])
         #expect(run.failure == .limit(.time(seconds: 1)))
         #expect(run.runSeconds < 3)
     }
 
-    @Test func aCellThatUsesTooMuchMemoryIsStoppedAndSaysSo() throws {
+    @Test func aCellThatUsesTooMuchMemoryIsStoppedAndSaysSo() async throws {
         var limits = CellLimits()
         limits.run.memoryBytes = 64 << 20
-        let run = freshRunner(limits: limits).run(cell("""
+        let run = try await freshRunner(limits: limits).running(cell("""
             var chunks: [[UInt8]] = []
             for _ in 0..<64 { chunks.append([UInt8](repeating: 1, count: 8 << 20)) }
             print(chunks.count)
-            """), after: [], in: NSTemporaryDirectory())
+            """), after: [])
         #expect(run.failure == .limit(.memory(bytes: 64 << 20)))
     }
 
-    @Test func aCellThatPrintsTooMuchIsStoppedAndSaysSo() throws {
+    @Test func aCellThatPrintsTooMuchIsStoppedAndSaysSo() async throws {
         var limits = CellLimits()
         limits.run.outputBytes = 10_000
-        let run = freshRunner(limits: limits).run(cell("for i in 0..<1_000_000 { print(\"line \\(i)\") }"), after: [],
-                                                  in: NSTemporaryDirectory())
+        let run = try await freshRunner(limits: limits).running(cell("for i in 0..<1_000_000 { print(\"line \\(i)\") }"), after: [])
         #expect(run.failure == .limit(.output(bytes: 10_000)))
         #expect(printed(run).hasPrefix("line 0\nline 1\n"))
     }
 
-    @Test func withoutAToolchainACellSaysWhatIsMissing() throws {
+    @Test func withoutAToolchainACellSaysWhatIsMissing() async throws {
         let missing = SwiftToolchain.find(environment: [SwiftToolchain.buildVariable: "/nonexistent/build"])
         guard case .failure(let problem) = missing else {
             Issue.record("found a toolchain in /nonexistent")
             return
         }
         #expect(problem.message.contains("/nonexistent/build/Modules/Cells.swiftmodule"))
-        let run = freshRunner(toolchain: missing).run(cell("print(1)"), after: [], in: NSTemporaryDirectory())
+        let run = try await freshRunner(toolchain: missing).running(cell("print(1)"), after: [])
         #expect(run.failure == .toolchain(problem))
     }
 
-    @Test func theBuildsOwnCompilerIsFoundInItsManifest() throws {
+    @Test func theBuildsOwnCompilerIsFoundInItsManifest() async throws {
         let toolchain = try SwiftToolchain.find(environment: [:]).get()
         #expect(toolchain.swiftc.hasSuffix("/swiftc"))
         #expect(FileManager.default.isExecutableFile(atPath: toolchain.swiftc))

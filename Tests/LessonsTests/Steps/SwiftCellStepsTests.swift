@@ -2,7 +2,13 @@
 // above defined, failing alone at the Markdown's line and column, and checked like any step.
 import Foundation
 import Testing
+import TestSupport
 @testable import Lessons
+
+/// `runLessons` off the concurrency pool: Swift cells compile for seconds (see `offThePool`).
+func runLessonsOffThePool(_ directory: String) async throws -> RunRecord {
+    try await offThePool { try runLessons(directory) }
+}
 
 @Suite struct SwiftCellStepsTests {
     static let chapterText = """
@@ -42,9 +48,9 @@ import Testing
         ```
         """
 
-    @Test func cellsRunInOrderAndFailAloneAtTheirLine() throws {
+    @Test func cellsRunInOrderAndFailAloneAtTheirLine() async throws {
         let lessons = try makeLessons(["01-cells.md": Self.chapterText])
-        let record = try runLessons(lessons)
+        let record = try await runLessonsOffThePool(lessons)
         let steps = record.steps
         try #require(steps.count == 4)
         #expect(steps.allSatisfy { $0.id == "swift" })
@@ -73,9 +79,9 @@ import Testing
         #expect(steps[3].error?.message.contains("cannot find 'broken' in scope") == true)
     }
 
-    @Test func theSameChapterGivesTheSameOutputEveryRun() throws {
+    @Test func theSameChapterGivesTheSameOutputEveryRun() async throws {
         let lessons = try makeLessons(["01-cells.md": Self.chapterText])
-        let first = try runLessons(lessons), second = try runLessons(lessons)
+        let first = try await runLessonsOffThePool(lessons), second = try await runLessonsOffThePool(lessons)
         var withoutCosts = first
         for (c, chapter) in second.chapters.enumerated() {
             for (s, segment) in chapter.segments.enumerated() {
@@ -88,22 +94,22 @@ import Testing
         #expect(second.steps.allSatisfy { $0.cost?.cached == true || $0.status == .failed })
     }
 
-    @Test func theRecordSaysWhatEachCellCost() throws {
+    @Test func theRecordSaysWhatEachCellCost() async throws {
         let lessons = try makeLessons(["01-cells.md": "# Cost\n\n```swift run\nprint(1)\n```\n"])
-        let record = try runLessons(lessons)
+        let record = try await runLessonsOffThePool(lessons)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(record.json().utf8)) as? [String: Any])
         let cost = try #require(jsonSteps(json).first?["cost"] as? [String: Any])
         #expect(cost["cached"] as? Bool != nil)
         #expect((cost["runSeconds"] as? Double ?? -1) > 0)
         // Run again: the same cell against the same build comes from the cache.
-        let again = try #require(try runLessons(lessons).steps.first)
+        let again = try #require(try await runLessonsOffThePool(lessons).steps.first)
         #expect(again.cost?.cached == true)
         #expect(again.cost?.compileSeconds == 0)
     }
 
-    @Test func aSwiftRunFenceTakesNothingElseOnItsLine() throws {
+    @Test func aSwiftRunFenceTakesNothingElseOnItsLine() async throws {
         let lessons = try makeLessons(["01-cells.md": "# Fence\n\n```swift run fast\nprint(1)\n```\n"])
-        let record = try runLessons(lessons)
+        let record = try await runLessonsOffThePool(lessons)
         let error = try #require(record.chapters.first?.error)
         #expect(error.message == "unexpected text after 'swift run' in the fence")
         #expect(error.location.line == 3)
@@ -111,18 +117,18 @@ import Testing
 }
 
 @Suite struct SwiftCellErrorTests {
-    @Test func aNameDeclaredAgainIsTheLaterCellsError() throws {
+    @Test func aNameDeclaredAgainIsTheLaterCellsError() async throws {
         let text = "# Twice\n\n```swift run\nlet tape = Tape()\nprint(tape.count)\n```\n\n```swift run\nlet tape = Tape()\n```\n"
-        let steps = try runLessons(try makeLessons(["01-twice.md": text])).steps
+        let steps = try await runLessonsOffThePool(try makeLessons(["01-twice.md": text])).steps
         try #require(steps.count == 2)
         #expect(steps[0].status == .passed)
         #expect(steps[1].error?.location.line == 9, "\(String(describing: steps[1].error))")
         #expect(steps[1].error?.message.contains("redeclaration") == true, "\(String(describing: steps[1].error))")
     }
 
-    @Test func aModuleCellsCannotImportSaysWhichTheyCan() throws {
+    @Test func aModuleCellsCannotImportSaysWhichTheyCan() async throws {
         let text = "# Import\n\n```swift run\nimport Lessons\nprint(1)\n```\n"
-        let step = try #require(try runLessons(try makeLessons(["01-import.md": text])).steps.first)
+        let step = try #require(try await runLessonsOffThePool(try makeLessons(["01-import.md": text])).steps.first)
         #expect(step.status == .failed)
         #expect(step.error?.hint?.contains("Autograd, GPT and Cells") == true, "\(String(describing: step.error))")
     }
