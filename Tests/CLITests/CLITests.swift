@@ -575,6 +575,13 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         let perClass = try #require(report["per_class"] as? [String: [String: Any]])
         #expect(Set(perClass.keys) == ["INFO", "WARNING", "ERROR"])
         #expect((report["evaluated_on"] as? String)?.contains("test part") == true)
+        // The model's temperature, and the log-loss and ECE as they would be without it.
+        let temperature = try #require(report["temperature"] as? Double)
+        #expect(temperature == (try TrainedModel.read(path: model)).temperature && temperature >= 1)
+        for key in ["log_loss", "unscaled_log_loss", "expected_calibration_error", "unscaled_expected_calibration_error"] {
+            #expect(report[key] is Double, "no \(key) in \(report.keys.sorted())")
+        }
+        if temperature == 1 { #expect(report["log_loss"] as? Double == report["unscaled_log_loss"] as? Double) }
 
         // Another file is evaluated whole.
         let other = workspace.write(smallDataset(count: 12), to: "other.txt")
