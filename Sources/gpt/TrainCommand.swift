@@ -9,7 +9,10 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train the GPT on a log file and save the model.",
         discussion: """
             The file is split by the seed into train (80%), validation (10%) and test (10%) parts; \
-            training sees only the train part. The model is written to \(TrainedModel.defaultPath) \
+            training sees only the train part, each distinct line of it once a pass (repeats are left \
+            out). It scores the validation part 20 times a run, keeps the weights that scored best, \
+            stops early when 5 checks in a row find nothing better (--patience), and fits on it the \
+            temperature the classifier divides its scores by. The model is written to \(TrainedModel.defaultPath) \
             unless -o says otherwise; the other commands read it from there. Each size flag has an \
             upper bound (see its help); together, the weights and one training step on a line that \
             fills the block must fit in \(GPTConfig.maxTapeNodes) tape nodes (about 2.5 GB).

@@ -41,7 +41,7 @@ public struct TrainingRecipe: Sendable, Equatable {
     }
 
     /// The bounds of the steps `passes` choose: a small file still trains long enough to learn
-    /// something, and a large one about a minute (18,000 steps of real lines here), whatever its size.
+    /// something, and a large one no longer than our own file's run, whatever its size.
     public static let automaticSteps = 2_000...18_000
 
     /// The steps of a run on `distinctLines` distinct training lines: `steps` when set, otherwise
