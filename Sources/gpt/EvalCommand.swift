@@ -57,17 +57,21 @@ struct EvalCommand: ParsableCommand {
         }
         let report = EvaluationReport(classifier: LogClassifier(trained), examples: examples, jobs: jobs)
         if json {
-            try printJSON(report, part: part)
+            try printJSON(report, part: part, temperature: trained.temperature)
         } else {
-            printText(report, part: part)
+            printText(report, part: part, temperature: trained.temperature)
         }
     }
 
-    private func printText(_ report: EvaluationReport, part: String) {
+    private func printText(_ report: EvaluationReport, part: String, temperature: Double) {
         let labels = LogLabel.allCases
         print("evaluated on \(part): \(report.count) lines")
         print("accuracy \(format(100 * report.accuracy, 2))%   macro-F1 \(format(report.macroF1, 4))   "
               + "log-loss \(format(report.calibration.logLoss, 4))   ECE \(format(report.calibration.expectedCalibrationError, 4))")
+        if temperature != 1 {
+            print("probabilities at temperature \(format(temperature, 3)) (fitted on the validation part); at 1 they would have "
+                  + "log-loss \(format(report.unscaledCalibration.logLoss, 4))   ECE \(format(report.unscaledCalibration.expectedCalibrationError, 4))")
+        }
         print("")
         print("label      precision  recall  f1      support")
         for label in labels {
@@ -95,7 +99,7 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    private func printJSON(_ report: EvaluationReport, part: String) throws {
+    private func printJSON(_ report: EvaluationReport, part: String, temperature: Double) throws {
         struct Unclassifiable: Encodable {
             let line: Int
             let reason: String
@@ -107,6 +111,9 @@ struct EvalCommand: ParsableCommand {
             let macroF1: Double
             let logLoss: Double
             let expectedCalibrationError: Double
+            let temperature: Double
+            let unscaledLogLoss: Double
+            let unscaledExpectedCalibrationError: Double
             let labels: [String]
             let confusion: [[Int]]
             let perClass: [String: ClassScores]
@@ -115,13 +122,17 @@ struct EvalCommand: ParsableCommand {
 
             enum CodingKeys: String, CodingKey {
                 case evaluatedOn = "evaluated_on", count, accuracy, macroF1 = "macro_f1", labels, confusion
-                case logLoss = "log_loss", expectedCalibrationError = "expected_calibration_error"
+                case logLoss = "log_loss", expectedCalibrationError = "expected_calibration_error", temperature
+                case unscaledLogLoss = "unscaled_log_loss"
+                case unscaledExpectedCalibrationError = "unscaled_expected_calibration_error"
                 case perClass = "per_class", mistakes, unclassifiable
             }
         }
         let output = Output(
             evaluatedOn: part, count: report.count, accuracy: report.accuracy, macroF1: report.macroF1,
             logLoss: report.calibration.logLoss, expectedCalibrationError: report.calibration.expectedCalibrationError,
+            temperature: temperature, unscaledLogLoss: report.unscaledCalibration.logLoss,
+            unscaledExpectedCalibrationError: report.unscaledCalibration.expectedCalibrationError,
             labels: LogLabel.allCases.map(\.rawValue), confusion: report.confusion,
             perClass: Dictionary(uniqueKeysWithValues: report.perClass.map { ($0.key.rawValue, $0.value) }),
             mistakes: report.mistakes,

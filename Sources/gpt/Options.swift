@@ -20,8 +20,14 @@ struct DataOptions: ParsableArguments {
 /// weights and one training step must fit on the tape: validate() says which bound a value breaks
 /// before anything is allocated.
 struct RecipeOptions: ParsableArguments {
-    @Option(help: "Optimizer steps (one log line each), 1 to \(TrainingRecipe.maxSteps).")
+    @Option(help: "Optimizer steps (one log line each), 1 to \(TrainingRecipe.maxSteps) (default: --passes over the distinct training lines).")
     var steps: Int?
+
+    @Option(help: "Passes over the distinct training lines when --steps is not given (default 4.5), kept within \(TrainingRecipe.automaticSteps.lowerBound) to \(TrainingRecipe.automaticSteps.upperBound) steps.")
+    var passes: Double?
+
+    @Option(help: "Validation checks without a new best before training stops early (default 5 of the run's 20); 0 never stops early.")
+    var patience: Int?
 
     @Option(name: .customLong("block-size"),
             help: "Longest context in characters, 8 to \(GPTConfig.maxBlockSize); longer messages keep their start.")
@@ -63,6 +69,8 @@ struct RecipeOptions: ParsableArguments {
         var recipe = original ? TrainingRecipe.original : TrainingRecipe()
         recipe.seed = seed
         if let steps { recipe.steps = steps }
+        if let passes { recipe.passes = passes }
+        if let patience { recipe.patience = patience == 0 ? nil : patience }
         if let blockSize { recipe.blockSize = blockSize }
         if let nEmbd { recipe.nEmbd = nEmbd }
         if let nHead { recipe.nHead = nHead }

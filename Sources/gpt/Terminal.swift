@@ -20,6 +20,7 @@ enum Terminal {
 struct ProgressReporter {
     private var lastDraw = 0.0
     private var smoothedLoss: Double?
+    private var barIsOpen = false  // a bar drawn without its newline (the run has not reached its last step)
 
     mutating func show(_ progress: TrainingProgress) {
         smoothedLoss = smoothedLoss.map { 0.95 * $0 + 0.05 * progress.loss } ?? progress.loss
@@ -34,12 +35,19 @@ struct ProgressReporter {
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             print("\r[\(bar)] step \(progress.step)/\(progress.steps)  loss \(format(smoothedLoss!, 4))  "
                   + "\(Int(rate)) steps/s  ETA \(format(remaining, 1))s ", terminator: done ? "\n" : "")
+            barIsOpen = !done
             fflush(nil)  // all output streams: the bar has no newline to flush it
         } else {
             let every = max(1, progress.steps / 10)
             guard progress.step % every == 0 || done else { return }
             print("step \(progress.step)/\(progress.steps)  loss \(format(smoothedLoss!, 4))  \(Int(rate)) steps/s  ETA \(format(remaining, 1))s")
         }
+    }
+
+    /// Ends the bar's line when training stopped before its last step, so what follows starts a line.
+    mutating func finish() {
+        if barIsOpen { print("") }
+        barIsOpen = false
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GPT
 
 // The `gpt` command run as a process, the way people use it: every subcommand's output, its JSON,
 // and its errors (exit status and a message that says what to do). Each test works in a folder of
@@ -304,6 +305,27 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect(run.stdout.contains("model written to \(model)"))
         #expect(run.stdout.contains("training on \(data): 60 lines"))
         #expect(run.stdout.contains("30 steps"))
+        // It says which weights it kept and the temperature it fitted, and writes the temperature.
+        let kept = try #require(run.stdout.firstMatch(of: /kept the weights of step (\d+), the lowest/))
+        #expect((1...30).contains(Int(kept.1)!))
+        let fitted = try #require(run.stdout.firstMatch(of: /temperature (\d+\.\d+), fitted on the validation part/))
+        let written = try TrainedModel.read(path: model)
+        #expect(String(format: "%.3f", written.temperature) == String(fitted.1))
+        #expect(written.notes["best_step"] == String(kept.1))
+    }
+
+    @Test func trainLeavesOutRepeatsAndTakesItsStepsFromPasses() throws {
+        // Each line three times: 48 distinct training lines, so 4.5 passes ask for 216 steps, and
+        // the floor makes them 2,000; --passes 100 asks for 4,800.
+        let data = workspace.write(String(repeating: smallDataset(), count: 3), to: "thrice.txt")
+        let model = workspace.file("m.safetensors")
+        let run = try gpt(["train", "--data", data, "--passes", "100", "--patience", "0", "--block-size", "32",
+                           "--n-embd", "4", "--n-head", "1", "--n-layer", "1", "-o", model])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("100.0 passes over the distinct training lines"), "\(run.stdout)")
+        #expect(run.stdout.contains("trained on 48 distinct training lines (96 repeats of them left out"), "\(run.stdout)")
+        #expect(run.stdout.contains("4800 steps planned (100.0 passes over them"), "\(run.stdout)")
+        #expect(run.stdout.contains("trained 4800 steps"), "--patience 0 never stops early: \(run.stdout)")
     }
 
     @Test func trainNamesTheLineOfAMalformedFile() throws {
@@ -553,6 +575,13 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         let perClass = try #require(report["per_class"] as? [String: [String: Any]])
         #expect(Set(perClass.keys) == ["INFO", "WARNING", "ERROR"])
         #expect((report["evaluated_on"] as? String)?.contains("test part") == true)
+        // The model's temperature, and the log-loss and ECE as they would be without it.
+        let temperature = try #require(report["temperature"] as? Double)
+        #expect(temperature == (try TrainedModel.read(path: model)).temperature && temperature >= 1)
+        for key in ["log_loss", "unscaled_log_loss", "expected_calibration_error", "unscaled_expected_calibration_error"] {
+            #expect(report[key] is Double, "no \(key) in \(report.keys.sorted())")
+        }
+        if temperature == 1 { #expect(report["log_loss"] as? Double == report["unscaled_log_loss"] as? Double) }
 
         // Another file is evaluated whole.
         let other = workspace.write(smallDataset(count: 12), to: "other.txt")

@@ -296,6 +296,21 @@ import Testing
         }
     }
 
+    @Test func withoutRepeatsKeepsTheFirstOfEachMessageAndLabel() throws {
+        let text = "a -> INFO\nb -> ERROR\na -> INFO\na -> WARNING\nb -> ERROR\nc -> INFO\na -> WARNING\n"
+        let dataset = try LogDataset.parse(text, source: "repeats")
+        let kept = dataset.examples.withoutRepeats()
+        // "a" with two labels keeps one line of each: both are what the log says.
+        #expect(kept.map(\.text) == ["a -> INFO", "b -> ERROR", "a -> WARNING", "c -> INFO"])
+        #expect(kept.map(\.lineNumber) == [1, 2, 4, 6])
+        #expect(kept.count == dataset.examples.count - dataset.duplicateCount)
+        // A part keeps its own order.
+        let split = DatasetSplit(dataset, seed: 3)
+        #expect(split.train.withoutRepeats().map(\.text) == split.train.reduce(into: [String]()) { seen, example in
+            if !seen.contains(example.text) { seen.append(example.text) }
+        })
+    }
+
     @Test func splitOfATinyDataset() throws {
         let dataset = try LogDataset.parse("only one line -> INFO\n", source: "one")
         let split = DatasetSplit(dataset, seed: 1)

@@ -87,6 +87,18 @@ final class TemporaryFolder {
         #expect(worst > 0, "float32 should round something")
     }
 
+    @Test func theTemperatureIsKeptExactlyAndAFileWithoutOneReadsAsOne() throws {
+        let sample = Self.sampleModel()
+        let warm = TrainedModel(model: sample.model, tokenizer: sample.tokenizer, notes: sample.notes, temperature: 1.7320508075688772)
+        let path = folder.file("warm.safetensors")
+        try warm.write(to: path)
+        let read = try TrainedModel.read(path: path)
+        #expect(read.temperature.bitPattern == warm.temperature.bitPattern)
+        #expect(read.notes["temperature"] == nil, "the temperature is a field of the model, not a note")
+        let older = try readAfter { $0.metadata["temperature"] = nil }  // written before temperatures existed
+        #expect(older.temperature == 1)
+    }
+
     @Test func theFileIsPlainSafetensors() throws {
         let trained = Self.sampleModel()
         let path = folder.file("model.safetensors")
@@ -175,6 +187,9 @@ final class TemporaryFolder {
         ("n_head", "3", "the metadata describes an impossible model: n_embd 8 is not divisible by n_head 3; each head needs an equal share"),
         ("block_size", "4", "the metadata describes an impossible model: block_size is 4; it must be at least 8 to hold a label"),
         ("vocab", "aab", "the metadata's 'vocab' repeats a character"),
+        ("temperature", "0", "the metadata's 'temperature' is '0'; it must be a positive number"),
+        ("temperature", "nan", "the metadata's 'temperature' is 'nan'; it must be a positive number"),
+        ("temperature", "warm", "the metadata's 'temperature' is 'warm'; it must be a positive number"),
     ])
     func badMetadataIsExplained(key: String, value: String, reason: String) {
         let error = error { $0.metadata[key] = value }

@@ -42,6 +42,7 @@ enum MadeUpLogs {
         recipe.blockSize = 32
         recipe.steps = steps
         recipe.seed = seed
+        recipe.patience = nil  // runs of a few dozen steps on noisy checks: the tests that stop early say so
         return recipe
     }
 }
@@ -234,8 +235,10 @@ extension TrainingTests {
         let (trained, report) = try recipe.trainModel(on: dataset, clock: clock.read)
         let split = DatasetSplit(dataset, seed: recipe.seed)
         #expect(report.steps == 20)
-        #expect(report.trainLines == split.train.count)
-        #expect(report.truncatedLines == split.train.filter { $0.text.count + 2 > recipe.blockSize + 1 }.count)
+        let distinct = split.train.withoutRepeats()
+        #expect(report.trainLines == distinct.count)
+        #expect(report.repeatedTrainLines == split.train.count - distinct.count)
+        #expect(report.truncatedLines == distinct.filter { $0.text.count + 2 > recipe.blockSize + 1 }.count)
         #expect(report.truncatedLines > 0)
         #expect(report.trainLoss.isFinite && report.trainLoss > 0)
         #expect(report.validationLoss.isFinite && report.validationLoss > 0)
@@ -247,6 +250,71 @@ extension TrainingTests {
         #expect(trained.notes["data"] == "report.txt")
         #expect(trained.notes["data_fingerprint"] == dataset.fingerprint)
         #expect(dataset.fingerprint.count == 16)
+    }
+
+    @Test func stepsFollowTheDistinctLinesWithinTheirBounds() {
+        var recipe = TrainingRecipe()
+        #expect(recipe.steps(distinctLines: 4000) == 18_000, "our file's 4,000 training lines, 4.5 passes")
+        #expect(recipe.steps(distinctLines: 3000) == 13_500)
+        #expect(recipe.steps(distinctLines: 100) == TrainingRecipe.automaticSteps.lowerBound)
+        #expect(recipe.steps(distinctLines: 1_000_000) == TrainingRecipe.automaticSteps.upperBound)
+        recipe.passes = 2
+        #expect(recipe.steps(distinctLines: 3000) == 6000)
+        recipe.steps = 77
+        #expect(recipe.steps(distinctLines: 3000) == 77, "--steps wins over passes")
+        recipe.passes = 0
+        #expect(recipe.problems == ["passes is 0.0; it must be above 0 and at most 1000"])
+    }
+
+    @Test func repeatedLinesAreTrainedOnOnce() throws {
+        // Every line four times: training visits each distinct line once a pass, not four.
+        let once = MadeUpLogs.lines(count: 40, seed: 6)
+        let dataset = try LogDataset.parse(String(repeating: once, count: 4), source: "repeats.txt")
+        let (_, report) = try MadeUpLogs.recipe(steps: 10).trainModel(on: dataset, clock: TickingClock().read)
+        let train = DatasetSplit(dataset, seed: 42).train
+        #expect(report.trainLines == Set(train.map(\.text)).count)
+        #expect(report.repeatedTrainLines == train.count - report.trainLines)
+        #expect(report.repeatedTrainLines >= 3 * report.trainLines)
+    }
+
+    @Test func theModelKeptIsTheOneWithTheLowestValidationLoss() throws {
+        let dataset = MadeUpLogs.dataset(count: 120, seed: 7)
+        var recipe = MadeUpLogs.recipe(steps: 200)
+        recipe.checks = 10
+        let (trained, report) = try recipe.trainModel(on: dataset, clock: TickingClock().read)
+        #expect(report.checkEvery == 20)
+        #expect(report.checks.map(\.step) == Array(stride(from: 20, through: 200, by: 20)))
+        let best = try #require(report.best)
+        #expect(best.logLoss == report.checks.map(\.logLoss).min())
+        #expect(best == report.checks.first { $0.logLoss == best.logLoss }, "a tie keeps the earlier check")
+        #expect(trained.notes["best_step"] == String(best.step))
+        // The written model scores the validation lines exactly as the best check did.
+        let validation = DatasetSplit(dataset, seed: recipe.seed).validation.withoutRepeats()
+        let unscaled = LogClassifier(TrainedModel(model: trained.model, tokenizer: trained.tokenizer))
+        let scored = try validation.map { ScoredLine(actual: $0.label, scores: try unscaled.classify($0.message).logLikelihoods) }
+        #expect(TemperatureScaling.logLoss(scored, temperature: 1) == best.logLoss)
+        #expect(report.validationLogLoss.unscaled == best.logLoss)
+        #expect(trained.temperature == TemperatureScaling.fit(scored))
+        #expect(report.validationLogLoss.scaled <= report.validationLogLoss.unscaled)
+        #expect(!report.stoppedEarly && report.steps == 200)
+    }
+
+    @Test func trainingStopsWhenTheChecksStopImproving() throws {
+        // A learning rate so small that no weight moves: every check ties with the first, so after
+        // `patience` more checks training stops and keeps the first check's weights.
+        var recipe = MadeUpLogs.recipe(steps: 100)
+        recipe.adam.learningRate = 1e-300
+        recipe.checks = 10
+        recipe.patience = 2
+        var steps = 0
+        let (trained, report) = try recipe.trainModel(on: MadeUpLogs.dataset(count: 60, seed: 8), clock: TickingClock().read) { _ in
+            steps += 1
+        }
+        #expect(report.stoppedEarly)
+        #expect(report.steps == 30 && steps == 30 && report.plannedSteps == 100)
+        #expect(report.checks.map(\.step) == [10, 20, 30])
+        #expect(report.best?.step == 10)
+        #expect(trained.notes["steps"] == "30")
     }
 
     @Test func meanLossRecordsNothing() {

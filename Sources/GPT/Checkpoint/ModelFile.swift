@@ -1,7 +1,8 @@
 // A trained model on disk: its weights as safetensors tensors with GPT-2 names ([out, in] for
 // linear layers), and in the header's metadata everything needed to rebuild it: the shape
-// (n_embd, n_head, n_layer, block_size) and the vocabulary (the characters in id order; BOS is
-// id len(vocab)). Any safetensors reader (PyTorch, NumPy) can open the file.
+// (n_embd, n_head, n_layer, block_size), the vocabulary (the characters in id order; BOS is
+// id len(vocab)) and the temperature the classifier divides its scores by (absent: 1). Any
+// safetensors reader (PyTorch, NumPy) can open the file.
 import Autograd
 
 /// A model together with the tokenizer its ids belong to.
@@ -10,11 +11,15 @@ public struct TrainedModel {
     public let tokenizer: Tokenizer
     /// Free-form facts about how it was made (data file, seed, steps, losses), kept in the file.
     public let notes: [String: String]
+    /// What the classifier divides the label scores by before the softmax: fitted on the
+    /// validation part by training (TemperatureScaling.swift), 1 for a model without one.
+    public let temperature: Double
 
-    public init(model: GPT, tokenizer: Tokenizer, notes: [String: String] = [:]) {
+    public init(model: GPT, tokenizer: Tokenizer, notes: [String: String] = [:], temperature: Double = 1) {
         self.model = model
         self.tokenizer = tokenizer
         self.notes = notes
+        self.temperature = temperature
     }
 
     /// Where `gpt train` writes and the other commands read when no `--model` is given.
@@ -37,6 +42,7 @@ public struct TrainedModel {
         metadata["n_layer"] = String(config.nLayer)
         metadata["block_size"] = String(config.blockSize)
         metadata["vocab"] = tokenizer.vocabularyString
+        metadata["temperature"] = String(temperature)  // the shortest text that reads back as the same Double
         return SafetensorsFile(tensors: tensors, metadata: metadata)
     }
 
@@ -101,7 +107,16 @@ public struct TrainedModel {
             return file.tensors[name]!.values[index]  // present and sized: checked above
         }
         self.tokenizer = tokenizer
-        let configKeys: Set<String> = ["format", "n_embd", "n_head", "n_layer", "block_size", "vocab"]
+        if let text = file.metadata["temperature"] {
+            guard let value = Double(text), value.isFinite, value > 0 else {
+                throw fail("the metadata's 'temperature' is '\(text)'; it must be a positive number",
+                           "write a positive number there (1 leaves the model's scores as they are), or train the model again")
+            }
+            temperature = value
+        } else {
+            temperature = 1
+        }
+        let configKeys: Set<String> = ["format", "n_embd", "n_head", "n_layer", "block_size", "vocab", "temperature"]
         notes = file.metadata.filter { !configKeys.contains($0.key) }
     }
 }

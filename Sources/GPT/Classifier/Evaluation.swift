@@ -33,6 +33,9 @@ public struct EvaluationReport: Sendable {
     public let unclassifiable: [(example: LogExample, reason: String)]
     /// How well the probabilities of the classified lines match how often the model is right.
     public let calibration: Calibration
+    /// The same for the probabilities before the model's temperature (T = 1): what temperature
+    /// scaling changed. Equal to `calibration` for a model whose temperature is 1.
+    public let unscaledCalibration: Calibration
 
     /// Classifies every example and scores the predictions.
     public init<Examples: Collection<LogExample>>(classifier: LogClassifier, examples: Examples,
@@ -42,11 +45,13 @@ public struct EvaluationReport: Sendable {
         var mistakes: [Mistake] = []
         var unclassifiable: [(example: LogExample, reason: String)] = []
         var predictions: [(actual: LogLabel, probabilities: [LogLabel: Double])] = []
+        var unscaled: [(actual: LogLabel, probabilities: [LogLabel: Double])] = []
         let results = classifier.classifyAll(examples.map(\.message), jobs: jobs)
         for (example, classified) in zip(examples, results) {
             do {
                 let result = try classified.get()
                 predictions.append((example.label, result.probabilities))
+                unscaled.append((example.label, LogClassifier.softmax(result.logLikelihoods)))
                 confusion[labels.firstIndex(of: example.label)!][labels.firstIndex(of: result.label)!] += 1
                 if result.label != example.label {
                     mistakes.append(Mistake(example: example, predicted: result.label, probabilities: result.probabilities))
@@ -76,6 +81,7 @@ public struct EvaluationReport: Sendable {
         self.mistakes = Array(mistakes.sorted { $0.probabilities[$0.predicted]! > $1.probabilities[$1.predicted]! }.prefix(10))
         self.unclassifiable = unclassifiable
         calibration = Calibration(predictions)
+        unscaledCalibration = classifier.trained.temperature == 1 ? calibration : Calibration(unscaled)
     }
 }
 

@@ -2,7 +2,10 @@
 // "<message> -> <LABEL>", so it already knows how likely each label is after a message:
 //
 //   score(label) = log P(label's characters, then BOS | "<message> -> ")
-//   P(label)     = softmax over the three scores
+//   P(label)     = softmax over the three scores, each divided by the model's temperature T
+//
+// T is fitted on the validation part when the model is trained (TemperatureScaling.swift) and
+// kept in the model file; it changes how sure the answers are, never which label wins.
 //
 // The prompt's forward pass is shared: it runs once, and each label continues from its keys and
 // values. Inference needs no graph: `InferencePass` runs the same weights through the same
@@ -24,7 +27,7 @@ public struct Classification: Sendable, Equatable {
     public let label: LogLabel
     /// P(label) for each label; they sum to 1.
     public let probabilities: [LogLabel: Double]
-    /// log P(label's characters + BOS | prompt), before the softmax.
+    /// log P(label's characters + BOS | prompt), before the temperature and the softmax.
     public let logLikelihoods: [LogLabel: Double]
     /// Anything the classifier had to change about the input (unknown characters, truncation).
     public let warnings: [String]
@@ -93,18 +96,18 @@ public final class LogClassifier {
         let likelihoods = inference.logLikelihoods(prompt: prompt.ids, continuations: spelled.map(\.1))
         var scores = Dictionary(uniqueKeysWithValues: labels.map { ($0, -Double.infinity) })  // unspellable labels
         for ((label, _), likelihood) in zip(spelled, likelihoods) { scores[label] = likelihood }
-        let probabilities = LogClassifier.softmax(scores)
+        let probabilities = LogClassifier.softmax(scores, temperature: trained.temperature)
         let best = labels.max { probabilities[$0]! < probabilities[$1]! }!
         return Classification(message: message, label: best, probabilities: probabilities, logLikelihoods: scores,
                               warnings: prompt.warnings)
     }
 
-    /// exp(score) / sum(exp(scores)), shifted by the largest score so nothing overflows.
+    /// exp(score / T) / sum(exp(scores / T)), shifted by the largest score so nothing overflows.
     /// Summed in `LogLabel.allCases` order, never a dictionary's, so the bits never vary.
-    static func softmax(_ scores: [LogLabel: Double]) -> [LogLabel: Double] {
+    static func softmax(_ scores: [LogLabel: Double], temperature: Double = 1) -> [LogLabel: Double] {
         let labels = LogLabel.allCases
         let top = labels.map { scores[$0] ?? -.infinity }.max() ?? 0
-        let weights = labels.map { top.isFinite ? DeterministicMath.exp((scores[$0] ?? -.infinity) - top) : 1 }
+        let weights = labels.map { top.isFinite ? DeterministicMath.exp(((scores[$0] ?? -.infinity) - top) / temperature) : 1 }
         let total = weights.reduce(0, +)
         return Dictionary(uniqueKeysWithValues: zip(labels, weights.map { $0 / total }))
     }
@@ -133,7 +136,7 @@ public final class LogClassifier {
         let (trace, likelihoods) = model.traced(prompt.ids, scoring: spelled.map(\.1))
         var scores = Dictionary(uniqueKeysWithValues: labels.map { ($0, -Double.infinity) })  // unspellable labels
         for ((label, _), likelihood) in zip(spelled, likelihoods) { scores[label] = likelihood }
-        let probabilities = LogClassifier.softmax(scores)
+        let probabilities = LogClassifier.softmax(scores, temperature: trained.temperature)
         let best = labels.max { probabilities[$0]! < probabilities[$1]! }!
         let classification = Classification(message: message, label: best, probabilities: probabilities,
                                             logLikelihoods: scores, warnings: prompt.warnings)

@@ -11,16 +11,16 @@ public struct TrainingBenchmark: Sendable {
     public let vocabSize: Int
     public let parameters: Int
 
-    /// Trains a fresh model with `recipe` on the training part of `dataset`; the first
-    /// `warmupSteps` steps are run but not timed.
+    /// Trains a fresh model with `recipe` on the distinct lines of the training part of `dataset`,
+    /// as `trainModel` visits them; the first `warmupSteps` steps are run but not timed.
     public static func run(recipe: TrainingRecipe, dataset: LogDataset, warmupSteps: Int,
                            clock: () -> Double) throws -> TrainingBenchmark {
         if let problem = recipe.problems.first { throw RecipeError(problem: problem) }
         let tokenizer = Tokenizer(characters: dataset.characters)
         let model = GPT(config: recipe.config(vocabSize: tokenizer.vocabSize), seed: recipe.seed)
-        let documents = TrainingRecipe.documents(DatasetSplit(dataset, seed: recipe.seed).train,
-                                                 tokenizer: tokenizer, blockSize: recipe.blockSize)
-        let total = warmupSteps + recipe.steps
+        let lines = DatasetSplit(dataset, seed: recipe.seed).train.withoutRepeats()
+        let documents = TrainingRecipe.documents(lines, tokenizer: tokenizer, blockSize: recipe.blockSize)
+        let total = warmupSteps + recipe.steps(distinctLines: lines.count)
         var durations: [Double] = []
         var nodes = 0
         var last = clock()

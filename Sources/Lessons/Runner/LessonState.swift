@@ -142,11 +142,13 @@ public final class LessonState {
     }
 
     /// Replaces the model with a new one of `recipe`'s shape and trains it with the recipe's
-    /// settings on the training part: the project's classifier, made as `gpt train` makes it.
+    /// settings on the training part: the project's classifier, made as `gpt train` makes it, for
+    /// the recipe's steps on these lines, without the validation checks and the temperature.
     public func trainWithRecipe(_ recipe: TrainingRecipe) throws(TrainingError) {
         guard let tokenizer else { return }
         buildModel(recipe.config(vocabSize: tokenizer.vocabSize), seed: recipe.seed)
-        try runTraining(options: TrainingOptions(steps: recipe.steps, seed: recipe.seed, adam: recipe.adam,
+        try runTraining(options: TrainingOptions(steps: recipe.steps(distinctLines: split?.train.withoutRepeats().count ?? 0),
+                                                 seed: recipe.seed, adam: recipe.adam,
                                                  messageWeight: recipe.messageWeight))
     }
 

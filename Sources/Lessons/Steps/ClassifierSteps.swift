@@ -13,7 +13,7 @@ enum ClassifierSteps {
         summary: "Builds a fresh model with the project's TrainingRecipe and trains it as a classifier, as `gpt train` does, for fewer steps.",
         parameters: [
             ParameterSpec("steps", .integer(1...100_000), default: String(TrainingRecipe.lessonSteps),
-                          "optimizer steps, one training line each (the recipe's own is \(TrainingRecipe().steps))"),
+                          "optimizer steps, one training line each (the recipe's own are \(TrainingRecipe().passes) passes over the distinct training lines)"),
             ParameterSpec("window", .integer(1...10_000), default: "50", "steps in the moving average of the loss"),
         ],
         needs: [.dataset],
@@ -35,19 +35,20 @@ enum ClassifierSteps {
         let average = TrainingSteps.movingAverage(losses, window: window)
         var report = StepReport()
         let full = TrainingRecipe(), original = TrainingRecipe.original
+        let lines = state.split?.train.withoutRepeats().count ?? 0
         let settings: [(String, (TrainingRecipe) -> Cell)] = [
             ("n_embd", { .integer($0.nEmbd) }), ("n_layer", { .integer($0.nLayer) }), ("n_head", { .integer($0.nHead) }),
             ("block_size", { .integer($0.blockSize) }), ("message_weight", { .number($0.messageWeight) }),
-            ("learning rate", { .number($0.adam.learningRate) }), ("steps", { .integer($0.steps) }),
+            ("learning rate", { .number($0.adam.learningRate) }), ("steps", { .integer($0.steps(distinctLines: lines)) }),
         ]
         report.add(.table(Table(title: "The recipe, beside the original project's", columns: ["setting", "this run", "recipe default", "original"],
                                 rows: settings.map { name, value in [.text(name), value(recipe), value(full), value(original)] })))
-        report.text("\(gpt.parameterCount) weights. The lessons train \(recipe.steps) of the recipe's \(full.steps) steps.")
+        report.text("\(gpt.parameterCount) weights. The lessons train \(recipe.steps(distinctLines: lines)) of the recipe's \(full.steps(distinctLines: lines)) steps.")
         report.add(TrainingSteps.lossCurve(
             "Training loss (label characters weigh 1, message characters \(NumberFormat.short(recipe.messageWeight)))",
             losses, average: average, window: window))
         report.check("steps", losses.count)
-        report.check("recipe_steps", full.steps)
+        report.check("recipe_steps", full.steps(distinctLines: lines))
         report.check("parameters", gpt.parameterCount)
         report.check("n_embd", recipe.nEmbd)
         report.check("n_layer", recipe.nLayer)
