@@ -96,7 +96,7 @@ struct CheckLessonsCommand: ParsableCommand {
         let renderer = TerminalRenderer(colour: LessonOutput.colour)
         // Every problem, each at its file:line:column, as a compiler lists them.
         for chapter in record.chapters {
-            for problem in (chapter.error.map { [$0] } ?? []) + chapter.diagnostics { print(renderer.diagnostic(problem)) }
+            for problem in chapter.problems { print(renderer.diagnostic(problem)) }
             for step in chapter.steps where step.status != .passed {
                 let reasons = step.errors.isEmpty ? [step.id] : step.errors.map(\.description)
                 for reason in reasons { print(renderer.styled("\(step.status == .skipped ? "skipped" : "failed"): " + reason, "31")) }

@@ -30,7 +30,7 @@ public struct TerminalRenderer {
         let rule = String(repeating: "=", count: 72)
         let title = VisibleText.line(chapter.title), file = VisibleText.line(chapter.file)
         var text = style(rule + "\nChapter \(chapter.number): \(title)  (\(file))\n" + rule, "1")
-        for problem in (chapter.error.map { [$0] } ?? []) + chapter.diagnostics { text += "\n" + diagnostic(problem) }
+        for problem in chapter.problems { text += "\n" + diagnostic(problem) }
         return text
     }
 

@@ -76,6 +76,10 @@ public struct ChapterRecord: Sendable, Equatable, Encodable {
     public var steps: [StepRecord] {
         segments.compactMap { if case .step(let step) = $0 { step } else { nil } }
     }
+
+    /// The chapter's own problems, outside its steps: why it could not be read, then the parser's
+    /// errors and warnings.
+    public var problems: [LessonError] { (error.map { [$0] } ?? []) + diagnostics }
 }
 
 /// Prose or a step, in the order the chapter has them.
