@@ -10,25 +10,6 @@ let lessonSubcommands: [ParsableCommand.Type] = [
     LessonsCommand.self, RunLessonsCommand.self, CheckLessonsCommand.self, StepsCommand.self, ReportCommand.self,
 ]
 
-/// Options every lesson command shares.
-struct LessonFolderOptions: ParsableArguments {
-    @Option(name: .customLong("lessons"), help: ArgumentHelp("The lessons folder (default: the nearest Lessons/ at or above the current directory).", valueName: "dir"))
-    var directory: String?
-
-    func runner() throws -> LessonRunner {
-        LessonRunner(lessonsDirectory: try LessonOutput.orExit { () throws(LessonError) in try LessonFolder.locate(directory) })
-    }
-
-    /// All chapters, or the one `name` picks.
-    func chapters(_ name: String?, runner: LessonRunner) throws -> [ChapterSource] {
-        try LessonOutput.orExit { () throws(LessonError) in
-            let all = try runner.chapters()
-            guard let name else { return all }
-            return [try runner.chapter(named: name, in: all)]
-        }
-    }
-}
-
 /// Shared output helpers.
 enum LessonOutput {
     static let colour = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
@@ -52,7 +33,7 @@ struct LessonsCommand: ParsableCommand {
     @OptionGroup var folder: LessonFolderOptions
 
     func run() throws {
-        let runner = try folder.runner()
+        let runner = try folder.runner(announcing: false)  // the last line names the root
         for chapter in try folder.chapters(nil, runner: runner) {
             switch chapter.parsed {
             case .success(let parsed):
@@ -61,6 +42,7 @@ struct LessonsCommand: ParsableCommand {
                 print("\(String(format: "%2d", chapter.number))  \(chapter.slug)  cannot be read: \(error)")
             }
         }
+        print(try folder.packageRoot(lessons: runner.lessonsDirectory))
     }
 }
 
@@ -73,7 +55,7 @@ struct RunLessonsCommand: ParsableCommand {
     @Argument(help: "A chapter number or slug; all chapters when omitted.")
     var chapter: String?
 
-    @Flag(name: .customLong("step"), help: "Pause after each step until Enter (only when input is a terminal).")
+    @Flag(name: .customLong("step"), help: "Go one step at a time: the prose, then Enter runs the step and q (or Ctrl-D) stops. Answers come from standard input.")
     var stepThrough = false
 
     @Flag(help: "Print the run record as JSON instead of text.")
@@ -87,46 +69,12 @@ struct RunLessonsCommand: ParsableCommand {
             record = runner.run(chapters)
             print(try record.json())
         } else {
-            let pause = stepThrough && isatty(STDIN_FILENO) == 1
-            let renderer = TerminalRenderer(colour: LessonOutput.colour, hidingAnswers: pause)
-            var current: String?
-            record = runner.run(chapters) { source, segment in
-                if current != source.file {
-                    current = source.file
-                    print(renderer.chapterHeader(source.header))
-                }
-                print(renderer.render(segment))
-                LessonOutput.flush()
-                if pause, case .step(let step) = segment {
-                    for case .exercise(let exercise) in step.outputs { Self.ask(exercise, renderer: renderer) }
-                    print("[Enter: next step]", terminator: "")
-                    LessonOutput.flush()
-                    _ = readLine()
-                }
-            }
-            print(renderer.summary(record))
+            let live = LiveRun(renderer: TerminalRenderer(colour: LessonOutput.colour, hidingAnswers: stepThrough), stepping: stepThrough)
+            let (run, stop) = live.run(chapters, with: runner)
+            record = run
+            print(live.closing(record, stop: stop))
         }
         if !record.succeeded { throw ExitCode(1) }
-    }
-}
-
-extension RunLessonsCommand {
-    /// Asks the learner `exercise` until they are right, skip it (Enter) or have tried three
-    /// times; `h` shows the hint. Then the answer, with why.
-    static func ask(_ exercise: Exercise, renderer: TerminalRenderer) {
-        for _ in 0..<3 {
-            print("Your answer (Enter to skip\(exercise.hint == nil ? "" : ", h for a hint")): ", terminator: "")
-            LessonOutput.flush()
-            guard let line = readLine(), !line.trimmingCharacters(in: .whitespaces).isEmpty else { break }
-            if line.trimmingCharacters(in: .whitespaces).lowercased() == "h", let hint = exercise.hint {
-                print(renderer.styled("Hint: " + hint, "33"))
-                continue
-            }
-            let verdict = exercise.check(line)
-            print(renderer.styled(verdict.message, verdict.right ? "32" : "31"))
-            if verdict.right { break }
-        }
-        print(renderer.exercise(exercise, showingAnswer: true).split(separator: "\n").last.map(String.init) ?? "")
     }
 }
 
@@ -139,18 +87,27 @@ struct CheckLessonsCommand: ParsableCommand {
     @Argument(help: "A chapter number or slug; all chapters when omitted.")
     var chapter: String?
 
+    @Flag(help: "Fail on warnings too (a fence that looks like a misspelt step, raw HTML the walkthrough leaves out).")
+    var strict = false
+
     func run() throws {
         let runner = try folder.runner()
         let record = runner.run(try folder.chapters(chapter, runner: runner))
         let renderer = TerminalRenderer(colour: LessonOutput.colour)
+        // Every problem, each at its file:line:column, as a compiler lists them.
         for chapter in record.chapters {
-            if let error = chapter.error { print(error) }
+            for problem in chapter.problems { print(renderer.diagnostic(problem)) }
             for step in chapter.steps where step.status != .passed {
-                print("\(step.status == .skipped ? "skipped" : "failed"): \(step.error?.description ?? step.id)")
+                let reasons = step.errors.isEmpty ? [step.id] : step.errors.map(\.description)
+                for reason in reasons { print(renderer.styled("\(step.status == .skipped ? "skipped" : "failed"): " + reason, "31")) }
             }
         }
         print(renderer.summary(record))
         if !record.succeeded { throw ExitCode(1) }
+        if strict && record.warnings > 0 {
+            print(renderer.styled("FAILED: --strict, and the chapters have \(record.warnings) warning\(record.warnings == 1 ? "" : "s")", "31"))
+            throw ExitCode(1)
+        }
     }
 }
 
@@ -180,7 +137,7 @@ struct ReportCommand: ParsableCommand {
         let chapters = try folder.chapters(chapter, runner: runner)
         // The chapters and the dataset they read must survive: checked before the run, which is
         // long, and again by the write.
-        let dataset = LessonState(lessonsDirectory: runner.lessonsDirectory).resolve(runner.defaults.datasetPath)
+        let dataset = runner.makeState().resolve(runner.defaults.datasetPath)
         let inputs = chapters.map { AtomicFile.Input($0.file, role: "chapter \($0.number)") }
             + [AtomicFile.Input(dataset, role: "lessons' dataset")]
         try AtomicFile.checkDestination(output, inputs: inputs)

@@ -1,6 +1,8 @@
 // Option groups shared by several subcommands, so each flag is spelled and documented once.
 import ArgumentParser
+import Foundation
 import GPT
+import Lessons
 
 /// Which data file, and the seed that splits it (and seeds everything else).
 struct DataOptions: ParsableArguments {
@@ -100,6 +102,43 @@ struct ModelOptions: ParsableArguments {
         } catch let error as CheckpointError where error.fileIsMissing && model == TrainedModel.defaultPath {
             throw CheckpointError(path: model, reason: "there is no trained model here yet",
                                   hint: "train one first with 'gpt train' (it writes \(TrainedModel.defaultPath)), or pass --model PATH")
+        }
+    }
+}
+
+/// Which lessons, and which package their paths start from: every lesson command takes these.
+struct LessonFolderOptions: ParsableArguments {
+    @Option(name: .customLong("lessons"), help: ArgumentHelp("The lessons folder (default: the nearest Lessons/ at or above the current directory).", valueName: "dir"))
+    var directory: String?
+
+    @Option(name: .customLong("root"), help: ArgumentHelp("The package whose Sources/ and Dataset/ the lessons read (default: the nearest folder with Package.swift, Sources/ and Dataset/ at or above the lessons, else at or above the current directory).", valueName: "dir"))
+    var root: String?
+
+    /// A runner for the lessons folder and its package root. Unless both are the defaults, one
+    /// line on standard error says which root it uses, so a chapter elsewhere never reads another
+    /// package's files unannounced.
+    func runner(announcing: Bool = true) throws -> LessonRunner {
+        let lessons = try LessonOutput.orExit { () throws(LessonError) in try LessonFolder.locate(directory) }
+        let found = try packageRoot(lessons: lessons)
+        if announcing && (directory != nil || root != nil || found.reason != .aboveLessons) { Terminal.warn(found.description) }
+        return LessonRunner(lessonsDirectory: lessons, packageRoot: found.path)
+    }
+
+    /// The package root the runner uses, and why.
+    func packageRoot(lessons: String? = nil) throws -> PackageRoot {
+        try LessonOutput.orExit { () throws(LessonError) in
+            let folder: String
+            if let lessons { folder = lessons } else { folder = try LessonFolder.locate(directory) }
+            return try PackageRoot.locate(root, lessons: folder)
+        }
+    }
+
+    /// All chapters, or the one `name` picks.
+    func chapters(_ name: String?, runner: LessonRunner) throws -> [ChapterSource] {
+        try LessonOutput.orExit { () throws(LessonError) in
+            let all = try runner.chapters()
+            guard let name else { return all }
+            return [try runner.chapter(named: name, in: all)]
         }
     }
 }

@@ -9,11 +9,13 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     .deletingLastPathComponent().path
 
 /// A folder `root/Lessons` holding `chapters` (file name -> text), with `root/Sources` and
-/// `root/Dataset` linked to the package's, so code regions and the dataset resolve.
+/// `root/Dataset` linked to the package's and a `Package.swift` of its own, so `root` is the
+/// package the lessons find (PackageRoot) and code regions and the dataset resolve there.
 func makeLessons(_ chapters: [String: String], extraFiles: [String: String] = [:]) throws -> String {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("lessons-test-\(UUID().uuidString)").path
     let lessons = root + "/Lessons"
     try FileManager.default.createDirectory(atPath: lessons, withIntermediateDirectories: true)
+    try "// swift-tools-version:6.0\n".write(toFile: root + "/Package.swift", atomically: true, encoding: .utf8)
     try FileManager.default.createSymbolicLink(atPath: root + "/Sources", withDestinationPath: packageRoot + "/Sources")
     try FileManager.default.createSymbolicLink(atPath: root + "/Dataset", withDestinationPath: packageRoot + "/Dataset")
     for (name, text) in chapters { try text.write(toFile: lessons + "/" + name, atomically: true, encoding: .utf8) }

@@ -14,6 +14,10 @@ public struct Chapter: Sendable, Equatable {
     public var file: String
     /// Prose and steps in file order.
     public var segments: [Segment]
+    /// What the parser found wrong outside any one step, in file order: errors (a step fence
+    /// nested in a list, which cannot run) and warnings (a fence that looks like a misspelt step,
+    /// raw HTML the walkthrough leaves out). A step's own problems are its `parseErrors`.
+    public var diagnostics: [LessonError] = []
 
     public enum Segment: Sendable, Equatable {
         /// GitHub-flavoured Markdown, exactly as written between two steps.
@@ -42,6 +46,9 @@ public struct StepInvocation: Sendable, Equatable {
     /// The code of a Swift cell (a ```swift run fence, whose id is `swift`), its lines as written;
     /// nil for every other step. Its first line is the line after the fence.
     public var code: String?
+    /// Why the fence cannot be read as written, line by line, in file order: the runner fails the
+    /// step with these instead of running it, and the parser goes on to the rest of the chapter.
+    public var parseErrors: [LessonError] = []
 
     /// A step to run; the locations matter only for one read from a file (a notebook's new step has none).
     public init(id: String, location: SourceLocation = .nowhere, idLocation: SourceLocation = .nowhere,

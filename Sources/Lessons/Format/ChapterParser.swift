@@ -1,8 +1,10 @@
 // Reads chapter files. cmark-gfm finds the headings and the fenced blocks with their positions;
 // this file turns `step` fences into invocations, line by line, keeping a column for every key,
-// value and expectation so every later error can point at the exact spot. Lines end where cmark
-// ends them (LF, CRLF or CR), so its line numbers and ours agree; parsing is linear in the size
-// of the chapter, whatever it holds.
+// value and expectation so every later error can point at the exact spot. A line it cannot read
+// is recorded on its step and the parsing goes on, so one check reports every problem of a
+// chapter, as a compiler does; only a chapter with no heading or nested too deep stops here.
+// Lines end where cmark ends them (LF, CRLF or CR), so its line numbers and ours agree; parsing
+// is linear in the size of the chapter, whatever it holds.
 import Foundation
 import LessonOutput
 
@@ -57,19 +59,22 @@ public enum ChapterParser {
             throw LessonError(at: SourceLocation(file: file, line: 1, column: 1), "the chapter has no heading",
                               hint: "start the chapter with its title, as in '# Values and operations'")
         }
-        try rejectNestedSteps(document.children, file: file)
         var segments: [Chapter.Segment] = []
         var nextProseLine = 1
         for block in document.children where block.type == "code_block" && isStep(block.fenceInfo) {
             appendProse(lines, from: nextProseLine, to: block.start.line - 1, into: &segments)
-            segments.append(.step(try step(block, lines: lines, file: file)))
+            segments.append(.step(step(block, lines: lines, file: file)))
             nextProseLine = block.end.line + 1
         }
         appendProse(lines, from: nextProseLine, to: lines.count, into: &segments)
-        return Chapter(number: number, slug: slug, title: title, file: file, segments: segments)
+        var chapter = Chapter(number: number, slug: slug, title: title, file: file, segments: segments)
+        chapter.diagnostics = (nestedSteps(document.children, file: file) + ChapterWarnings.of(document, file: file))
+            .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        return chapter
     }
 
-    private static func isStep(_ info: String) -> Bool {
+    /// Whether a fence with this info string is run: ```step ID, ```quiz, ```exercise, ```swift run.
+    static func isStep(_ info: String) -> Bool {
         let words = info.split(separator: " ", omittingEmptySubsequences: true)
         return words.first == "step" || words.first.map { exerciseFences.contains(String($0)) } == true || isSwiftCell(words)
     }
@@ -94,22 +99,22 @@ public enum ChapterParser {
         return nil
     }
 
-    /// A step inside a list or quote would be shown as code and never run: say so instead.
-    private static func rejectNestedSteps(_ blocks: [MarkdownNode], file: String) throws(LessonError) {
-        for block in blocks {
+    /// A step inside a list or quote would be shown as code and never run: an error at each.
+    private static func nestedSteps(_ blocks: [MarkdownNode], file: String) -> [LessonError] {
+        blocks.flatMap { block in
             let container = block.type == "item" ? "list" : block.type.replacingOccurrences(of: "_", with: " ")
-            try rejectSteps(in: block.children, container: container, file: file)
+            return steps(in: block.children, container: container, file: file)
         }
     }
 
-    private static func rejectSteps(in nodes: [MarkdownNode], container: String, file: String) throws(LessonError) {
-        for node in nodes {
-            if node.type == "code_block" && isStep(node.fenceInfo) {
-                throw LessonError(at: SourceLocation(file: file, line: node.start.line, column: node.start.column),
-                                  "a step fence inside a \(container) is not run",
-                                  hint: "write ```step fences at the top level of the chapter, not indented in a list or quote")
-            }
-            try rejectSteps(in: node.children, container: container, file: file)
+    private static func steps(in nodes: [MarkdownNode], container: String, file: String) -> [LessonError] {
+        nodes.flatMap { node in
+            let here = node.type == "code_block" && isStep(node.fenceInfo)
+                ? [LessonError(at: SourceLocation(file: file, line: node.start.line, column: node.start.column),
+                               "a step fence inside a \(container) is not run",
+                               hint: "write ```step fences at the top level of the chapter, not indented in a list or quote")]
+                : []
+            return here + steps(in: node.children, container: container, file: file)
         }
     }
 
@@ -122,28 +127,30 @@ public enum ChapterParser {
     // MARK: The body of a step
 
     /// The invocation of one `step` fence. Columns come from the file's own lines, so they are
-    /// right even when the fence is indented.
-    private static func step(_ block: MarkdownNode, lines: [String], file: String) throws(LessonError) -> StepInvocation {
+    /// right even when the fence is indented. What cannot be read is kept in its `parseErrors`.
+    private static func step(_ block: MarkdownNode, lines: [String], file: String) -> StepInvocation {
         let fenceLine = block.start.line
         let fence = fenceLine >= 1 && fenceLine <= lines.count ? lines[fenceLine - 1] : ""
         let location = SourceLocation(file: file, line: fenceLine, column: block.start.column)
         var words = block.fenceInfo.split(separator: " ", omittingEmptySubsequences: true)
-        if isSwiftCell(words) { return try swiftCell(block, words: words, lines: lines, file: file) }
+        if isSwiftCell(words) { return swiftCell(block, words: words, lines: lines, file: file) }
         let exerciseFence = words.first.map { exerciseFences.contains(String($0)) } == true
         if exerciseFence { words.insert("step", at: 0) }
         guard words.count >= 2 else {
-            throw LessonError(at: location, "the step fence names no step",
-                              hint: "write the step's id after 'step', as in ```step forward; `gpt steps` lists them")
-        }
-        guard words.count == 2 else {
-            throw LessonError(at: location, step: String(words[1]), "unexpected text after the step id in the fence",
-                              hint: "write parameters on their own lines inside the block, as 'key: value'")
+            var nameless = StepInvocation(id: "", location: location, idLocation: location, parameters: [], expectations: [])
+            nameless.parseErrors = [LessonError(at: location, "the step fence names no step",
+                                                hint: "write the step's id after 'step', as in ```step forward; `gpt steps` lists them")]
+            return nameless
         }
         let id = String(words[1])
         let idColumn = (exerciseFence ? column(of: id, in: fence) : column(of: id, in: fence, after: "step")) ?? block.start.column
         var invocation = StepInvocation(id: id, location: location,
                                         idLocation: SourceLocation(file: file, line: fenceLine, column: idColumn),
                                         parameters: [], expectations: [])
+        if words.count > 2 {
+            invocation.parseErrors.append(LessonError(at: location, step: id, "unexpected text after the step id in the fence",
+                                                      hint: "write parameters on their own lines inside the block, as 'key: value'"))
+        }
         var bodyLines = Self.lines(block.literal)
         if bodyLines.last == "" { bodyLines.removeLast() }  // the line break that ends the last line
         // Where each name was first given: a dictionary, so a step of n lines parses in O(n).
@@ -155,15 +162,19 @@ public enum ChapterParser {
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let startColumn = column(of: trimmed, in: source) ?? 1
             let here = SourceLocation(file: file, line: lineNumber, column: startColumn)
-            if trimmed.hasPrefix("expect ") || trimmed == "expect" {
-                invocation.expectations.append(try expectation(trimmed, at: here, step: id))
-            } else {
-                let parameter = try parameter(trimmed, at: here, step: id)
-                if let first = given.updateValue(here, forKey: parameter.name) {
-                    throw LessonError(at: here, step: id, "parameter '\(parameter.name)' is given twice",
-                                      hint: "keep one '\(parameter.name): ...' line (the other is at line \(first.line))")
+            do throws(LessonError) {
+                if trimmed.hasPrefix("expect ") || trimmed == "expect" {
+                    invocation.expectations.append(try expectation(trimmed, at: here, step: id))
+                } else {
+                    let parameter = try parameter(trimmed, at: here, step: id)
+                    if let first = given.updateValue(here, forKey: parameter.name) {
+                        throw LessonError(at: here, step: id, "parameter '\(parameter.name)' is given twice",
+                                          hint: "keep one '\(parameter.name): ...' line (the other is at line \(first.line))")
+                    }
+                    invocation.parameters.append(parameter)
                 }
-                invocation.parameters.append(parameter)
+            } catch {
+                invocation.parseErrors.append(error)
             }
         }
         return invocation
@@ -171,13 +182,9 @@ public enum ChapterParser {
 
     /// A ```swift run fence: its code is the file's own lines, indentation and all, so that the
     /// compiler's columns are the file's columns.
-    private static func swiftCell(_ block: MarkdownNode, words: [Substring], lines: [String], file: String) throws(LessonError) -> StepInvocation {
+    private static func swiftCell(_ block: MarkdownNode, words: [Substring], lines: [String], file: String) -> StepInvocation {
         let fenceLine = block.start.line
         let location = SourceLocation(file: file, line: fenceLine, column: block.start.column)
-        guard words.count == 2 else {
-            throw LessonError(at: location, step: swiftCellID, "unexpected text after 'swift run' in the fence",
-                              hint: "a Swift cell's fence is just ```swift run; its code goes inside the block")
-        }
         var bodyLines = Self.lines(block.literal)
         if bodyLines.last == "" { bodyLines.removeLast() }
         let code = bodyLines.indices.map { offset in
@@ -186,6 +193,10 @@ public enum ChapterParser {
         }
         var invocation = StepInvocation(id: swiftCellID, location: location, idLocation: location, parameters: [], expectations: [])
         invocation.code = code.joined(separator: "\n")
+        if words.count != 2 {
+            invocation.parseErrors = [LessonError(at: location, step: swiftCellID, "unexpected text after 'swift run' in the fence",
+                                                  hint: "a Swift cell's fence is just ```swift run; its code goes inside the block")]
+        }
         return invocation
     }
 
@@ -231,7 +242,32 @@ public enum ChapterParser {
             throw LessonError(at: location, step: step, "expectation '\(name)' has no value after '='",
                               hint: "write 'expect \(name) = <value>'")
         }
+        try rejectLookalikeOperators(rest, in: line, at: location, name: name, step: step)
         return Expectation(name: name, expected: try expectedValue(rest, at: location, step: step), location: location)
+    }
+
+    /// `expect out == 6` and `expect out = 6 +/- 0.1` would read as the text "= 6" and
+    /// "6 +/- 0.1", which no number equals: an error at the operator instead. Quoted text is text.
+    private static func rejectLookalikeOperators(_ value: String, in line: String, at location: SourceLocation,
+                                                 name: String, step: String) throws(LessonError) {
+        guard !(value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"")) else { return }
+        func at(_ mark: String) -> SourceLocation {
+            var here = location
+            if let range = line.range(of: mark) { here.column += line.distance(from: line.startIndex, to: range.lowerBound) }
+            return here
+        }
+        let written = value.dropFirst().trimmingCharacters(in: .whitespaces)
+        if value.hasPrefix("=") {
+            throw LessonError(at: at("=="), step: step, "an expectation takes one '=', not '=='",
+                              hint: "write 'expect \(name) = \(written)'; to expect text that starts with '=', quote it: "
+                                  + "'expect \(name) = \"=\(written)\"'")
+        }
+        if let range = value.range(of: "+/-") {
+            let number = value[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+            let tolerance = value[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            throw LessonError(at: at("+/-"), step: step, "'+/-' is not a tolerance: this would expect the text '\(value)'",
+                              hint: "write 'expect \(name) = \(number) ± \(tolerance)' (or '+-' for '±')")
+        }
     }
 
     private static func expectedValue(_ text: String, at location: SourceLocation, step: String) throws(LessonError) -> ExpectedValue {

@@ -60,6 +60,11 @@ public enum ChapterWriter {
 
     /// The canonical fence of `step`: its id, then one line per parameter and per expectation.
     private static func fence(_ step: StepInvocation, at index: Int) throws(ChapterWriteError) -> [String] {
+        // A step read with errors is written only as the chapter had it: a fresh fence would drop the lines it could not read.
+        if let unread = step.parseErrors.first {
+            throw ChapterWriteError(segment: index, step: step.id, "the step has a line that could not be read, and writing it would drop it: \(unread.message)",
+                                    hint: "fix \(unread.location) in the chapter file first")
+        }
         if step.code != nil || step.id == ChapterParser.swiftCellID { return try swiftFence(step, at: index) }
         try checkID(step, at: index)
         // Exercises are written as their own fences (```quiz), as teachers write them.
@@ -231,14 +236,24 @@ public enum ChapterWriter {
     /// `segments`: whatever the checks above missed, such as prose that holds a step fence or
     /// leaves a code fence open and so swallows the next step.
     private static func verify(_ text: String, writes segments: [Chapter.Segment], startingAt starts: [Int]) throws(ChapterWriteError) {
+        func unreadable(_ error: LessonError) -> ChapterWriteError {
+            let index = starts.lastIndex { $0 <= error.location.line } ?? 0
+            let step = segments.indices.contains(index) ? stepID(segments[index]) : nil
+            return ChapterWriteError(segment: index, step: step, "the chapter would not read back: \(error.message)", hint: error.hint)
+        }
         let back: Chapter
         do {
             back = try ChapterParser.parse(text, file: "", number: 0, slug: "")
         } catch {
-            let index = starts.lastIndex { $0 <= error.location.line } ?? 0
-            let step = segments.indices.contains(index) ? stepID(segments[index]) : nil
-            throw ChapterWriteError(segment: index, step: step, "the chapter would not read back: \(error.message)", hint: error.hint)
+            throw unreadable(error)
         }
+        // The parser reads past a broken step; an error the segments did not already carry (a
+        // step kept as the chapter had it keeps its own) is one this text would add.
+        let carried = Set(segments.flatMap { segment -> [String] in
+            if case .step(let step) = segment { step.parseErrors.map(\.message) } else { [] }
+        })
+        let added = back.diagnostics.filter { $0.severity == .error } + back.steps.flatMap(\.parseErrors)
+        if let new = added.first(where: { !carried.contains($0.message) }) { throw unreadable(new) }
         let (expected, firstIndex) = joiningProse(segments)
         let differs = { (i: Int) in i >= back.segments.count || !sameSegment(back.segments[i], expected[i]) }
         // More segments read back than written, all written ones equal: the last one made them.

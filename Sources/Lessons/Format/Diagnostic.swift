@@ -16,7 +16,8 @@ public struct SourceLocation: Sendable, Equatable, Codable, CustomStringConverti
     public var description: String { "\(file):\(line):\(column)" }
 }
 
-/// A problem in a lesson, reported at the place an author can fix it.
+/// A problem in a lesson, reported at the place an author can fix it: an error, or a warning
+/// about something that runs but is probably not what the author meant.
 public struct LessonError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     public var location: SourceLocation
     /// The step the problem belongs to, when there is one.
@@ -24,19 +25,28 @@ public struct LessonError: Error, Sendable, Equatable, Codable, CustomStringConv
     public var message: String
     /// What would be valid, or how to fix it ("did you mean 'forward'?").
     public var hint: String?
+    /// An error fails `gpt check`; a warning fails it only with `--strict`.
+    public var severity: Severity = .error
 
-    public init(at location: SourceLocation, step: String? = nil, _ message: String, hint: String? = nil) {
+    public enum Severity: String, Sendable, Equatable, Codable {
+        case error, warning
+    }
+
+    public init(at location: SourceLocation, step: String? = nil, _ message: String, hint: String? = nil,
+                severity: Severity = .error) {
         self.location = location
         self.step = step
         self.message = message
         self.hint = hint
+        self.severity = severity
     }
 
-    /// "file:line:column: error: in step 'x': message", then "HINT: ..." on its own line. Control
-    /// characters quoted from the chapter are written out (`\u{1B}`), as the text reaches terminals.
+    /// "file:line:column: error: in step 'x': message" (or "warning:"), then "HINT: ..." on its own
+    /// line. Control characters quoted from the chapter are written out (`\u{1B}`), as the text
+    /// reaches terminals.
     public var description: String {
         let inStep = step.map { "in step '\($0)': " } ?? ""
-        return VisibleText.lines("\(location): error: \(inStep)\(message)" + (hint.map { "\nHINT: \($0)" } ?? ""))
+        return VisibleText.lines("\(location): \(severity.rawValue): \(inStep)\(message)" + (hint.map { "\nHINT: \($0)" } ?? ""))
     }
 }
 

@@ -21,10 +21,25 @@ struct MarkdownNode: Sendable, Equatable {
     /// 1 to 6 for headings, 0 elsewhere.
     var headingLevel: Int
     var children: [MarkdownNode]
+    /// Where a link or an image leads; empty elsewhere.
+    var url = ""
+    /// How a list numbers its items; nil for every node that is not a list.
+    var list: ListStyle?
+    /// A table's alignment per column: "l", "c", "r", or "" when the delimiter row gives none.
+    var alignments: [String] = []
+
+    /// The numbering and spacing of a list.
+    struct ListStyle: Sendable, Equatable {
+        /// The number of the first item of an ordered list; nil for a bullet list.
+        var start: Int?
+        /// True when no blank line separates the items.
+        var tight: Bool
+    }
 
     static func == (a: MarkdownNode, b: MarkdownNode) -> Bool {
         a.type == b.type && a.start == b.start && a.end == b.end && a.literal == b.literal
             && a.fenceInfo == b.fenceInfo && a.headingLevel == b.headingLevel && a.children == b.children
+            && a.url == b.url && a.list == b.list && a.alignments == b.alignments
     }
 
     /// The text a reader sees in this node: the literals of its text and code leaves, concatenated.
@@ -133,6 +148,23 @@ enum CMark {
             literal: literal,
             fenceInfo: info,
             headingLevel: type == CMARK_NODE_HEADING ? Int(cmark_node_get_heading_level(pointer)) : 0,
-            children: [])
+            children: [],
+            url: type == CMARK_NODE_LINK || type == CMARK_NODE_IMAGE ? cmark_node_get_url(pointer).map { String(cString: $0) } ?? "" : "",
+            list: type == CMARK_NODE_LIST ? listStyle(pointer) : nil,
+            alignments: alignments(pointer))
+    }
+
+    private static func listStyle(_ pointer: OpaquePointer) -> MarkdownNode.ListStyle {
+        let ordered = cmark_node_get_list_type(pointer) == CMARK_ORDERED_LIST
+        return MarkdownNode.ListStyle(start: ordered ? Int(cmark_node_get_list_start(pointer)) : nil,
+                                      tight: cmark_node_get_list_tight(pointer) != 0)
+    }
+
+    /// A GFM table's column alignments, from the table extension; none for every other node.
+    private static func alignments(_ pointer: OpaquePointer) -> [String] {
+        guard cmark_node_get_type_string(pointer).map({ String(cString: $0) }) == "table",
+              let bytes = cmark_gfm_extensions_get_table_alignments(pointer) else { return [] }
+        let columns = Int(cmark_gfm_extensions_get_table_columns(pointer))
+        return (0..<columns).map { bytes[$0] == 0 ? "" : String(UnicodeScalar(bytes[$0])) }
     }
 }

@@ -54,11 +54,14 @@ public struct HTMLRenderer {
     // MARK: Template data
 
     private func chapter(_ chapter: ChapterRecord) -> [String: Any] {
-        let failures = chapter.steps.count { $0.status != .passed } + (chapter.error == nil ? 0 : 1)
+        let errors = chapter.diagnostics.filter { $0.severity == .error }, warnings = chapter.diagnostics.filter { $0.severity == .warning }
+        let failures = chapter.steps.count { $0.status != .passed } + (chapter.error == nil ? 0 : 1) + errors.count
         return [
             "anchor": "chapter-\(chapter.number)", "number": chapter.number, "title": chapter.title, "file": chapter.file,
             "hasFailures": failures > 0, "failures": failures,
             "error": chapter.error.map { ["message": $0.description] } ?? false,
+            "hasErrors": !errors.isEmpty, "errors": errors.map { ["message": $0.description] },
+            "hasWarnings": !warnings.isEmpty, "warnings": warnings.map { ["message": $0.description] },
             "segments": chapter.segments.map(segment),
             "answers": answers(chapter), "hasAnswers": !answers(chapter).isEmpty,
         ]
@@ -86,9 +89,10 @@ public struct HTMLRenderer {
                         ["name": check.name, "passed": check.passed, "expected": check.expected,
                          "actual": check.actual.map { Self.shown($0, within: check.tolerance) } ?? "nothing", "selfCheck": check.kind == .selfCheck]
                     },
-                    "error": step.error.map { error -> [String: Any] in
-                        ["heading": step.status == .skipped ? "Skipped" : "This step failed", "message": error.description]
-                    } ?? false]
+                    "error": step.error == nil ? false : [
+                        "heading": step.status == .skipped ? "Skipped" : "This step failed",
+                        "message": step.errors.map(\.description).joined(separator: "\n\n"),
+                    ] as [String: Any]]
         }
     }
 

@@ -32,6 +32,10 @@ enum HTMLTemplates {
     <section class="chapter" id="{{anchor}}">
     <p class="chapter-number">Chapter {{number}} <span class="file">{{file}}</span></p>
     {{#error}}<div class="error-box"><strong>This chapter could not be read</strong><pre>{{message}}</pre></div>{{/error}}
+    {{#hasErrors}}<div class="error-box"><strong>Errors in this chapter</strong><pre>{{#errors}}{{message}}
+    {{/errors}}</pre></div>{{/hasErrors}}
+    {{#hasWarnings}}<div class="warning-box"><strong>Warnings</strong><pre>{{#warnings}}{{message}}
+    {{/warnings}}</pre></div>{{/hasWarnings}}
     {{#segments}}{{#isProse}}<div class="prose">{{{html}}}</div>{{/isProse}}{{#isStep}}{{> step}}{{/isStep}}
     {{/segments}}
     {{#hasAnswers}}<section class="answers"><h2>Answers</h2><ol>{{#answers}}<li>{{question}} <strong>{{answer}}</strong>{{#explanation}} {{.}}{{/explanation}}</li>{{/answers}}</ol></section>{{/hasAnswers}}
@@ -144,6 +148,9 @@ enum HTMLTemplates {
     .error-box { border: 2px solid var(--bad); background: #fdf0ef; padding: .5rem .75rem; margin: .5rem 0; }
     .error-box strong { color: var(--bad); font-family: "Helvetica Neue", Arial, sans-serif; }
     .error-box pre { background: transparent; padding: .25rem 0 0; white-space: pre-wrap; margin: 0; }
+    .warning-box { border: 2px solid var(--warning); background: #fdf8e6; padding: .5rem .75rem; margin: .5rem 0; }
+    .warning-box strong { color: var(--warning); font-family: "Helvetica Neue", Arial, sans-serif; }
+    .warning-box pre { background: transparent; padding: .25rem 0 0; white-space: pre-wrap; margin: 0; }
     svg text { font-size: 11px; fill: var(--ink); }
     figure svg { max-width: 100%; height: auto; }
     .graph text { font-size: 12px; text-anchor: middle; }

@@ -1,4 +1,4 @@
-// The run record as terminal text: prose as written, tables with aligned columns, heatmaps in
+// The run record as terminal text: prose drawn from its Markdown, tables with aligned columns, heatmaps in
 // shade characters, loss curves as sparklines, bars in block characters. Colour (ANSI) only
 // when the caller says the output is a terminal. Every text that comes from a chapter, a source
 // file or a dataset goes through `VisibleText` first, so its control characters show as `\u{1B}`
@@ -20,23 +20,30 @@ public struct TerminalRenderer {
     /// The whole record, chapter by chapter, then the summary line.
     public func render(_ record: RunRecord) -> String {
         record.chapters.map { chapter in
-            ([chapterHeader(chapter)] + chapter.segments.map(render)).joined(separator: "\n")
+            ([chapterHeader(chapter)] + chapter.segments.map { render($0, of: chapter.steps.count) }).joined(separator: "\n")
         }.joined(separator: "\n") + "\n" + summary(record)
     }
 
-    /// The line that opens a chapter, and its parse error if it has one.
+    /// The line that opens a chapter, its parse error if it has one, and the parser's errors
+    /// (red) and warnings (yellow) outside its steps.
     public func chapterHeader(_ chapter: ChapterRecord) -> String {
         let rule = String(repeating: "=", count: 72)
         let title = VisibleText.line(chapter.title), file = VisibleText.line(chapter.file)
         var text = style(rule + "\nChapter \(chapter.number): \(title)  (\(file))\n" + rule, "1")
-        if let error = chapter.error { text += "\n" + style(VisibleText.lines(error.description), "31") }
+        for problem in chapter.problems { text += "\n" + diagnostic(problem) }
         return text
     }
 
-    public func render(_ segment: SegmentRecord) -> String {
+    /// An error in red or a warning in yellow, at its file:line:column.
+    public func diagnostic(_ problem: LessonError) -> String {
+        style(VisibleText.lines(problem.description), problem.severity == .warning ? "33" : "31")
+    }
+
+    /// Prose or a step; `steps` is how many its chapter has, for the counter ("step 3/9").
+    public func render(_ segment: SegmentRecord, of steps: Int? = nil) -> String {
         switch segment {
         case .prose(let markdown): return prose(markdown)
-        case .step(let step): return render(step)
+        case .step(let step): return render(step, of: steps)
         }
     }
 
@@ -48,17 +55,16 @@ public struct TerminalRenderer {
 
     // MARK: Pieces
 
+    /// Markdown drawn for the terminal (TerminalMarkdown), followed by a blank line.
     func prose(_ markdown: String) -> String {
-        VisibleText.lines(markdown).split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasPrefix("#") ? style(String(line), "1") : String(line)
-        }.joined(separator: "\n")
+        TerminalMarkdown(colour: colour).render(markdown) + "\n"
     }
 
     /// A line in the renderer's colours: `code` is an ANSI SGR code ("1" bold, "32" green).
     public func styled(_ text: String, _ code: String) -> String { style(VisibleText.lines(text), code) }
 
-    func render(_ step: StepRecord) -> String {
-        var lines = [style(VisibleText.line("--- step \(step.id)  \(step.location)"), "2")]
+    func render(_ step: StepRecord, of steps: Int? = nil) -> String {
+        var lines = [style(VisibleText.line("--- " + Self.counter(step.index, of: steps) + "  \(step.id)  \(step.location)"), "2")]
         for output in step.outputs { lines.append(render(output)) }
         switch step.status {
         case .passed:
@@ -68,7 +74,9 @@ public struct TerminalRenderer {
             if own > 0 { held.append("\(own) self-check\(own == 1 ? "" : "s") passed") }
             lines.append(style("ok" + (held.isEmpty ? "" : " (\(held.joined(separator: ", ")))"), "32"))
         case .failed:
-            lines.append(style("FAILED " + VisibleText.lines(step.error?.description ?? "without a reason"), "31"))
+            // Every problem of the step, as a compiler lists them.
+            let reasons = step.errors.isEmpty ? ["without a reason"] : step.errors.map(\.description)
+            lines += reasons.map { style("FAILED " + VisibleText.lines($0), "31") }
         case .skipped:
             lines.append(style("SKIPPED " + VisibleText.lines(step.error?.description ?? ""), "33"))
         }
@@ -224,8 +232,20 @@ public struct TerminalRenderer {
     /// characters written out.
     static func visible(_ label: String) -> String { label == " " ? "␣" : VisibleText.line(label) }
 
+    /// "step 3/9", or "step 3" when the chapter's count is not known.
+    public static func counter(_ index: Int, of steps: Int?) -> String {
+        "step \(index)" + (steps.map { "/\($0)" } ?? "")
+    }
+
     private func style(_ text: String, _ code: String) -> String {
-        colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+        Self.styled(text, code, colour: colour)
+    }
+
+    /// `text` in the SGR style `code` when `colour`; a terminal's reset ends every style, so the
+    /// styles `active` around it are set again after it.
+    static func styled(_ text: String, _ code: String, colour: Bool, inside active: [String] = []) -> String {
+        guard colour else { return text }
+        return "\u{1B}[\(code)m\(text)\u{1B}[0m" + (active.isEmpty ? "" : "\u{1B}[\(active.joined(separator: ";"))m")
     }
 }
 

@@ -7,13 +7,23 @@ import LessonOutput
 /// Runs the chapters of a lessons folder.
 public struct LessonRunner: Sendable {
     public let lessonsDirectory: String
+    /// Where the lessons' paths start (`LessonState.packageRoot`).
+    public let packageRoot: String
     public let registry: StepRegistry
     public var defaults: LessonDefaults
 
-    public init(lessonsDirectory: String, registry: StepRegistry = .standard, defaults: LessonDefaults = LessonDefaults()) {
+    /// A runner for `lessonsDirectory`; `packageRoot` defaults to the package found for it.
+    public init(lessonsDirectory: String, packageRoot: String? = nil, registry: StepRegistry = .standard,
+                defaults: LessonDefaults = LessonDefaults()) {
         self.lessonsDirectory = lessonsDirectory
+        self.packageRoot = packageRoot ?? PackageRoot.find(for: lessonsDirectory).path
         self.registry = registry
         self.defaults = defaults
+    }
+
+    /// A fresh state for a run of these lessons.
+    public func makeState() -> LessonState {
+        LessonState(lessonsDirectory: lessonsDirectory, packageRoot: packageRoot, defaults: defaults)
     }
 
     /// The chapter files of the folder, each parsed or with the error that stopped its parsing.
@@ -35,17 +45,28 @@ public struct LessonRunner: Sendable {
     }
 
     /// Runs `chapters` in order on a fresh state. `observe` sees each segment as soon as it is
-    /// done, with its chapter, so a terminal can show a run as it happens.
-    public func run(_ chapters: [ChapterSource], observe: (ChapterSource, SegmentRecord) -> Void = { _, _ in }) -> RunRecord {
-        let state = LessonState(lessonsDirectory: lessonsDirectory, defaults: defaults)
+    /// done, with its chapter, so a terminal can show a run as it happens. `willRun` hears of
+    /// each step (with its 1-based place in its chapter) before it runs, after the prose that
+    /// introduces it was observed; answering false stops the run there, and the record then ends
+    /// with the last segment observed.
+    public func run(_ chapters: [ChapterSource],
+                    willRun: (ChapterSource, StepInvocation, Int) -> Bool = { _, _, _ in true },
+                    observe: (ChapterSource, SegmentRecord) -> Void = { _, _ in }) -> RunRecord {
+        let state = makeState()
         var record = RunRecord(lessons: lessonsDirectory, chapters: [])
         for source in chapters {
-            record.chapters.append(run(source, state: state, observe: observe))
+            var stopped = false
+            record.chapters.append(run(source, state: state, willRun: { step, index in
+                stopped = !willRun(source, step, index)
+                return !stopped
+            }, observe: observe))
+            if stopped { break }
         }
         return record
     }
 
-    private func run(_ source: ChapterSource, state: LessonState, observe: (ChapterSource, SegmentRecord) -> Void) -> ChapterRecord {
+    private func run(_ source: ChapterSource, state: LessonState, willRun: (StepInvocation, Int) -> Bool,
+                     observe: (ChapterSource, SegmentRecord) -> Void) -> ChapterRecord {
         let chapter: Chapter
         switch source.parsed {
         case .failure(let error):
@@ -55,7 +76,7 @@ public struct LessonRunner: Sendable {
             chapter = parsed
         }
         var record = ChapterRecord(number: chapter.number, slug: chapter.slug, title: chapter.title, file: chapter.file,
-                                   segments: [], error: nil)
+                                   segments: [], error: nil, diagnostics: chapter.diagnostics)
         var index = 0
         for segment in chapter.segments {
             let done: SegmentRecord
@@ -64,6 +85,7 @@ public struct LessonRunner: Sendable {
                 done = .prose(markdown)
             case .step(let invocation):
                 index += 1
+                guard willRun(invocation, index) else { return record }
                 done = .step(run(invocation, chapter: chapter.number, index: index, state: state))
             }
             record.segments.append(done)
@@ -77,6 +99,12 @@ public struct LessonRunner: Sendable {
     public func run(_ invocation: StepInvocation, chapter: Int, index: Int, state: LessonState) -> StepRecord {
         var record = StepRecord(id: invocation.id, chapter: chapter, index: index, location: invocation.location,
                                 status: .failed, outputs: [], values: [], checks: [], error: nil)
+        guard invocation.parseErrors.isEmpty else {
+            // What it would have built is missing, so the steps that need it say so instead of running on defaults.
+            for resource in registry[invocation.id]?.provides ?? [] { state.failed[resource] = invocation.location }
+            record.errors = invocation.parseErrors
+            return record
+        }
         guard let definition = registry[invocation.id] else {
             record.error = LessonError(at: invocation.idLocation, step: invocation.id, "unknown step '\(invocation.id)'",
                                        hint: Suggestions.hint(for: invocation.id, among: registry.definitions.map(\.id), kind: "step")
@@ -90,9 +118,14 @@ public struct LessonRunner: Sendable {
                                        hint: "fix the error reported there; this step then runs again")
             return record
         }
+        let problems = StepContext.problems(invocation, against: definition)
+        guard problems.isEmpty else {
+            for resource in definition.provides { state.failed[resource] = invocation.location }
+            record.errors = problems
+            return record
+        }
         let report: StepReport
         do {
-            try StepContext.validate(invocation, against: definition)
             for need in definition.needs { try state.ensure(need, for: invocation) }
             var context = StepContext(invocation: invocation, definition: definition, state: state)
             context.chapter = chapter
@@ -118,19 +151,18 @@ public struct LessonRunner: Sendable {
                         actual: verification.actual, passed: verification.passed, kind: .selfCheck,
                         tolerance: verification.tolerance)
         } + expectations
-        if let failed = verifications.first(where: { !$0.passed }) {
-            record.error = LessonError(at: invocation.location, step: invocation.id, failed.message, hint: failed.hint)
-        } else if let failedCheck = expectations.first(where: { !$0.passed }) {
-            record.error = Self.error(for: failedCheck, step: invocation.id, report: report)
-        } else {
-            record.status = .passed
-        }
+        // Every check that failed is reported, each at its own line: the step's own first, then the chapter's.
+        record.errors = verifications.filter { !$0.passed }.map {
+            LessonError(at: invocation.location, step: invocation.id, $0.message, hint: $0.hint)
+        } + expectations.filter { !$0.passed }.map { Self.error(for: $0, step: invocation.id, report: report) }
+        if record.errors.isEmpty { record.status = .passed }
         return record
     }
 
     /// Why `invocation` cannot run as written (an unknown step, an unknown parameter, a value of
     /// the wrong type, a missing one), with the message `gpt check` gives; nil when it can.
     public func problem(with invocation: StepInvocation) -> LessonError? {
+        if let unreadable = invocation.parseErrors.first { return unreadable }
         guard let definition = registry[invocation.id] else {
             return LessonError(at: invocation.idLocation, step: invocation.id, "unknown step '\(invocation.id)'",
                                hint: Suggestions.hint(for: invocation.id, among: registry.definitions.map(\.id), kind: "step"))

@@ -11,7 +11,8 @@ import SwiftCells
 public final class LessonState {
     /// The folder of the chapters.
     public let lessonsDirectory: String
-    /// The folder above it, which holds `Sources/` and `Dataset/`.
+    /// The package the lessons belong to (`PackageRoot`): the folder of `Sources/` and `Dataset/`,
+    /// where a lesson's relative paths start. "." is the current directory.
     public let packageRoot: String
 
     public internal(set) var dataset: LogDataset?
@@ -43,15 +44,17 @@ public final class LessonState {
     /// Defaults for what a chapter run on its own must build.
     public var defaults: LessonDefaults
 
-    public init(lessonsDirectory: String, defaults: LessonDefaults = LessonDefaults()) {
+    /// A state for the lessons in `lessonsDirectory`, whose paths start at `packageRoot` (by
+    /// default the package found for the folder, as `PackageRoot.locate` finds it without --root).
+    public init(lessonsDirectory: String, packageRoot: String? = nil, defaults: LessonDefaults = LessonDefaults()) {
         self.lessonsDirectory = lessonsDirectory
-        self.packageRoot = ((lessonsDirectory as NSString).standardizingPath as NSString).deletingLastPathComponent
+        self.packageRoot = packageRoot ?? PackageRoot.find(for: lessonsDirectory).path
         self.defaults = defaults
     }
 
     /// A path written in a lesson, relative to the package root unless absolute.
     public func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (packageRoot as NSString).appendingPathComponent(path)
+        path.hasPrefix("/") || packageRoot == "." || packageRoot.isEmpty ? path : (packageRoot as NSString).appendingPathComponent(path)
     }
 
     /// Folders a dataset may be read from: the package, and its `Dataset/` (which may be a link).

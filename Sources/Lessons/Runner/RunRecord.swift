@@ -16,20 +16,27 @@ public struct RunRecord: Sendable, Equatable, Encodable {
 
     public var steps: [StepRecord] { chapters.flatMap(\.steps) }
     public var passed: Int { steps.count { $0.status == .passed } }
-    public var failed: Int { steps.count { $0.status == .failed } + chapters.count { $0.error != nil } }
+    /// Failed steps, chapters that could not be read, and errors a chapter has outside its steps.
+    public var failed: Int {
+        steps.count { $0.status == .failed } + chapters.count { $0.error != nil }
+            + chapters.map { $0.diagnostics.count { $0.severity == .error } }.reduce(0, +)
+    }
     public var skipped: Int { steps.count { $0.status == .skipped } }
+    /// Warnings of the chapters: they do not fail a run (`gpt check --strict` makes them).
+    public var warnings: Int { chapters.map { $0.diagnostics.count { $0.severity == .warning } }.reduce(0, +) }
     /// True when every chapter parsed and no step failed or was skipped.
     public var succeeded: Bool { failed == 0 && skipped == 0 }
 
-    /// "12 steps passed, 1 failed, 2 skipped in 5 chapters".
+    /// "12 steps passed, 1 failed, 2 skipped in 5 chapters, 1 warning".
     public var summary: String {
         var parts = ["\(passed) step\(passed == 1 ? "" : "s") passed"]
         if failed > 0 { parts.append("\(failed) failed") }
         if skipped > 0 { parts.append("\(skipped) skipped") }
-        return parts.joined(separator: ", ") + " in \(chapters.count) chapter\(chapters.count == 1 ? "" : "s")"
+        let warned = warnings == 0 ? "" : ", \(warnings) warning\(warnings == 1 ? "" : "s")"
+        return parts.joined(separator: ", ") + " in \(chapters.count) chapter\(chapters.count == 1 ? "" : "s")" + warned
     }
 
-    enum CodingKeys: String, CodingKey { case lessons, chapters, passed, failed, skipped, succeeded }
+    enum CodingKeys: String, CodingKey { case lessons, chapters, passed, failed, skipped, warnings, succeeded }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -38,6 +45,7 @@ public struct RunRecord: Sendable, Equatable, Encodable {
         try container.encode(passed, forKey: .passed)
         try container.encode(failed, forKey: .failed)
         try container.encode(skipped, forKey: .skipped)
+        try container.encode(warnings, forKey: .warnings)
         try container.encode(succeeded, forKey: .succeeded)
     }
 }
@@ -51,19 +59,27 @@ public struct ChapterRecord: Sendable, Equatable, Encodable {
     public var segments: [SegmentRecord]
     /// Set when the chapter could not be parsed; it then has no segments.
     public var error: LessonError?
+    /// The parser's errors and warnings outside the chapter's steps (`Chapter.diagnostics`).
+    public var diagnostics: [LessonError]
 
-    public init(number: Int, slug: String, title: String, file: String, segments: [SegmentRecord], error: LessonError?) {
+    public init(number: Int, slug: String, title: String, file: String, segments: [SegmentRecord], error: LessonError?,
+                diagnostics: [LessonError] = []) {
         self.number = number
         self.slug = slug
         self.title = title
         self.file = file
         self.segments = segments
         self.error = error
+        self.diagnostics = diagnostics
     }
 
     public var steps: [StepRecord] {
         segments.compactMap { if case .step(let step) = $0 { step } else { nil } }
     }
+
+    /// The chapter's own problems, outside its steps: why it could not be read, then the parser's
+    /// errors and warnings.
+    public var problems: [LessonError] { (error.map { [$0] } ?? []) + diagnostics }
 }
 
 /// Prose or a step, in the order the chapter has them.
@@ -111,6 +127,9 @@ public struct StepRecord: Sendable, Equatable, Encodable {
     public var checks: [CheckRecord]
     /// Why the step failed or was skipped (the first failed check, when it ran).
     public var error: LessonError?
+    /// The step's other problems after `error`, in order: every failed check, every line that
+    /// could not be read, each at its own place.
+    public var furtherErrors: [LessonError] = []
     /// What the step cost, when it says (a Swift cell: its compile and its run).
     public var cost: StepCost?
 
@@ -125,6 +144,17 @@ public struct StepRecord: Sendable, Equatable, Encodable {
         self.values = values
         self.checks = checks
         self.error = error
+    }
+}
+
+extension StepRecord {
+    /// Every problem of the step, `error` first: what a compiler would list.
+    public var errors: [LessonError] {
+        get { (error.map { [$0] } ?? []) + furtherErrors }
+        set {
+            error = newValue.first
+            furtherErrors = Array(newValue.dropFirst())
+        }
     }
 }
 
@@ -195,6 +225,7 @@ extension ChapterSource {
     public var header: ChapterRecord {
         let title = (try? parsed.get())?.title ?? slug
         let error: LessonError? = if case .failure(let e) = parsed { e } else { nil }
-        return ChapterRecord(number: number, slug: slug, title: title, file: file, segments: [], error: error)
+        return ChapterRecord(number: number, slug: slug, title: title, file: file, segments: [], error: error,
+                             diagnostics: (try? parsed.get())?.diagnostics ?? [])
     }
 }

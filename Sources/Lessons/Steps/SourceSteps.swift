@@ -42,8 +42,8 @@ enum CodeRegions {
         case .success(let real): path = real
         case .failure(let problem):
             throw context.error(in: "file", "cannot read \(file): \(problem.reason) (looked at \(problem.resolved))",
-                                hint: "name a file inside \(problem.allowed), links followed, by its path from the folder "
-                                    + "that holds Lessons/ and Sources/")
+                                hint: "name a file inside \(problem.allowed), links followed, by its path from the package root "
+                                    + "(\(context.state.packageRoot); `gpt lessons` says how it was found, --root DIR sets it)")
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw context.error(in: "file", "cannot read \(file) as UTF-8 text (looked at \(path))",

@@ -53,28 +53,36 @@ public struct StepContext {
     /// Checks every written parameter against the definition: known name, right type; and that
     /// required ones are present. Runs before the step, so a typo fails fast and in place.
     static func validate(_ invocation: StepInvocation, against definition: StepDefinition) throws(LessonError) {
+        if let first = problems(invocation, against: definition).first { throw first }
+    }
+
+    /// Every problem `validate` finds, in the order of the lines, then each missing parameter.
+    static func problems(_ invocation: StepInvocation, against definition: StepDefinition) -> [LessonError] {
+        var problems: [LessonError] = []
         for parameter in invocation.parameters {
             guard let spec = definition.parameter(parameter.name) else {
                 if definition.takesNamedInputs {
                     if let problem = typeProblem(parameter.value, .number) {
-                        throw LessonError(at: parameter.valueLocation, step: invocation.id, "input '\(parameter.name)' \(problem)",
-                                          hint: "named inputs of an expression are finite numbers, as in 'a: -3.5'; "
-                                              + Suggestions.validList(definition.parameters.map(\.name), kind: "parameter"))
+                        problems.append(LessonError(at: parameter.valueLocation, step: invocation.id, "input '\(parameter.name)' \(problem)",
+                                                    hint: "named inputs of an expression are finite numbers, as in 'a: -3.5'; "
+                                                        + Suggestions.validList(definition.parameters.map(\.name), kind: "parameter")))
                     }
                     continue
                 }
-                throw LessonError(at: parameter.location, step: invocation.id, "unknown parameter '\(parameter.name)'",
-                                  hint: Suggestions.hint(for: parameter.name, among: definition.parameters.map(\.name), kind: "parameter"))
+                problems.append(LessonError(at: parameter.location, step: invocation.id, "unknown parameter '\(parameter.name)'",
+                                            hint: Suggestions.hint(for: parameter.name, among: definition.parameters.map(\.name), kind: "parameter")))
+                continue
             }
             if let problem = typeProblem(parameter.value, spec.type) {
-                throw LessonError(at: parameter.valueLocation, step: invocation.id,
-                                  "parameter '\(parameter.name)' \(problem)", hint: "'\(spec.name)' takes \(spec.type.name): \(spec.summary)")
+                problems.append(LessonError(at: parameter.valueLocation, step: invocation.id,
+                                            "parameter '\(parameter.name)' \(problem)", hint: "'\(spec.name)' takes \(spec.type.name): \(spec.summary)"))
             }
         }
         for spec in definition.parameters where spec.defaultValue == nil && invocation.parameter(spec.name) == nil {
-            throw LessonError(at: invocation.location, step: invocation.id, "missing parameter '\(spec.name)'",
-                              hint: "add a line '\(spec.name): ...' (\(spec.type.name)): \(spec.summary)")
+            problems.append(LessonError(at: invocation.location, step: invocation.id, "missing parameter '\(spec.name)'",
+                                        hint: "add a line '\(spec.name): ...' (\(spec.type.name)): \(spec.summary)"))
         }
+        return problems
     }
 
     /// Why `value` is not of `type`, or nil when it is.

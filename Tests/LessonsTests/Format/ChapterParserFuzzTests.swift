@@ -1,7 +1,7 @@
 // The chapter parser on the real chapters, mutated: deep nesting, huge numbers, odd Unicode, NUL
 // bytes, CR/LF mixes, unterminated fences, steps of many lines. Whatever the text, parsing must
-// end, and either give a chapter whose steps' parameters are checked, or an error at a
-// file:line:column inside the file. See Fuzzing.swift for the seed and the time budget.
+// end, and either give a chapter whose steps' parameters are checked and whose recorded problems
+// point inside the file, or an error at a file:line:column inside the file. See Fuzzing.swift for the seed and the time budget.
 import Foundation
 import Testing
 @testable import Lessons
@@ -89,7 +89,7 @@ import Testing
         let lineCount = ChapterParser.lines(text).count
         func misplaced(_ error: LessonError) -> String? {
             let place = error.location
-            let prefix = "fuzz.md:\(place.line):\(place.column): error: "
+            let prefix = "fuzz.md:\(place.line):\(place.column): \(error.severity.rawValue): "
             guard place.file == "fuzz.md", place.line >= 1, place.line <= lineCount + 1, place.column >= 1,
                   error.description.hasPrefix(prefix), !error.message.isEmpty else {
                 return "error at \(place) outside the file's \(lineCount) lines, or badly formed: \(shown(error.description))"
@@ -101,6 +101,10 @@ import Testing
             chapter = try ChapterParser.parse(text, file: "fuzz.md", number: 1, slug: "fuzz")
         } catch {
             return misplaced(error)
+        }
+        // What the parser recorded and read past must point inside the file too.
+        for recorded in chapter.diagnostics + chapter.steps.flatMap(\.parseErrors) {
+            if let wrong = misplaced(recorded) { return wrong }
         }
         for step in chapter.steps {
             guard step.location.line >= 1, step.location.line <= lineCount else { return "step at \(step.location)" }

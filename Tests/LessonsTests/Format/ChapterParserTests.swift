@@ -53,8 +53,13 @@ import Testing
         #expect(step.expectations[1].location.line == 11)
     }
 
+    /// Every problem the parser records: the chapter's own, then each step's, in file order.
+    static func problems(_ chapter: Chapter) -> [LessonError] {
+        (chapter.diagnostics + chapter.steps.flatMap(\.parseErrors))
+            .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+    }
+
     @Test(arguments: [
-        ("no heading here\n", 1, 1, "no heading"),
         ("# T\n\n```step\n```\n", 3, 1, "names no step"),
         ("# T\n\n```step forward extra\n```\n", 3, 1, "unexpected text"),
         ("# T\n\n```step forward\nexpr a\n```\n", 4, 1, "expected 'key: value'"),
@@ -62,15 +67,67 @@ import Testing
         ("# T\n\n```step forward\nexpect out 3\n```\n", 4, 1, "needs '='"),
         ("# T\n\n```step forward\nexpect out = x ± 1\n```\n", 4, 1, "number ± tolerance"),
         ("# T\n\n- item\n\n  ```step forward\n  ```\n", 5, 3, "inside a list"),
+        ("# T\n\n```step forward\nexpect out == 6\n```\n", 4, 12, "one '=', not '=='"),
+        ("# T\n\n```step forward\n  expect out = 6 +/- 0.1\n```\n", 4, 18, "'+/-' is not a tolerance"),
     ])
-    func formatErrorsNameTheirPlace(_ text: String, line: Int, column: Int, message: String) {
+    func formatErrorsNameTheirPlace(_ text: String, line: Int, column: Int, message: String) throws {
+        let chapter = try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x")
+        let error = try #require(Self.problems(chapter).first)
+        #expect(Self.problems(chapter).count == 1)
+        #expect(error.location == SourceLocation(file: "x.md", line: line, column: column))
+        #expect(error.description.contains(message) && error.description.hasPrefix("x.md:\(line):\(column): error:"), "\(error)")
+    }
+
+    @Test func aChapterWithoutAHeadingIsAnError() {
         #expect {
-            _ = try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x")
+            _ = try ChapterParser.parse("no heading here\n", file: "x.md", number: 1, slug: "x")
         } throws: { error in
-            guard let error = error as? LessonError else { return false }
-            return error.location == SourceLocation(file: "x.md", line: line, column: column)
-                && error.description.contains(message) && error.description.hasPrefix("x.md:\(line):\(column): error:")
+            (error as? LessonError)?.description.hasPrefix("x.md:1:1: error: the chapter has no heading") == true
         }
+    }
+
+    /// A broken line used to stop the whole chapter at the first problem; now the parser records
+    /// each on its step and reads on, so one check lists them all, each at its own line.
+    @Test func everyProblemOfAChapterIsRecordedInOneParse() throws {
+        let text = """
+        # T
+
+        ```step forward
+        expr: a
+        a 1
+        expect out == 1
+        a: 2
+        ```
+
+        - ```step backward
+          ```
+
+        ```step
+        ```
+
+        ```step backward
+        expr: a
+        a: 1
+        ```
+        """
+        let chapter = try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x")
+        #expect(Self.problems(chapter).map { "\($0.location.line):\($0.location.column)" } == ["5:1", "6:12", "10:3", "13:1"])
+        #expect(chapter.steps.map(\.id) == ["forward", "", "backward"])
+        #expect(chapter.steps[0].parameters.map(\.name) == ["expr", "a"])  // the lines it could read are kept
+        #expect(chapter.steps[2].parseErrors.isEmpty)
+        // The runner fails the broken steps with their errors and runs the rest.
+        let record = try runLessons(try makeLessons(["01-t.md": text]))
+        #expect(record.steps.map(\.status) == [.failed, .failed, .passed])
+        #expect(record.steps[0].errors.map(\.location.line) == [5, 6])
+        #expect(record.failed == 3)  // two steps, and the step nested in a list
+    }
+
+    /// ± and +- stay the tolerance; quoted text is text, whatever it holds.
+    @Test func tolerancesAndQuotedTextStillRead() throws {
+        let text = "# T\n\n```step forward\nexpect a = 1 ± 0.5\nexpect b = 1 +- 0.5\nexpect c = \"= 6 +/- 1\"\n```\n"
+        let step = try #require(try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x").steps.first)
+        #expect(step.parseErrors.isEmpty)
+        #expect(step.expectations.map(\.expected) == [.number(1, tolerance: 0.5), .number(1, tolerance: 0.5), .text("= 6 +/- 1")])
     }
 
     @Test func chapterFilesAreOrderedByNumberAndClashesAreErrors() throws {
@@ -126,11 +183,9 @@ import Testing
         #expect(chapter.steps.first?.parameters.count == 100_001)
         #expect(chapter.steps.first?.parameter("p99999")?.location.line == 100_004)
         #expect(seconds < 20)
-        #expect {
-            try ChapterParser.parse("# T\n\n```step forward\n" + body + "\np5: 2\n```\n", file: "x.md", number: 1, slug: "x")
-        } throws: { error in
-            (error as? LessonError)?.location.line == 100_004 && (error as? LessonError)?.hint?.contains("the other is at line 9") == true
-        }
+        let twice = try ChapterParser.parse("# T\n\n```step forward\n" + body + "\np5: 2\n```\n", file: "x.md", number: 1, slug: "x")
+        let error = try #require(twice.steps.first?.parseErrors.first)
+        #expect(error.location.line == 100_004 && error.hint?.contains("the other is at line 9") == true)
     }
 
     /// cmark ends lines at LF, CRLF and a lone CR; so does the parser, so a chapter saved with

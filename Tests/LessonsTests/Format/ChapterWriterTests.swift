@@ -110,6 +110,15 @@ import Testing
         #expect(try ChapterWriter.write(try parsed(closed), original: closed) == closed)
     }
 
+    /// The parser reads past a step with a broken line; the writer keeps that step as the file
+    /// had it, and refuses to write it afresh, which would drop the line it could not read.
+    @Test func aBrokenStepIsKeptAsWrittenAndNeverRewritten() throws {
+        let text = "# T\n\n```step forward\nexpr: a\na: 1\nexpect out == 1\n```\n\nProse.\n"
+        let segments = try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x").segments
+        #expect(try ChapterWriter.write(segments, original: text) == text)
+        #expect(throws: ChapterWriteError.self) { try ChapterWriter.write(segments) }
+    }
+
     @Test func textThatIsNoChapterIsNoOriginal() throws {
         let written = try ChapterWriter.write(try parsed(small), original: "no heading, ```step")
         #expect(written == (try ChapterWriter.write(try parsed(small))))
@@ -609,8 +618,12 @@ import Testing
         indices.isEmpty ? nil : random.pick(indices)
     }
 
+    /// The segments of `text`, or the first problem the parser found in it: these tests write
+    /// chapters that read without errors (a broken step is kept as written, see below).
     private func parsed(_ text: String) throws -> [Chapter.Segment] {
-        try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x").segments
+        let chapter = try ChapterParser.parse(text, file: "x.md", number: 1, slug: "x")
+        if let problem = (chapter.diagnostics.filter { $0.severity == .error } + chapter.steps.flatMap(\.parseErrors)).first { throw problem }
+        return chapter.segments
     }
 
     /// The `index`th segment of `text`, which must be a step.

@@ -18,7 +18,10 @@ import Testing
         let temporary = FileManager.default.temporaryDirectory.path
         let root = temporary + "/files-test-\(UUID().uuidString)", outside = temporary + "/outside-\(UUID().uuidString)"
         let files = FileManager.default
-        for folder in [root + "/Lessons", root + "/Sources", outside] { try files.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        for folder in [root + "/Lessons", root + "/Sources", root + "/Dataset", outside] {
+            try files.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        try "// swift-tools-version:6.0\n".write(toFile: root + "/Package.swift", atomically: true, encoding: .utf8)
         let region = { (name: String) in "// region: r\nlet \(name) = 1\n// endregion\n" }
         try region("inside").write(toFile: root + "/Sources/Inside.swift", atomically: true, encoding: .utf8)
         try region("secret").write(toFile: outside + "/Secret.swift", atomically: true, encoding: .utf8)

@@ -81,6 +81,16 @@ import Testing
         #expect(try ExpressionParser.parse("1e+20 * a").evaluate(["a": 2]) == 2e20)
     }
 
+    /// A minus sign negates what follows it: one `neg` node on the tape, folded into a constant
+    /// before a number, and weaker than `^`, so `-a^2` is `-(a^2)`. Its gradient agrees with the
+    /// finite difference as every other operation's does.
+    @Test func unaryMinusIsOneNegNodeAndItsGradientIsChecked() throws {
+        let step = try runStep("backward\nexpr: -a^2 + 2 - -b\na: 3\nb: 1\nexpect out = -6\nexpect grad.a = -6 ± 1e-12\nexpect grad.b = 1 ± 1e-12\n")
+        #expect(step.status == .passed, "\(String(describing: step.error))")
+        #expect(step.checks.contains { $0.kind == .selfCheck && $0.passed })
+        #expect(try ExpressionParser.parse("-2 * a").text == "-2 * a")
+    }
+
     @Test func anExponentMustBeAFiniteNumber() {
         #expect { try ExpressionParser.parse("a^(0/0)") } throws: { ($0 as? ExpressionError)?.message.contains("is NaN; it must be a finite number") == true }
         #expect { try ExpressionParser.parse("a^(1/0)") } throws: { ($0 as? ExpressionError)?.offset == 2 }
