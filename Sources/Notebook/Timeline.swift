@@ -654,7 +654,7 @@ final class CellRunner: @unchecked Sendable {
 
     init(runner: LessonRunner) {
         self.runner = runner
-        state = LessonState(lessonsDirectory: runner.lessonsDirectory, defaults: runner.defaults)
+        state = runner.makeState()
     }
 
     /// Runs `plan`'s cell on the state its plan describes; `observe` hears each training step and

@@ -36,14 +36,6 @@ struct NotebookCommand: ParsableCommand {
     @Flag(help: "Open the notebook in the default browser once it listens.")
     var open = false
 
-    func validate() throws {
-        // The notebook's cells make their state from the lessons folder alone, which finds its
-        // package without --root; taking --root here would show one root and run on another.
-        if folder.root != nil {
-            throw ValidationError("the notebook does not take --root yet: it uses the package that holds the lessons folder (see `gpt lessons`)")
-        }
-    }
-
     func run() throws {
         ServingLoop.blockStopSignals()
         let server = try NotebookServer(runner: try folder.runner(), host: host, port: port,
