@@ -22,6 +22,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -90,6 +91,22 @@ def edit(driver, field, text):
     field.send_keys(text)
 
 
+def settled(driver):
+    """True when no cell is running: a run redraws its cell, and the cells below it that re-run."""
+    return driver.execute_script("return ![...document.querySelectorAll('.cell')].some(c => c.classList.contains('running'))")
+
+
+def again_if_redrawn(action, tries=20):
+    """Does `action`, again if the element it found was redrawn (replaced) in between."""
+    for attempt in range(tries):
+        try:
+            return action()
+        except StaleElementReferenceException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.1)
+
+
 def swift_cell(driver, after_id, timings):
     """Adds a Swift cell after cell `after_id`, types code with a mistake, runs it and sees the error
     at its line; fixes it, runs it with Ctrl+Enter and sees what it prints, and the graph it shows."""
@@ -99,12 +116,16 @@ def swift_cell(driver, after_id, timings):
     swift_id = driver.execute_script(
         "return [...document.querySelectorAll('.cell')].find(c => c.querySelector('.mark.added') && c.querySelector('.code-box')).dataset.cell")
     wait_for(driver, lambda: state(driver, swift_id) == "fresh", "the new, empty Swift cell has run", timeout=120)
-    area = driver.find_element(By.ID, f"cell-{swift_id}-code")
-    code = ('let tape = Tape()\nlet x = Value(3, on: tape, label: "x")\nlet y = x * x * x\ny.backward()\n'
-            'print("dy/dx at 3 is", x.grad)\n')
-    edit(driver, area, code + "print(z)")
+    # The box is found afresh before each use: a run redraws the cell, and the old element goes.
+    def area():
+        return driver.find_element(By.ID, f"cell-{swift_id}-code")
+    # Names of its own: the chapter's Swift cells are one program, and they declare tape, x1, y...
+    code = ('let cubeTape = Tape()\nlet u = Value(3, on: cubeTape, label: "u")\nlet cube = u * u * u\ncube.backward()\n'
+            'print("d(u^3)/du at 3 is", u.grad)\n')
+    wait_for(driver, lambda: settled(driver), "the Swift cells below the new one have run again", timeout=120)
+    again_if_redrawn(lambda: edit(driver, area(), code + "print(z)"))
     before = revision(driver, swift_id)
-    driver.find_element(By.CSS_SELECTOR, f"#cell-{swift_id} button.run").click()
+    again_if_redrawn(lambda: driver.find_element(By.CSS_SELECTOR, f"#cell-{swift_id} button.run").click())
     wait_for(driver, lambda: revision(driver, swift_id) > before and state(driver, swift_id) == "fresh"
              and "cannot find 'z' in scope" in driver.find_element(By.ID, f"cell-{swift_id}").text,
              "the Swift cell shows its compile error", timeout=120)
@@ -115,15 +136,16 @@ def swift_cell(driver, after_id, timings):
         raise SystemExit("FAILED: the error does not say its line and column")
     show(driver, swift_id)
     shoot(driver, "chapter-2-swift-error")
-    edit(driver, area, code + "show(y)")
+    wait_for(driver, lambda: settled(driver), "the Swift cells below have run again", timeout=120)
+    again_if_redrawn(lambda: edit(driver, area(), code + "show(cube)"))
     before = revision(driver, swift_id)
-    area.send_keys(Keys.CONTROL, Keys.ENTER)
+    again_if_redrawn(lambda: area().send_keys(Keys.CONTROL, Keys.ENTER))
     pressed = time.time()
     wait_for(driver, lambda: revision(driver, swift_id) > before and state(driver, swift_id) == "fresh"
-             and "dy/dx at 3 is 27.0" in driver.find_element(By.ID, f"cell-{swift_id}").text,
+             and "d(u^3)/du at 3 is 27.0" in driver.find_element(By.ID, f"cell-{swift_id}").text,
              "the Swift cell shows what it printed after Ctrl+Enter", timeout=120)
     timings["swift cell"] = time.time() - pressed
-    if area.get_attribute("value") != code + "show(y)" or not driver.find_elements(By.CSS_SELECTOR, f"#cell-{swift_id} .graph"):
+    if area().get_attribute("value") != code + "show(cube)" or not driver.find_elements(By.CSS_SELECTOR, f"#cell-{swift_id} .graph"):
         raise SystemExit("FAILED: the code box lost what was typed, or the cell shows no graph")
     show(driver, swift_id)
     shoot(driver, "chapter-2-swift-cell")
