@@ -161,6 +161,38 @@ enum TrainedFixtures {
         #expect(seen.count == 1, "\(seen.count) different bit patterns for the same message")
     }
 
+    @Test func aLineAfterOneSharingItsStartScoresAsOnAFreshClassifier() throws {
+        // The inference pass reuses the keys and values of the start a prompt shares with the one
+        // before; the scores must be those of a classifier that has seen nothing, to the bit,
+        // whether the lines share nothing, a few characters, all but the last or everything.
+        let trained = randomModel()
+        let lines = ["api 1 ok", "api 1 okay", "api 1 ok", "api 12 down", "db 2 down", "api", "api 1 o", "db 2 down now"]
+        let warm = LogClassifier(trained)
+        for line in lines {
+            let reused = try warm.classify(line)
+            let fresh = try LogClassifier(trained).classify(line)
+            #expect(LogLabel.allCases.map { reused.logLikelihoods[$0]!.bitPattern }
+                        == LogLabel.allCases.map { fresh.logLikelihoods[$0]!.bitPattern }, "\(line)")
+        }
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func classifyingAllAtOnceGivesEachLinesOwnResult(jobs: Int) throws {
+        // classifyAll sorts the lines (so each follows the one most like it) and may cut them
+        // across threads; each result must still be that line's own, in the order given.
+        let trained = randomModel()
+        var random = SeededRandom(seed: 5)
+        let words = ["api", "db", "ok", "down", "slow", "1", "22", "web"]
+        let lines = (0..<200).map { _ in (0...random.nextInt(below: 4)).map { _ in words[random.nextInt(below: words.count)] }.joined(separator: " ") }
+        let all = LogClassifier(trained).classifyAll(lines + [""], jobs: jobs)
+        #expect(all.count == lines.count + 1)
+        for (line, result) in zip(lines, all) {
+            let alone = try LogClassifier(trained).classify(line)
+            #expect(try result.get().logLikelihoods == alone.logLikelihoods, "\(line)")
+        }
+        #expect(throws: ClassificationError.self) { try all.last!.get() }
+    }
+
     @Test(arguments: ["", "   ", "\t \t"])
     func anEmptyMessageIsAnError(message: String) {
         let classifier = LogClassifier(randomModel())
