@@ -11,6 +11,7 @@ import PackageDescription
 // the builds every speed figure in the README is measured on.
 let fastDebug = Context.environment["GPT_FAST_DEBUG"] == "1"
 let optimizedEvenInDebug: [SwiftSetting] = fastDebug ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : []
+let optimizedCEvenInDebug: [CSetting] = fastDebug ? [.unsafeFlags(["-O2"], .when(configuration: .debug))] : []
 
 let package = Package(
     name: "GPTFromScratch",
@@ -40,7 +41,10 @@ let package = Package(
         // without Foundation would otherwise not link on Linux.
         .target(name: "Autograd", swiftSettings: optimizedEvenInDebug,
                 linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
-        .target(name: "GPT", dependencies: ["Autograd"], swiftSettings: optimizedEvenInDebug),
+        .target(name: "GPT", dependencies: ["Autograd", "InferenceKernels"], swiftSettings: optimizedEvenInDebug),
+        // Classification's linear layers in C, compiled for any x86-64 and again for AVX2 CPUs,
+        // the version chosen when the program runs: Swift compiles a build for one CPU only.
+        .target(name: "InferenceKernels", cSettings: optimizedCEvenInDebug),
         // What a lesson step shows (tables, graphs, heatmaps, charts) as values: the lessons draw
         // them, and a Swift cell's own process makes them through Cells.
         .target(name: "LessonOutput", dependencies: ["Autograd"]),

@@ -225,6 +225,7 @@ public final class SwiftCellRunner: Sendable {
         }
         let arguments = ["-swift-version", "5", "-g", "-Onone", "-module-name", "Cell",
                          "-I", "\(toolchain.buildDirectory)/Modules", "-no-color-diagnostics", "-diagnostic-style", "llvm"]
+            + toolchain.moduleMaps.flatMap { ["-Xcc", "-fmodule-map-file=\($0)"] }
             + toolchain.objects + ["-lm", "\(work)/main.swift", "-o", "\(work)/cell"]
         let outcome = LimitedProcess.run(toolchain.swiftc, arguments, limits: limits.compile)
         var compiled = Compiled(seconds: outcome.seconds)

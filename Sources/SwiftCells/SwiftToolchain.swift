@@ -16,6 +16,12 @@ public struct SwiftToolchain: Sendable, Equatable {
 
     /// The modules a cell imports, with what they are built from.
     public static let modules = ["Autograd", "GPT", "LessonOutput", "Cells"]
+    /// The C modules they import in turn: a cell links their objects, and its compiler reads
+    /// their module maps (the build writes one beside each) to load the Swift modules above.
+    public static let cModules = ["InferenceKernels"]
+
+    /// The module maps of `cModules`, in the build folder.
+    public var moduleMaps: [String] { Self.cModules.map { "\(buildDirectory)/\($0).build/module.modulemap" } }
 
     /// Set to a `swiftc` to use instead of the build's own.
     public static let compilerVariable = "GPT_SWIFTC"
@@ -35,7 +41,7 @@ public struct SwiftToolchain: Sendable, Equatable {
                     + "or set \(buildVariable) to a folder that holds Modules/Cells.swiftmodule"))
         }
         var objects: [String] = []
-        for module in modules {
+        for module in modules + cModules {
             let folder = "\(build)/\(module).build"
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             let found = names.filter { $0.hasSuffix(".o") }.sorted().map { "\(folder)/\($0)" }
@@ -60,7 +66,7 @@ public struct SwiftToolchain: Sendable, Equatable {
     /// links or imports, by size and time of change. A rebuilt package gives a new identity, so
     /// no cell compiled against the old one is reused.
     public func identity() -> String {
-        let files = [swiftc] + objects + Self.modules.map { "\(buildDirectory)/Modules/\($0).swiftmodule" }
+        let files = [swiftc] + objects + Self.modules.map { "\(buildDirectory)/Modules/\($0).swiftmodule" } + moduleMaps
         return files.map { path in
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
             let size = (attributes?[.size] as? Int) ?? -1

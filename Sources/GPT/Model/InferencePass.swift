@@ -18,6 +18,7 @@
 // tests hold the two within 1e-4. The order of every sum is written out, so the results are
 // the same on every machine.
 import Autograd
+internal import InferenceKernels
 
 /// A trained model's weights in plain single-precision buffers, and the scratch space to run them
 /// without a tape. Not thread-safe (the scratch space is reused); give each thread its own.
@@ -388,46 +389,24 @@ private struct TransposedMatrix {
         }
     }
 
-    /// out[i][o] = sum over k of input[i][k] W[o][k], for `rows` input rows, all padded outputs.
-    /// Four input rows by sixteen outputs at a time: eight vector sums in registers, and every
-    /// load of weights feeds four rows. A short last group repeats its last row (computed, not stored).
+    /// out[i][o] = sum over k of input[i][k] W[o][k], for `rows` input rows, all padded outputs:
+    /// the kernel of InferenceKernels.c, in the version for this CPU.
     func apply(_ input: UnsafePointer<Float>, rows: Int, inputStride: Int,
                into out: UnsafeMutablePointer<Float>, outputStride: Int) {
-        var i = 0
-        while i < rows {
-            let live = min(4, rows - i)
-            let x0 = input + i * inputStride
-            let x1 = x0 + min(1, live - 1) * inputStride, x2 = x0 + min(2, live - 1) * inputStride
-            let x3 = x0 + min(3, live - 1) * inputStride
-            let y = out + i * outputStride
-            var o = 0
-            while o < paddedOutputs {
-                let pair = o + 16 <= paddedOutputs  // sixteen outputs, or the last eight
-                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b0 = SIMD8<Float>(), b1 = SIMD8<Float>()
-                var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
-                var w = UnsafePointer(pointer + o)
-                let second = pair ? 8 : 0
-                for k in 0..<inputs {
-                    let w0 = load8(w), w1 = load8(w + second)
-                    let xa = SIMD8(repeating: x0[k]), xb = SIMD8(repeating: x1[k])
-                    let xc = SIMD8(repeating: x2[k]), xd = SIMD8(repeating: x3[k])
-                    a0 += xa * w0; a1 += xa * w1
-                    b0 += xb * w0; b1 += xb * w1
-                    c0 += xc * w0; c1 += xc * w1
-                    d0 += xd * w0; d1 += xd * w1
-                    w += paddedOutputs
-                }
-                func put(_ r: Int, _ low: SIMD8<Float>, _ high: SIMD8<Float>) {
-                    guard r < live else { return }
-                    store8(low, y + r * outputStride + o)
-                    if pair { store8(high, y + r * outputStride + o + 8) }
-                }
-                put(0, a0, a1); put(1, b0, b1); put(2, c0, c1); put(3, d0, d1)
-                o += pair ? 16 : 8
-            }
-            i += 4
-        }
+        LinearKernel.chosen(pointer, Int32(inputs), Int32(paddedOutputs), input, Int32(rows), Int32(inputStride),
+                            out, Int32(outputStride))
     }
+}
+
+/// The two versions of the linear kernel, and the one this CPU runs. They give the same bits
+/// (ClassifierTests holds them to it), so which one runs changes only the speed.
+enum LinearKernel {
+    typealias Function = @convention(c) (UnsafePointer<Float>?, Int32, Int32, UnsafePointer<Float>?, Int32, Int32,
+                                         UnsafeMutablePointer<Float>?, Int32) -> Void
+    static let portable: Function = inference_linear_portable
+    /// Eight numbers to a register instead of four, on the CPUs that have AVX2.
+    static let avx2: Function? = inference_kernels_use_avx2() ? inference_linear_avx2 : nil
+    static let chosen: Function = avx2 ?? portable
 }
 
 @inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
