@@ -61,10 +61,11 @@ func compare(_ program: GraphProgram) -> Verdict {
 }
 
 /// The first leaf whose gradient disagrees with (f(x + h) - f(x - h)) / 2h, or nil. Leaves where
-/// the estimate changes with h (a relu's kink or a steep curve nearby) are skipped, as is every
-/// leaf when some relu saw an input this close to its kink.
+/// the estimate changes with h (a kink or a steep curve nearby) are skipped, as is every leaf when
+/// some relu or abs saw an input this close to its kink, or some max or min two inputs this close
+/// to a tie.
 func finiteDifferenceMismatch(_ program: GraphProgram, _ graph: RecordedGraph) -> String? {
-    guard graph.closestReluInput > 1e-3 else { return nil }
+    guard graph.closestKink > 1e-3 else { return nil }
     let point = graph.leaves.map { graph.tape.data($0) }
     func root(_ values: [Double]) -> Double {
         let moved = RecordedGraph(program, leafValues: values, withReference: false)
