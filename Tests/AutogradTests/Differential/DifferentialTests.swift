@@ -21,7 +21,8 @@ let largestComparableValue = 1e4
 
 /// What comparing one program found.
 enum Verdict: Equatable {
-    /// Its values are too large or not finite (log of a negative number, say): nothing to compare.
+    /// Its values are too large or not finite (log of a negative number, say), or rounding put the
+    /// engine and the reference on two sides of a kink of max, min or abs: nothing to compare.
     case notComparable
     case agrees
     case differs(String)
@@ -34,7 +35,8 @@ func compare(_ program: GraphProgram) -> Verdict {
     let tape = graph.tape
     let ids = graph.defined + [graph.root]
     func reference(_ id: NodeID) -> ReferenceNode { id == graph.root ? graph.referenceRoot : graph.reference[Int(id)]! }
-    guard ids.allSatisfy({ tape.data($0).isFinite && abs(tape.data($0)) <= largestComparableValue }) else {
+    guard ids.allSatisfy({ tape.data($0).isFinite && abs(tape.data($0)) <= largestComparableValue }),
+          !graph.kinkSidesDiffer else {
         return .notComparable
     }
     tape.backward(from: graph.root)

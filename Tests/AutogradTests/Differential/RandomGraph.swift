@@ -66,6 +66,10 @@ final class RecordedGraph {
     /// How close any relu or abs came to its kink (|x|), or any max or min to its tie (|x - y|):
     /// finite differences are unreliable near a kink.
     private(set) var closestKink = Double.infinity
+    /// True when rounding put the engine and the reference on two sides of some kink of max, min
+    /// or abs (one sees a tie or a 0 where the other sees a number a hair away): there they
+    /// compute two different slopes by design, and the program cannot be compared.
+    private(set) var kinkSidesDiffer = false
     /// One line per step, for failure messages.
     private(set) var lines: [String] = []
     private(set) var root: NodeID = 0
@@ -197,13 +201,13 @@ final class RecordedGraph {
         case .sigmoid: scalar(x.sigmoid().id, "sigmoid(\(name(x.id)))") { Reference.sigmoid(ref(x.id)) }
         case .sqrt: scalar(x.sqrt().id, "sqrt(\(name(x.id)))") { Reference.sqrt(ref(x.id)) }
         case .abs:
-            closestKink = min(closestKink, abs(x.data))
+            nearKink(x.data, withReference ? ref(x.id).data : x.data)
             scalar(x.abs().id, "abs(\(name(x.id)))") { Reference.abs(ref(x.id)) }
         case .maximum:
-            closestKink = min(closestKink, abs(x.data - y.data))
+            nearKink(x.data - y.data, withReference ? ref(x.id).data - ref(y.id).data : x.data - y.data)
             scalar(x.max(y).id, "max(\(name(x.id)), \(name(y.id)))") { Reference.max(ref(x.id), ref(y.id)) }
         case .minimum:
-            closestKink = min(closestKink, abs(x.data - y.data))
+            nearKink(x.data - y.data, withReference ? ref(x.id).data - ref(y.id).data : x.data - y.data)
             scalar(x.min(y).id, "min(\(name(x.id)), \(name(y.id)))") { Reference.min(ref(x.id), ref(y.id)) }
         case .sumOfValues:
             // Scattered, possibly repeated operands: one `sum` node over a list.
@@ -247,6 +251,13 @@ final class RecordedGraph {
         case .newLeaves:
             makeLeaves((0..<(1 + step.c % 6)).map { newLeafValues[(step.a + $0 * (1 + step.b)) % newLeafValues.count] })
         }
+    }
+
+    /// Notes how far an abs's argument, or a max's or min's difference of arguments, is from its
+    /// kink, in the engine and in the reference.
+    func nearKink(_ engine: Double, _ reference: Double) {
+        closestKink = min(closestKink, abs(engine))
+        if (engine == 0) != (reference == 0) || (engine > 0) != (reference > 0) { kinkSidesDiffer = true }
     }
 
     func scalar(_ id: NodeID, _ text: String, _ node: () -> ReferenceNode) {
