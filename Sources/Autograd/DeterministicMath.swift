@@ -1,4 +1,4 @@
-// exp, log, tanh and cos written out in plain Swift arithmetic, so a training run gives the same
+// exp, log, tanh, sigmoid and cos written out in plain Swift arithmetic, so a training run gives the same
 // bits on every machine. The platform's math library may pick a different code path per CPU (glibc
 // chooses FMA variants at load time) or differ between systems; +, -, *, / and sqrt never do.
 // Accuracy: within a couple of units in the last place over the ranges a network meets.
@@ -115,6 +115,14 @@ public enum DeterministicMath {
         let t = exp(-2 * a)
         let y = (1 - t) / (1 + t)
         return x > 0 ? y : -y
+    }
+
+    /// The logistic function 1 / (1 + e^-x), written so that e^ never overflows: for x < 0 as
+    /// e^x / (1 + e^x).
+    public static func sigmoid(_ x: Double) -> Double {
+        if x >= 0 { return 1 / (1 + exp(-x)) }
+        let e = exp(x)
+        return e / (1 + e)
     }
 
     /// Cosine, for the Box-Muller transform. Reduces x to r in [-pi/4, pi/4] plus a quarter turn count.

@@ -9,6 +9,7 @@ public enum Op: UInt8, Sendable, CaseIterable {
     case input
     // Scalar operations, one or two inputs in `first` / `second`, a constant in `constant`.
     case add, sub, mul, div, neg, addConstant, mulConstant, pow, exp, log, relu, tanh
+    case sigmoid, sqrt, abs, max, min
     /// Sum of `count` consecutive nodes starting at `first`.
     case sum
     /// `constant` * (run at `first`) . (run at `second`), both `count` long: one linear-layer output.
@@ -42,6 +43,11 @@ public enum Op: UInt8, Sendable, CaseIterable {
         case .log: return "log"
         case .relu: return "relu"
         case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .sqrt: return "sqrt"
+        case .abs: return "abs"
+        case .max: return "max"
+        case .min: return "min"
         case .sum: return "sum"
         case .dot: return "dot"
         case .sumOf: return "sum"
@@ -63,9 +69,9 @@ extension Tape {
         switch ops[i] {
         case .input:
             return []
-        case .neg, .addConstant, .mulConstant, .pow, .exp, .log, .relu, .tanh:
+        case .neg, .addConstant, .mulConstant, .pow, .exp, .log, .relu, .tanh, .sigmoid, .sqrt, .abs:
             return [a]
-        case .add, .sub, .mul, .div:
+        case .add, .sub, .mul, .div, .max, .min:
             return [a, b]
         case .sum, .softmax, .rmsnorm, .crossEntropy:
             return (0..<n).map { a + NodeID($0) }

@@ -125,13 +125,73 @@ extension Tape {
     }
     // endregion
 
+    // 1 / (1 + e^-a):  d/da = s (1 - s), from the node's own value s
+    public func sigmoid(_ a: NodeID) -> NodeID {
+        requireNode(a, .sigmoid)
+        return append(.sigmoid, DeterministicMath.sigmoid(values[Int(a)]), first: a)
+    }
+    @inline(__always) func backSigmoid(_ i: Int, _ g: Double) {
+        let s = values[i]
+        grads[Int(first[i])] += g * s * (1 - s)
+    }
+
+    // sqrt a:  d/da = 1 / (2 sqrt a), from the node's own value (infinite at a = 0; NaN below 0,
+    // where the forward value is NaN already)
+    public func sqrt(_ a: NodeID) -> NodeID {
+        requireNode(a, .sqrt)
+        return append(.sqrt, values[Int(a)].squareRoot(), first: a)
+    }
+    @inline(__always) func backSqrt(_ i: Int, _ g: Double) {
+        grads[Int(first[i])] += g * 0.5 / values[i]
+    }
+
+    // |a|:  d/da = 1 where a > 0, -1 where a < 0, and 0 at the kink a = 0 (as relu, and PyTorch)
+    public func abs(_ a: NodeID) -> NodeID {
+        requireNode(a, .abs)
+        return append(.abs, Swift.abs(values[Int(a)]), first: a)
+    }
+    @inline(__always) func backAbs(_ i: Int, _ g: Double) {
+        let a = Int(first[i]), x = values[a]
+        grads[a] += x > 0 ? g : x < 0 ? -g : 0
+    }
+
+    // region: max-min
+    // max(a, b):  d/da = 1 where a > b, d/db = 1 where b > a; at a tie each gets half (g / 2), as
+    // torch.maximum does: the two sides' slopes averaged, which is also what a central finite
+    // difference measures there. min(a, b) is the same with the comparison turned round.
+    // (Named as torch.maximum and torch.minimum: a method `max` would hide Swift's max(_:_:) from
+    // every other rule written in an extension of Tape.)
+    public func maximum(_ a: NodeID, _ b: NodeID) -> NodeID {
+        requireNode(a, .max); requireNode(b, .max)
+        return append(.max, Swift.max(values[Int(a)], values[Int(b)]), first: a, second: b)
+    }
+    public func minimum(_ a: NodeID, _ b: NodeID) -> NodeID {
+        requireNode(a, .min); requireNode(b, .min)
+        return append(.min, Swift.min(values[Int(a)], values[Int(b)]), first: a, second: b)
+    }
+    /// Both rules: the gradient goes to the input that won (the larger for max, the smaller for
+    /// min), split equally at a tie.
+    @inline(__always) func backMaxMin(_ i: Int, _ g: Double, largerWins: Bool) {
+        let a = Int(first[i]), b = Int(second[i])
+        let x = values[a], y = values[b]
+        if x == y || x.isNaN || y.isNaN {
+            grads[a] += g / 2
+            grads[b] += g / 2
+        } else if (x > y) == largerWins {
+            grads[a] += g
+        } else {
+            grads[b] += g
+        }
+    }
+    // endregion
+
     /// x^c with exact repeated multiplication for small whole exponents, so that (-2)^2 = 4 and
     /// x^2 is x * x bit for bit; other exponents go through exp and log (x must then be positive).
     @usableFromInline static func power(_ x: Double, _ c: Double) -> Double {
-        if c == c.rounded(), abs(c) <= 64 {
+        if c == c.rounded(), Swift.abs(c) <= 64 {
             var result = 1.0
             var base = x
-            var n = Int(abs(c))
+            var n = Int(Swift.abs(c))
             while n > 0 {
                 if n & 1 == 1 { result *= base }
                 base *= base

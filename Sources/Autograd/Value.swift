@@ -50,6 +50,13 @@ public struct Value: CustomStringConvertible {
     public func log() -> Value { wrap(tape.log(id)) }
     public func relu() -> Value { wrap(tape.relu(id)) }
     public func tanh() -> Value { wrap(tape.tanh(id)) }
+    public func sigmoid() -> Value { wrap(tape.sigmoid(id)) }
+    public func sqrt() -> Value { wrap(tape.sqrt(id)) }
+    public func abs() -> Value { wrap(tape.abs(id)) }
+    /// The larger of the two; at a tie the gradient is split equally between them.
+    public func max(_ other: Value) -> Value { sameTape(other); return wrap(tape.maximum(id, other.id)) }
+    /// The smaller of the two; at a tie the gradient is split equally between them.
+    public func min(_ other: Value) -> Value { sameTape(other); return wrap(tape.minimum(id, other.id)) }
 
     func wrap(_ node: NodeID) -> Value { Value(node: node, on: tape) }
 

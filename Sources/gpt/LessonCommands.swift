@@ -90,20 +90,27 @@ struct CheckLessonsCommand: ParsableCommand {
     @Flag(help: "Fail on warnings too (a fence that looks like a misspelt step, raw HTML the walkthrough leaves out).")
     var strict = false
 
+    @Flag(help: "Write the values the steps gave into the failed expectations (each keeps its tolerance) and show the diff.")
+    var update = false
+
     func run() throws {
         let runner = try folder.runner()
         let record = runner.run(try folder.chapters(chapter, runner: runner))
         let renderer = TerminalRenderer(colour: LessonOutput.colour)
+        let updated = update ? try LessonOutput.orExit { () throws(LessonError) in try ExpectationUpdater.apply(record) } : nil
+        if let updated { print(updated.description) }  // then what the update left failing
         // Every problem, each at its file:line:column, as a compiler lists them.
         for chapter in record.chapters {
             for problem in chapter.problems { print(renderer.diagnostic(problem)) }
             for step in chapter.steps where step.status != .passed {
-                let reasons = step.errors.isEmpty ? [step.id] : step.errors.map(\.description)
+                let errors = updated?.remaining(step) ?? step.errors
+                let reasons = step.errors.isEmpty ? [step.id] : errors.map(\.description)
                 for reason in reasons { print(renderer.styled("\(step.status == .skipped ? "skipped" : "failed"): " + reason, "31")) }
             }
         }
-        print(renderer.summary(record))
-        if !record.succeeded { throw ExitCode(1) }
+        let fixed = !record.succeeded && updated?.fixesEverything(record) == true
+        print(fixed ? renderer.styled("OK with the updated expectations (before the update: \(record.summary))", "32") : renderer.summary(record))
+        if !record.succeeded && !fixed { throw ExitCode(1) }
         if strict && record.warnings > 0 {
             print(renderer.styled("FAILED: --strict, and the chapters have \(record.warnings) warning\(record.warnings == 1 ? "" : "s")", "31"))
             throw ExitCode(1)

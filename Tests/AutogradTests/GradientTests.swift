@@ -48,6 +48,19 @@ private func checkGradients(_ x: [Double], tolerance: Double = 1e-6, sourceLocat
         checkGradients([-0.003]) { t, x in t.tanh(x[0]) }
         checkGradients([0.7]) { t, x in t.relu(x[0]) }
         checkGradients([-0.7]) { t, x in t.relu(x[0]) }
+        checkGradients([0.7]) { t, x in t.sigmoid(x[0]) }
+        checkGradients([-3.5]) { t, x in t.sigmoid(x[0]) }
+        checkGradients([2.25]) { t, x in t.sqrt(x[0]) }
+        checkGradients([0.7]) { t, x in t.abs(x[0]) }
+        checkGradients([-0.7]) { t, x in t.abs(x[0]) }
+    }
+
+    @Test func maximumAndMinimumAwayFromATie() {
+        checkGradients([1.5, -2.25]) { t, x in t.maximum(x[0], x[1]) }
+        checkGradients([-2.25, 1.5]) { t, x in t.maximum(x[0], x[1]) }
+        checkGradients([1.5, -2.25]) { t, x in t.minimum(x[0], x[1]) }
+        checkGradients([-2.25, 1.5]) { t, x in t.minimum(x[0], x[1]) }
+        checkGradients([0.9, 0.4]) { t, x in t.maximum(t.mul(x[0], x[1]), t.sigmoid(x[0])) }
     }
 
     @Test func powers() {
@@ -61,6 +74,68 @@ private func checkGradients(_ x: [Double], tolerance: Double = 1e-6, sourceLocat
     @Test func aNodeUsedTwiceAddsBothPaths() {
         checkGradients([0.9]) { t, x in t.mul(x[0], x[0]) }
         checkGradients([0.9, 0.4]) { t, x in t.mul(t.add(x[0], x[1]), t.tanh(x[0])) }
+    }
+}
+
+/// Values and slopes checked against numbers computed apart from the engine (Python's math
+/// module, as torch.sigmoid and torch.sqrt give them), and the conventions where a slope jumps.
+@Suite struct NewScalarOpsAgainstReferences {
+    @Test func sigmoidAndSqrtMatchReferenceNumbers() {
+        let tape = Tape()
+        let a = Value(0.7, on: tape), b = Value(2.25, on: tape)
+        let s = a.sigmoid(), r = b.sqrt()
+        (s + r).backward()
+        #expect(abs(s.data - 0.6681877721681662) < 1e-15)
+        #expect(abs(a.grad - 0.22171287329310904) < 1e-15)
+        #expect(r.data == 1.5)
+        #expect(abs(b.grad - 1.0 / 3) < 1e-15)
+    }
+
+    /// Far from 0 the sigmoid neither overflows nor loses its tiny values: 1 / (1 + e^40) is 4.2e-18,
+    /// not 0, and sigmoid(-800) is 0 rather than NaN.
+    @Test func sigmoidStaysFiniteFarOut() {
+        let tape = Tape()
+        #expect(abs(tape.data(tape.sigmoid(tape.input(-40))) / 4.248354255291589e-18 - 1) < 1e-13)
+        #expect(tape.data(tape.sigmoid(tape.input(-800))) == 0)
+        #expect(tape.data(tape.sigmoid(tape.input(800))) == 1)
+    }
+
+    /// abs has slope 0 at 0, as relu does and as torch.abs does.
+    @Test func absAtItsKinkHasSlopeZero() {
+        let tape = Tape()
+        let a = Value(0, on: tape)
+        a.abs().backward()
+        #expect(a.grad == 0)
+    }
+
+    /// At a tie max and min give each input half the gradient, as torch.maximum and torch.minimum
+    /// do; the central difference at a tie measures the same half. max(a, a) is a, slope 1.
+    @Test func maxAndMinSplitTheGradientAtATie() {
+        for op in [Value.max, Value.min] {
+            let tape = Tape()
+            let a = Value(1.5, on: tape), b = Value(1.5, on: tape)
+            let out = op(a)(b) * 4
+            out.backward()
+            #expect(out.data == 6)
+            #expect(a.grad == 2)
+            #expect(b.grad == 2)
+            let c = Value(-0.5, on: tape)
+            op(c)(c).backward()
+            #expect(c.grad == 1)
+        }
+        let h = 1e-6
+        #expect(abs((max(1.5 + h, 1.5) - max(1.5 - h, 1.5)) / (2 * h) - 0.5) < 1e-9)
+    }
+
+    @Test func graphsNameTheNewOps() {
+        let tape = Tape()
+        let a = Value(2, on: tape), b = Value(-1, on: tape)
+        let m = a.max(b)
+        #expect(m.op == .max && m.op.symbol == "max")
+        #expect(m.inputs.map(\.id) == [a.id, b.id])
+        #expect(a.min(b).op.symbol == "min")
+        #expect(a.sqrt().inputs.map(\.id) == [a.id])
+        #expect([a.sigmoid().op, a.abs().op] == [.sigmoid, .abs])
     }
 }
 

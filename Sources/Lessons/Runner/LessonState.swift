@@ -28,6 +28,11 @@ public final class LessonState {
     /// The Swift cells that ran to the end, with their chapter's number: a later cell of the same
     /// chapter is compiled after them, so it sees what they defined.
     public internal(set) var swiftCells: [(chapter: Int, cell: SwiftCell)] = []
+    /// The `name: number` lines each chapter's `inputs` steps declared, by chapter number: the
+    /// expression steps below them in that chapter take these for the names they do not give.
+    public internal(set) var declaredInputs: [Int: [Parameter]] = [:] {
+        didSet { touch(.inputs) }
+    }
     /// Resources whose building step failed, with where it failed.
     var failed: [Resource: SourceLocation] = [:] {
         didSet {
@@ -35,7 +40,7 @@ public final class LessonState {
         }
     }
     /// How many times each slot has changed: a step changed a slot when its number moved.
-    public private(set) var versions: [StateSlot: Int] = [.data: 0, .model: 0, .swift: 0]
+    public private(set) var versions: [StateSlot: Int] = [.data: 0, .model: 0, .swift: 0, .inputs: 0]
 
     /// Hears each step of a training run, and stops the run when it answers false: the notebook
     /// shows a training step's progress and lets the learner cancel it. Nil in `gpt run`.
@@ -174,8 +179,8 @@ public final class LessonState {
                               hint: "fix the error reported there first")
         }
         switch resource {
-        case .swiftCells:
-            return  // the cells above that ran: nothing to build
+        case .swiftCells, .declaredInputs:
+            return  // what the steps above left: nothing to build
         case .dataset:
             guard dataset == nil else { return }
             do {
@@ -212,6 +217,8 @@ public enum StateSlot: String, Sendable, CaseIterable, Hashable {
     case model
     /// The Swift cells that ran, which the cells below them compile after.
     case swift
+    /// The inputs `inputs` steps declared, which the expression steps below them read.
+    case inputs
 
     /// The resources that live in this slot.
     public var resources: [Resource] {
@@ -219,6 +226,7 @@ public enum StateSlot: String, Sendable, CaseIterable, Hashable {
         case .data: return [.dataset]
         case .model: return [.model, .trainedModel]
         case .swift: return [.swiftCells]
+        case .inputs: return [.declaredInputs]
         }
     }
 }
@@ -230,6 +238,7 @@ extension Resource {
         case .dataset: return .data
         case .model, .trainedModel: return .model
         case .swiftCells: return .swift
+        case .declaredInputs: return .inputs
         }
     }
 }
@@ -245,6 +254,7 @@ public struct SlotContents {
     fileprivate var trainedSteps = 0
     fileprivate var lossHistory: [Double] = []
     fileprivate var swiftCells: [(chapter: Int, cell: SwiftCell)] = []
+    fileprivate var declaredInputs: [Int: [Parameter]] = [:]
     fileprivate var failed: [Resource: SourceLocation] = [:]
 
     /// The slot as a fresh state has it: nothing built, nothing failed.
@@ -270,6 +280,8 @@ extension LessonState {
             contents.lossHistory = lossHistory
         case .swift:
             contents.swiftCells = swiftCells
+        case .inputs:
+            contents.declaredInputs = declaredInputs
         }
         return contents
     }
@@ -289,6 +301,8 @@ extension LessonState {
             lossHistory = contents.lossHistory
         case .swift:
             swiftCells = contents.swiftCells
+        case .inputs:
+            declaredInputs = contents.declaredInputs
         }
         touch(contents.slot)
     }

@@ -52,7 +52,8 @@ enum ExerciseSteps {
             ParameterSpec("expr", .text, default: "", "optional: an expression over named inputs the answer comes from"),
             ParameterSpec("of", .text, default: "out", "which number of the expression: out, or grad.NAME for a gradient"),
         ],
-        takesNamedInputs: true
+        takesNamedInputs: true,
+        needs: [.declaredInputs]  // an expression's inputs may come from an inputs step above
     ) { context in
         let answer = try context.number("answer")
         let tolerance = try context.number("tolerance")

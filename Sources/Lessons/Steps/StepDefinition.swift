@@ -51,6 +51,8 @@ public enum Resource: String, Sendable, Codable, CaseIterable {
     case trainedModel = "trained model"
     /// The Swift cells above that ran (a Swift cell compiles after them).
     case swiftCells = "Swift cells above"
+    /// The inputs an `inputs` step declared for the expression steps below it in its chapter.
+    case declaredInputs = "inputs declared above"
 
     /// This resource and the ones it is built from.
     public var withPrerequisites: [Resource] {
@@ -59,6 +61,7 @@ public enum Resource: String, Sendable, Codable, CaseIterable {
         case .model: return [.model, .dataset]
         case .trainedModel: return [.trainedModel, .model, .dataset]
         case .swiftCells: return [.swiftCells]
+        case .declaredInputs: return [.declaredInputs]
         }
     }
 }

@@ -21,7 +21,8 @@ let largestComparableValue = 1e4
 
 /// What comparing one program found.
 enum Verdict: Equatable {
-    /// Its values are too large or not finite (log of a negative number, say): nothing to compare.
+    /// Its values are too large or not finite (log of a negative number, say), or rounding put the
+    /// engine and the reference on two sides of a kink of max, min or abs: nothing to compare.
     case notComparable
     case agrees
     case differs(String)
@@ -34,7 +35,8 @@ func compare(_ program: GraphProgram) -> Verdict {
     let tape = graph.tape
     let ids = graph.defined + [graph.root]
     func reference(_ id: NodeID) -> ReferenceNode { id == graph.root ? graph.referenceRoot : graph.reference[Int(id)]! }
-    guard ids.allSatisfy({ tape.data($0).isFinite && abs(tape.data($0)) <= largestComparableValue }) else {
+    guard ids.allSatisfy({ tape.data($0).isFinite && abs(tape.data($0)) <= largestComparableValue }),
+          !graph.kinkSidesDiffer else {
         return .notComparable
     }
     tape.backward(from: graph.root)
@@ -61,10 +63,11 @@ func compare(_ program: GraphProgram) -> Verdict {
 }
 
 /// The first leaf whose gradient disagrees with (f(x + h) - f(x - h)) / 2h, or nil. Leaves where
-/// the estimate changes with h (a relu's kink or a steep curve nearby) are skipped, as is every
-/// leaf when some relu saw an input this close to its kink.
+/// the estimate changes with h (a kink or a steep curve nearby) are skipped, as is every leaf when
+/// some relu or abs saw an input this close to its kink, or some max or min two inputs this close
+/// to a tie.
 func finiteDifferenceMismatch(_ program: GraphProgram, _ graph: RecordedGraph) -> String? {
-    guard graph.closestReluInput > 1e-3 else { return nil }
+    guard graph.closestKink > 1e-3 else { return nil }
     let point = graph.leaves.map { graph.tape.data($0) }
     func root(_ values: [Double]) -> Double {
         let moved = RecordedGraph(program, leafValues: values, withReference: false)

@@ -24,7 +24,7 @@ enum StepKind: Int, CaseIterable {
     case add, mul, sub, div, neg
     case plusConstant, constantPlus, minusConstant, constantMinus
     case timesConstant, constantTimes, overConstant, constantOver
-    case pow, exp, log, relu, tanh
+    case pow, exp, log, relu, tanh, sigmoid, sqrt, abs, maximum, minimum
     case sumOfValues, sumOfVector, dot, matvec, softmax, rmsnorm, crossEntropy
     case scores, weightedSum, weightedSums, vectorAdd, vectorRelu, newLeaves
 }
@@ -63,8 +63,13 @@ final class RecordedGraph {
     private(set) var runs: [Vector] = []
     /// Tape ids of the leaves, in the order they were made: what finite differences perturb.
     private(set) var leaves: [NodeID] = []
-    /// The smallest |x| any relu saw: finite differences are unreliable near its kink.
-    private(set) var closestReluInput = Double.infinity
+    /// How close any relu or abs came to its kink (|x|), or any max or min to its tie (|x - y|):
+    /// finite differences are unreliable near a kink.
+    private(set) var closestKink = Double.infinity
+    /// True when rounding put the engine and the reference on two sides of some kink of max, min
+    /// or abs (one sees a tie or a 0 where the other sees a number a hair away): there they
+    /// compute two different slopes by design, and the program cannot be compared.
+    private(set) var kinkSidesDiffer = false
     /// One line per step, for failure messages.
     private(set) var lines: [String] = []
     private(set) var root: NodeID = 0
@@ -190,9 +195,20 @@ final class RecordedGraph {
         case .exp: scalar(x.exp().id, "exp(\(name(x.id)))") { Reference.exp(ref(x.id)) }
         case .log: scalar(x.log().id, "log(\(name(x.id)))") { Reference.log(ref(x.id)) }
         case .relu:
-            closestReluInput = min(closestReluInput, abs(x.data))
+            closestKink = min(closestKink, abs(x.data))
             scalar(x.relu().id, "relu(\(name(x.id)))") { Reference.relu(ref(x.id)) }
         case .tanh: scalar(x.tanh().id, "tanh(\(name(x.id)))") { Reference.tanh(ref(x.id)) }
+        case .sigmoid: scalar(x.sigmoid().id, "sigmoid(\(name(x.id)))") { Reference.sigmoid(ref(x.id)) }
+        case .sqrt: scalar(x.sqrt().id, "sqrt(\(name(x.id)))") { Reference.sqrt(ref(x.id)) }
+        case .abs:
+            nearKink(x.data, withReference ? ref(x.id).data : x.data)
+            scalar(x.abs().id, "abs(\(name(x.id)))") { Reference.abs(ref(x.id)) }
+        case .maximum:
+            nearKink(x.data - y.data, withReference ? ref(x.id).data - ref(y.id).data : x.data - y.data)
+            scalar(x.max(y).id, "max(\(name(x.id)), \(name(y.id)))") { Reference.max(ref(x.id), ref(y.id)) }
+        case .minimum:
+            nearKink(x.data - y.data, withReference ? ref(x.id).data - ref(y.id).data : x.data - y.data)
+            scalar(x.min(y).id, "min(\(name(x.id)), \(name(y.id)))") { Reference.min(ref(x.id), ref(y.id)) }
         case .sumOfValues:
             // Scattered, possibly repeated operands: one `sum` node over a list.
             let operands = (0..<(1 + step.c % 5)).map { Value(node: value(step.a + $0 * (1 + step.b % 3)), on: tape) }
@@ -230,11 +246,18 @@ final class RecordedGraph {
             vectorResult(tape.add(u, v), "\(name(u)) + \(name(v))") { zip(refs(u), refs(v)).map { Reference.add($0, $1) } }
         case .vectorRelu:
             let v = vector(step.a, length: 1 + step.c % 5)
-            for x in tape.data(v) { closestReluInput = min(closestReluInput, abs(x)) }
+            for x in tape.data(v) { closestKink = min(closestKink, abs(x)) }
             vectorResult(tape.relu(v), "relu(\(name(v)))") { refs(v).map(Reference.relu) }
         case .newLeaves:
             makeLeaves((0..<(1 + step.c % 6)).map { newLeafValues[(step.a + $0 * (1 + step.b)) % newLeafValues.count] })
         }
+    }
+
+    /// Notes how far an abs's argument, or a max's or min's difference of arguments, is from its
+    /// kink, in the engine and in the reference.
+    func nearKink(_ engine: Double, _ reference: Double) {
+        closestKink = min(closestKink, abs(engine))
+        if (engine == 0) != (reference == 0) || (engine > 0) != (reference > 0) { kinkSidesDiffer = true }
     }
 
     func scalar(_ id: NodeID, _ text: String, _ node: () -> ReferenceNode) {

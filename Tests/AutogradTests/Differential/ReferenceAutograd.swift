@@ -64,15 +64,37 @@ enum Reference {
         ReferenceNode(Foundation.log(a.data), parents: [(a, 1 / a.data)])
     }
     static func relu(_ a: ReferenceNode) -> ReferenceNode {
-        ReferenceNode(max(0, a.data), parents: [(a, a.data > 0 ? 1 : 0)])
+        ReferenceNode(Swift.max(0, a.data), parents: [(a, a.data > 0 ? 1 : 0)])
     }
     static func tanh(_ a: ReferenceNode) -> ReferenceNode {
         let t = Foundation.tanh(a.data)
         return ReferenceNode(t, parents: [(a, 1 - t * t)])
     }
 
+    /// |a|, with slope 0 at a = 0 (the engine's convention, and PyTorch's).
+    static func abs(_ a: ReferenceNode) -> ReferenceNode {
+        ReferenceNode(Swift.abs(a.data), parents: [(a, a.data > 0 ? 1 : a.data < 0 ? -1 : 0)])
+    }
+
+    /// The larger of a and b, with the slope of (a + b + |a - b|) / 2: 1 to the larger, and at a
+    /// tie, where |a - b| has slope 0, a half to each. The value is the exact maximum, not that
+    /// formula's rounded one, so that a tie the engine sees (max(x, y) is x, read again by a
+    /// later min) is a tie here too.
+    static func max(_ a: ReferenceNode, _ b: ReferenceNode) -> ReferenceNode {
+        let slope = a.data > b.data ? 1.0 : a.data < b.data ? 0 : 0.5
+        return ReferenceNode(Swift.max(a.data, b.data), parents: [(a, slope), (b, 1 - slope)])
+    }
+    /// The smaller, with the slope of (a + b - |a - b|) / 2.
+    static func min(_ a: ReferenceNode, _ b: ReferenceNode) -> ReferenceNode {
+        let slope = a.data < b.data ? 1.0 : a.data > b.data ? 0 : 0.5
+        return ReferenceNode(Swift.min(a.data, b.data), parents: [(a, slope), (b, 1 - slope)])
+    }
+
     // Composites: exactly what a learner would write by hand.
     static func neg(_ a: ReferenceNode) -> ReferenceNode { mul(a, constant(-1)) }
+    /// 1 / (1 + e^-a).
+    static func sigmoid(_ a: ReferenceNode) -> ReferenceNode { pow(add(exp(neg(a)), constant(1)), -1) }
+    static func sqrt(_ a: ReferenceNode) -> ReferenceNode { pow(a, 0.5) }
     static func sub(_ a: ReferenceNode, _ b: ReferenceNode) -> ReferenceNode { add(a, neg(b)) }
     static func div(_ a: ReferenceNode, _ b: ReferenceNode) -> ReferenceNode { mul(a, pow(b, -1)) }
 

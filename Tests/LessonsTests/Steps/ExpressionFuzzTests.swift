@@ -17,11 +17,16 @@ import Testing
     /// A random expression, at most `depth` levels of the generator deep; nesting deeper than
     /// that comes from long runs of prefixes, built without recursion.
     static func expression(_ random: inout SplitMix64, depth: Int) -> String {
-        switch depth <= 0 ? random.below(2) : random.below(10) {
+        switch depth <= 0 ? random.below(2) : random.below(11) {
         case 0: return random.pick(numbers)
         case 1: return random.pick(names)
         case 2: return "(" + expression(&random, depth: depth - 1) + ")"
-        case 3: return random.pick(["tanh", "exp", "log", "relu", "tahn"]) + "(" + expression(&random, depth: depth - 1) + ")"
+        case 3: return random.pick(["tanh", "exp", "log", "relu", "sigmoid", "sqrt", "abs", "tahn", "max", "min"])
+            + "(" + expression(&random, depth: depth - 1) + ")"
+        case 10:  // two arguments, or a wrong number of them, with odd commas now and then
+            let count = random.chance(0.8) ? 2 : random.below(4)
+            let arguments = (0..<count).map { _ in expression(&random, depth: depth - 1) }
+            return random.pick(["max", "min", "sqrt", "maxx"]) + "(" + arguments.joined(separator: random.pick([", ", ",", " , ", ",,"])) + ")"
         case 4: return "-" + expression(&random, depth: depth - 1)
         case 5: return expression(&random, depth: depth - 1) + random.pick(["^", "**", " ^ "]) + random.pick(["2", "-1", "0.5", "(1/0)", "(0/0)", "a", "-(-3)"])
         case 6:  // a long flat chain
@@ -65,7 +70,7 @@ import Testing
         guard Set(variables).count == variables.count else { return "variables repeat: \(variables)" }
         let inputs = Dictionary(uniqueKeysWithValues: variables.map { ($0, Double(random.below(7)) - 3 + 0.25) })
         let value = expression.evaluate(inputs)
-        _ = expression.reluArguments(inputs)
+        _ = expression.kinks(inputs)
         guard expression == expression else { return "the tree is not equal to itself" }
         let tape = Tape()
         let leaves = Dictionary(uniqueKeysWithValues: variables.map { ($0, Value(inputs[$0] ?? 0, on: tape, label: $0)) })

@@ -1,4 +1,5 @@
-// Arithmetic expressions an author writes as a step parameter, such as `tanh(x1*w1 + x2*w2 + b)`:
+// Arithmetic expressions an author writes as a step parameter, such as `tanh(x1*w1 + x2*w2 + b)` or
+// `max(a, b) + sqrt(c)`:
 // parsed once, then evaluated two ways: on the tape (through `Value`, so the engine records and
 // differentiates it) and on plain Doubles (for the finite-difference check of the gradients).
 // An expression nests at most `ExpressionParser.maximumDepth` levels and holds at most
@@ -16,8 +17,8 @@ indirect enum Expression: Equatable {
     /// Operands joined left to right by operators of one precedence: `a - b + c` is
     /// `.chain(a, [-b, +c])`, `a * b / c` likewise with `*` and `/`.
     case chain(Expression, [Link])
-    /// A function of one argument: tanh, exp, log or relu.
-    case call(String, Expression)
+    /// A function applied to its arguments: one for most (`tanh(a)`), two for max and min.
+    case call(String, [Expression])
     /// base ^ exponent, where the exponent is a constant.
     case power(Expression, Double)
 
@@ -28,7 +29,18 @@ indirect enum Expression: Equatable {
         let operand: Expression
     }
 
-    static let functions = ["tanh", "exp", "log", "relu"]
+    /// Every function an expression may call, with how many arguments it takes.
+    static let arities: KeyValuePairs<String, Int> = [
+        "tanh": 1, "exp": 1, "log": 1, "relu": 1, "sigmoid": 1, "sqrt": 1, "abs": 1, "max": 2, "min": 2,
+    ]
+    static let functions = arities.map(\.key)
+
+    static func arity(of name: String) -> Int? { arities.first { $0.key == name }?.value }
+
+    /// The functions as a teacher writes them: "tanh exp log relu sigmoid sqrt abs max(a, b) min(a, b)".
+    static var functionList: String {
+        arities.map { $0.value == 2 ? "\($0.key)(a, b)" : $0.key }.joined(separator: " ")
+    }
 
     /// The names of the inputs, in order of first appearance.
     var variables: [String] {
@@ -38,7 +50,8 @@ indirect enum Expression: Equatable {
             switch e {
             case .number: break
             case .variable(let name): if seen.insert(name).inserted { names.append(name) }
-            case .negate(let a), .call(_, let a), .power(let a, _): visit(a)
+            case .negate(let a), .power(let a, _): visit(a)
+            case .call(_, let arguments): for a in arguments { visit(a) }
             case .chain(let first, let links): visit(first); for link in links { visit(link.operand) }
             }
         }
@@ -61,22 +74,31 @@ indirect enum Expression: Equatable {
             let level = links.first.map { $0.op == "+" || $0.op == "-" ? 1 : 2 } ?? 5
             let rest = links.map { " \($0.op) \($0.operand.text(within: level + 1))" }.joined()
             (written, strength) = (first.text(within: level) + rest, level)
-        case .call(let name, let a): (written, strength) = ("\(name)(\(a.text(within: 0)))", 5)
+        case .call(let name, let arguments):
+            (written, strength) = ("\(name)(\(arguments.map { $0.text(within: 0) }.joined(separator: ", ")))", 5)
         case .power(let a, let c): (written, strength) = ("\(a.text(within: 5))^\(NumberFormat.full(c))", 4)
         }
         return strength < outer ? "(\(written))" : written
     }
 
-    /// Every relu in the expression, outermost first, with the value of its argument at `inputs`:
-    /// where an argument is 0, the expression has a kink.
-    func reluArguments(_ inputs: [String: Double]) -> [(relu: Expression, argument: Double)] {
-        var found: [(relu: Expression, argument: Double)] = []
+    /// Functions whose slope jumps where some quantity crosses 0: relu's and abs's argument, the
+    /// difference of max's or min's two arguments.
+    static let kinked: Set<String> = ["relu", "abs", "max", "min"]
+
+    /// Every call of a kinked function, outermost first, with the quantity at `inputs` whose sign
+    /// picks its slope (the argument, or the first argument minus the second): where it is 0, the
+    /// expression has a kink.
+    func kinks(_ inputs: [String: Double]) -> [(call: Expression, name: String, crossing: Double)] {
+        var found: [(call: Expression, name: String, crossing: Double)] = []
         func visit(_ e: Expression) {
             switch e {
             case .number, .variable: break
-            case .call(let name, let a):
-                if name == "relu" { found.append((e, a.evaluate(inputs))) }
-                visit(a)
+            case .call(let name, let arguments):
+                if Self.kinked.contains(name) {
+                    let values = arguments.map { $0.evaluate(inputs) }
+                    found.append((e, name, values.count == 2 ? values[0] - values[1] : values[0]))
+                }
+                for a in arguments { visit(a) }
             case .negate(let a), .power(let a, _): visit(a)
             case .chain(let first, let links): visit(first); for link in links { visit(link.operand) }
             }
@@ -93,7 +115,8 @@ struct ExpressionError: Error {
 }
 
 /// Recursive descent over: sum := product (('+'|'-') product)*; product := unary (('*'|'/') unary)*;
-/// unary := '-' unary | power; power := atom (('^'|'**') unary)?; atom := number | name | name(sum) | (sum).
+/// unary := '-' unary | power; power := atom (('^'|'**') unary)?;
+/// atom := number | name | name(sum (',' sum)*) | (sum), a call with as many arguments as its function takes.
 /// Sums and products are loops; only nesting recurses, and it is refused past `maximumDepth`.
 struct ExpressionParser {
     /// Levels of nesting an expression may have: each parenthesis, function call, sign and
@@ -251,17 +274,37 @@ struct ExpressionParser {
             }
             let name = String(characters[start..<position])
             if take("(") {
-                guard Expression.functions.contains(name) else {
+                guard let arity = Expression.arity(of: name) else {
                     let near = Suggestions.closest(to: name, among: Expression.functions).first.map { "did you mean '\($0)'? " } ?? ""
-                    throw ExpressionError(offset: start, message: "unknown function '\(name)'; \(near)functions: \(Expression.functions.joined(separator: ", "))")
+                    throw ExpressionError(offset: start, message: "unknown function '\(name)'; \(near)functions: \(Expression.functionList)")
                 }
-                let argument = try nested(at: start) { parser throws(ExpressionError) in try parser.sum() }
-                guard take(")") else { throw ExpressionError(offset: position, message: "missing ')' after the argument of \(name)") }
-                return .call(name, argument)
+                return .call(name, try arguments(of: name, arity: arity, at: start))
             }
             return .variable(name)
         }
         throw ExpressionError(offset: start, message: "unexpected '\(c)'")
+    }
+
+    /// The arguments of a call whose '(' was just read, separated by commas, exactly `arity` of them.
+    private mutating func arguments(of name: String, arity: Int, at start: Int) throws(ExpressionError) -> [Expression] {
+        let usage = arity == 1 ? "\(name)(x)" : "\(name)(a, b)"
+        var arguments: [Expression] = []
+        while true {
+            arguments.append(try nested(at: start) { parser throws(ExpressionError) in try parser.sum() })
+            skipSpaces()
+            let here = position
+            if take(")") { break }
+            guard take(",") else {
+                throw ExpressionError(offset: position, message: "missing ')' after the argument\(arity == 1 ? "" : "s") of \(name)")
+            }
+            guard arguments.count < arity else {
+                throw ExpressionError(offset: here, message: "\(name) takes \(arity == 1 ? "one argument" : "\(arity) arguments"), as in \(usage)")
+            }
+        }
+        guard arguments.count == arity else {
+            throw ExpressionError(offset: start, message: "\(name) takes \(arity) arguments, as in \(usage); it was given \(arguments.count)")
+        }
+        return arguments
     }
 }
 
@@ -279,13 +322,18 @@ extension Expression {
             var x = first.evaluate(inputs)
             for link in links { x = Self.apply(link.op, x, link.operand.evaluate(inputs)) }
             return x
-        case .call(let name, let a):
-            let x = a.evaluate(inputs)
+        case .call(let name, let arguments):
+            let x = arguments.map { $0.evaluate(inputs) }
             switch name {
-            case "tanh": return DeterministicMath.tanh(x)
-            case "exp": return DeterministicMath.exp(x)
-            case "log": return DeterministicMath.log(x)
-            default: return max(0, x)
+            case "tanh": return DeterministicMath.tanh(x[0])
+            case "exp": return DeterministicMath.exp(x[0])
+            case "log": return DeterministicMath.log(x[0])
+            case "sigmoid": return DeterministicMath.sigmoid(x[0])
+            case "sqrt": return x[0].squareRoot()
+            case "abs": return abs(x[0])
+            case "max": return max(x[0], x[1])
+            case "min": return min(x[0], x[1])
+            default: return max(0, x[0])
             }
         case .power(let a, let c): return Foundation.pow(a.evaluate(inputs), c)
         }
@@ -319,16 +367,28 @@ extension Expression {
             var result = first.record(inputs, on: tape)
             for link in links { result = Self.combine(link.op, result, link.operand.record(inputs, on: tape), tape: tape) }
             return result
-        case .call(let name, let a):
-            switch a.record(inputs, on: tape) {
-            case .constant: return .constant(evaluate([:]))
-            case .value(let v):
-                switch name {
-                case "tanh": return .value(v.tanh())
-                case "exp": return .value(v.exp())
-                case "log": return .value(v.log())
-                default: return .value(v.relu())
+        case .call(let name, let arguments):
+            let recorded = arguments.map { $0.record(inputs, on: tape) }
+            // A call whose arguments are all constants folds away; a constant beside a value (max(a, 0))
+            // becomes a leaf named by its number, as `2 / a` does.
+            let values = recorded.compactMap { argument -> Value? in if case .value(let v) = argument { v } else { nil } }
+            guard let v = values.first else { return .constant(evaluate([:])) }
+            let operands = recorded.map { argument in
+                switch argument {
+                case .value(let v): return v
+                case .constant(let c): return Value(c, on: tape, label: NumberFormat.full(c))
                 }
+            }
+            switch name {
+            case "tanh": return .value(v.tanh())
+            case "exp": return .value(v.exp())
+            case "log": return .value(v.log())
+            case "sigmoid": return .value(v.sigmoid())
+            case "sqrt": return .value(v.sqrt())
+            case "abs": return .value(v.abs())
+            case "max": return .value(operands[0].max(operands[1]))
+            case "min": return .value(operands[0].min(operands[1]))
+            default: return .value(v.relu())
             }
         case .power(let a, let c):
             switch a.record(inputs, on: tape) {

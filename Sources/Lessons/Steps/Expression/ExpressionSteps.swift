@@ -1,20 +1,22 @@
 // Steps over arithmetic expressions: the forward pass of chapter 1 and the backward pass of
-// chapter 2, for any expression an author writes, plus micrograd's own reference expression.
+// chapter 2, for any expression an author writes, plus micrograd's own reference expression, and
+// `inputs`, which declares values once for every expression step below it in its chapter.
 import Autograd
 import LessonOutput
 
 enum ExpressionSteps {
-    static let all = [forward, backward, micrograd]
+    static let all = [inputs, forward, backward, micrograd]
 
     static let expressionParameter = ParameterSpec(
         "expr", .expression, default: nil,
-        "arithmetic over named inputs: + - * / ^, parentheses, tanh exp log relu; give each input as 'name: number'")
+        "arithmetic over named inputs: + - * / ^, parentheses, \(Expression.functionList); give each input as 'name: number'")
 
     static let forward = StepDefinition(
         id: "forward",
         summary: "Records an expression on a tape and shows every node's value, in the order they were computed.",
         parameters: [expressionParameter],
-        takesNamedInputs: true
+        takesNamedInputs: true,
+        needs: [.declaredInputs]
     ) { context in
         let built = try build(context)
         let view = TapeView(tape: built.tape, root: built.output.id)
@@ -38,11 +40,43 @@ enum ExpressionSteps {
             expressionParameter,
             ParameterSpec("graph", .flag, default: "true", "draw the computation graph"),
         ],
-        takesNamedInputs: true
+        takesNamedInputs: true,
+        needs: [.declaredInputs]
     ) { context in
         let built = try build(context)
         built.output.backward()
         return backwardReport(built, graph: context.flag("graph"))
+    }
+
+    /// Values declared once: every `forward`, `backward` and `exercise` step below it in the same
+    /// chapter takes them for the names it does not give itself (its own line wins). A later
+    /// `inputs` step changes or adds names from there on. In the notebook, editing one re-runs
+    /// the expression steps below it, as they read what it declares.
+    static let inputs = StepDefinition(
+        id: "inputs",
+        summary: "Declares named inputs ('a: 2') once, for every forward, backward and exercise step below it in the chapter; a step's own line overrides.",
+        takesNamedInputs: true,
+        needs: [.declaredInputs],
+        provides: [.declaredInputs]
+    ) { context in
+        let declared = context.namedInputs
+        guard !declared.isEmpty else {
+            throw context.error("the inputs step declares no inputs",
+                                hint: "give one 'name: number' line per input, as in 'a: 2' and 'b: -3'")
+        }
+        var inputs = context.state.declaredInputs[context.chapter] ?? []
+        for parameter in declared {
+            inputs.removeAll { $0.name == parameter.name }
+            inputs.append(parameter)
+        }
+        context.state.declaredInputs[context.chapter] = inputs
+        var report = StepReport()
+        report.add(.table(Table(
+            title: "Inputs for the expression steps below (a step's own line overrides one)",
+            columns: ["input", "value"],
+            rows: inputs.map { [.text($0.name), .number(Double($0.value) ?? .nan)] })))
+        for parameter in inputs { report.check(parameter.name, Double(parameter.value) ?? .nan) }
+        return report
     }
 
     /// What `backward` shows and checks once the backward pass has run: apart from the step, so
@@ -134,7 +168,8 @@ enum ExpressionSteps {
         let output: Value
     }
 
-    /// Parses `expr`, matches its variables with the step's named inputs, and records it.
+    /// Parses `expr`, matches its variables with the step's named inputs (then the chapter's
+    /// declared ones, for the names the step does not give), and records it.
     static func build(_ context: StepContext) throws(LessonError) -> Built {
         let text = context.text("expr")
         let expression: Expression
@@ -142,7 +177,7 @@ enum ExpressionSteps {
             expression = try ExpressionParser.parse(text)
         } catch {
             throw context.error(in: "expr", offset: error.offset, error.message,
-                                hint: "expressions use + - * / ^, parentheses and tanh exp log relu, as in 'tanh(a*b + c)'")
+                                hint: "expressions use + - * / ^, parentheses and \(Expression.functionList), as in 'tanh(a*b + c)'")
         }
         let given = context.namedInputs
         let variables = expression.variables
@@ -151,12 +186,15 @@ enum ExpressionSteps {
                               "input '\(parameter.name)' does not appear in the expression",
                               hint: Suggestions.hint(for: parameter.name, among: variables, kind: "input"))
         }
+        let declared = context.state.declaredInputs[context.chapter] ?? []
         let tape = Tape()
         var inputs: [(name: String, value: Value)] = []
         for name in variables {
-            guard let parameter = given.first(where: { $0.name == name }), let number = Double(parameter.value) else {
-                throw context.error("the expression uses '\(name)' but the step gives it no value",
-                                    hint: "add a line '\(name): <number>' to the step")
+            guard let parameter = given.first(where: { $0.name == name }) ?? declared.first(where: { $0.name == name }),
+                  let number = Double(parameter.value) else {
+                let known = declared.isEmpty ? "" : "; the inputs declared above are " + declared.map(\.name).joined(separator: ", ")
+                throw context.error("the expression uses '\(name)' but the step gives it no value\(known)",
+                                    hint: "add a line '\(name): <number>' to the step, or to an inputs step above it")
             }
             inputs.append((name, Value(number, on: tape, label: name)))
         }

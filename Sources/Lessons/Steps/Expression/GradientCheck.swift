@@ -1,6 +1,6 @@
 // The backward step's check of the engine: every input's gradient against a central finite
 // difference of the same expression on plain Doubles. A disagreement fails the step; where a
-// finite difference cannot judge (a relu kink nearby, a value that is not finite, estimates that
+// finite difference cannot judge (a kink of relu, abs, max or min nearby, a value that is not finite, estimates that
 // move with the step size), the step says so instead of counting it as agreement or failure.
 import LessonOutput
 
@@ -112,23 +112,38 @@ enum GradientCheck {
         return (expression.evaluate(plus) - expression.evaluate(minus)) / (2 * h)
     }
 
-    /// Why a relu's kink spoils the finite difference in `name`, or nil: a relu whose argument
-    /// takes both signs on [x - reach, x + reach] (sampled at both ends and the middle) has its
-    /// kink there. Over a kink the difference mixes the slopes on both sides (at the kink itself,
-    /// (relu(h) - relu(-h)) / 2h = 0.5), while backward takes one side's slope, 0 at the kink.
+    /// Why a kink spoils the finite difference in `name`, or nil: a relu or abs whose argument, or
+    /// a max or min whose two arguments' difference, takes both signs on [x - reach, x + reach]
+    /// (sampled at both ends and the middle) has its kink there. Over a kink the difference mixes
+    /// the slopes on both sides (at relu's, (relu(h) - relu(-h)) / 2h = 0.5), while backward
+    /// takes one side's slope, or at max's and min's tie their average, by the conventions below.
     static func kink(in expression: Expression, _ values: [String: Double], _ name: String, within reach: Double) -> String? {
         let x = values[name, default: .nan]
         var below = values, above = values
         below[name] = x - reach
         above[name] = x + reach
-        let samples = [below, values, above].map { expression.reluArguments($0) }
-        for (index, relu) in samples[1].enumerated() {
-            let arguments = samples.map { $0[index].argument }
-            guard arguments.allSatisfy(\.isFinite), let low = arguments.min(), let high = arguments.max(), low < 0, high > 0 else { continue }
-            return "\(relu.relu.text) has its kink (where its argument is 0) within \(NumberFormat.full(widerStep))h of "
+        let samples = [below, values, above].map { expression.kinks($0) }
+        for (index, call) in samples[1].enumerated() {
+            let crossings = samples.map { $0[index].crossing }
+            guard crossings.allSatisfy(\.isFinite), let low = crossings.min(), let high = crossings.max(), low < 0, high > 0 else { continue }
+            return "\(call.call.text) has its kink (\(kinkPlace(call.name))) within \(NumberFormat.full(widerStep))h of "
                 + "\(name) = \(NumberFormat.full(x)); there the finite difference mixes the slopes on both sides, "
-                + "while backward takes the slope on one side (relu's slope at 0 is 0 by convention)"
+                + "while backward \(kinkConvention(call.name))"
         }
         return nil
+    }
+
+    private static func kinkPlace(_ function: String) -> String {
+        function == "max" || function == "min" ? "where its two arguments are equal" : "where its argument is 0"
+    }
+
+    /// The engine's convention at each kind of kink (ScalarOps.swift).
+    private static func kinkConvention(_ function: String) -> String {
+        switch function {
+        case "relu": return "takes the slope on one side (relu's slope at 0 is 0 by convention)"
+        case "abs": return "takes the slope on one side, or 0 at the kink itself (abs's slope at 0 is 0 by convention)"
+        default: return "gives the gradient to the argument that is \(function == "max" ? "larger" : "smaller"), "
+            + "and at a tie half to each (as torch.\(function == "max" ? "maximum" : "minimum") does)"
+        }
     }
 }

@@ -36,6 +36,8 @@ extension TapeView {
             return "log of \(NumberFormat.full(x[0])) is undefined (log needs a positive number)"
         case .log where x[0] == 0:
             return "log of 0 is minus infinity"
+        case .sqrt where x[0] < 0:
+            return "sqrt of \(NumberFormat.full(x[0])) is undefined (sqrt needs a number that is not negative)"
         case .div where x[1] == 0:
             return x[0] == 0 ? "0 / 0 is undefined" : "division by zero (\(name(inputs[1])) is 0)"
         case .pow where x[0] < 0:
