@@ -110,7 +110,7 @@ let package = Package(
             name: "AutogradTests",
             dependencies: ["Autograd", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "GPTTests", dependencies: ["GPT", "TestSupport"], exclude: ["Fixtures"]),  // read by path, not bundled
+        .testTarget(name: "GPTTests", dependencies: ["GPT", "InferenceKernels", "TestSupport"], exclude: ["Fixtures"]),  // read by path, not bundled
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Autograd", "TestSupport"]),
         .testTarget(name: "SwiftCellsTests", dependencies: ["SwiftCells", "LessonOutput", "Lessons", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["gpt", "GPT"]),  // GPT: to load what `gpt import` writes

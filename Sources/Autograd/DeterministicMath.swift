@@ -34,39 +34,6 @@ public enum DeterministicMath {
         return scaleByPowerOfTwo(t + t * p, n >> 5)
     }
 
-    /// e^x for eight Floats at once, for inference in single precision (softmax over attention
-    /// scores and logits). Reduces x = k ln2 + r with |r| <= ln2/2 and uses a degree-7 polynomial
-    /// for e^r (the classic Cephes expf coefficients): within 2 units in the last place of a Float.
-    /// Below -87.3 the result is 0 (a little early: e^x stays a normal Float down to -87.34), -inf
-    /// included; above 88.3 it is +inf (also a little early: the largest Float is e^88.72); NaN
-    /// stays NaN. Softmax only ever passes x <= 0.
-    @inlinable @inline(__always) public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        // Clamped with compares and blends (`clamped` goes lane by lane to order NaNs).
-        var clamped = x
-        clamped.replace(with: -87.3, where: x .< -87.3)
-        clamped.replace(with: 88.3, where: x .> 88.3)
-        // k = round(x / ln 2), to nearest or even, by adding and taking away 1.5 * 2^23: exactly what
-        // `rounded(.toNearestOrEven)` gives for |x / ln 2| < 2^22, but a portable x86-64 build has no
-        // rounding instruction (SSE4.1) and made that a call into libm for every lane.
-        let magic = SIMD8<Float>(repeating: 0x1.8p23)
-        let k = (clamped * 1.44269504 + magic) - magic
-        let r = (clamped - k * 0.693359375) - k * -2.12194440e-4  // ln 2 in two parts, the first exact times k
-        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        p = p * (r * r) + r + 1
-        // 2^k from its exponent bits: adding 1.5 * 2^23 puts the whole number k in the low bits.
-        let n = unsafeBitCast(k + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-        var result = p * unsafeBitCast((n &+ 127) &<< 23, to: SIMD8<Float>.self)
-        result.replace(with: 0, where: x .< -87.3)
-        result.replace(with: .infinity, where: x .> 88.3)
-        result.replace(with: x, where: x .!= x)  // NaN
-        return result
-    }
-
     /// 2^(j/32) for j = 0...31, each the double nearest the exact value.
     private static let twoToTheJOver32: [Double] = [
         0x1.0000000000000p+0, 0x1.059b0d3158574p+0, 0x1.0b5586cf9890fp+0, 0x1.11301d0125b51p+0,

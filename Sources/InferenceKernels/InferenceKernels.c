@@ -1,29 +1,36 @@
-// One linear-layer kernel, compiled twice (see InferenceKernels.h). The arithmetic is written
-// once, in `linear`, with clang's vector extension: a `v8f` is eight floats, which the compiler
-// keeps in two SSE registers or one AVX2 register. Each output's sum runs over k in order, as a
-// multiply and then an add, in both versions: tiling decides only which sums run side by side,
-// never the order inside one, so the two versions give the same bits.
+// The inference pass's kernels, written once and compiled twice (see InferenceKernels.h). The
+// arithmetic uses clang's vector extension: a `v8f` is eight floats, which the compiler keeps in
+// two SSE registers or one AVX2 register. The bodies below are inlined into each version. Tiling
+// decides only which sums run side by side, never the order inside one, so the versions agree to
+// the bit; InferencePass's tests hold them to it.
 #include "InferenceKernels.h"
+#include <math.h>
 
-// A multiply followed by an add must stay two roundings: a fused multiply-add would round once
-// and give other bits on the CPUs that have one.
+// A multiply followed by an add must stay two roundings: a fused multiply-add rounds once and
+// would give other bits on the CPUs that have one.
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 
 typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
 
-// Unaligned loads and stores, as macros: a function taking or returning a v8f would have a
-// different calling convention in the two versions.
+#define INLINE static inline __attribute__((always_inline))
+// Vectors move through macros and pointers, never as a function's argument or result: those
+// would have a different calling convention in the two versions.
 #define LOAD8(v, p) __builtin_memcpy(&(v), (p), sizeof(v8f))
 #define STORE8(p, v) __builtin_memcpy((p), &(v), sizeof(v8f))
+#define SPLAT(x) ({ float s_ = (x); (v8f){s_, s_, s_, s_, s_, s_, s_, s_}; })
+/// Lanes of `a` where mask is set (all ones), else of `b`: a compare and a blend.
+#define BLEND(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
+
+// MARK: Linear layers
 
 /// Four input rows at a time, against `lanes` outputs (16 or 8) at a time: 4 x lanes sums in
-/// registers, each load of weights serving four rows. With AVX2, sixteen outputs are eight
-/// registers of sums; with SSE they would be sixteen, all the registers there are, so the portable
+/// registers, each load of weights serving four rows. With AVX2 sixteen outputs are eight
+/// registers of sums; with SSE they would be sixteen, every register there is, so the portable
 /// version takes eight. A short last group of rows repeats its last row (computed, never stored).
-static inline __attribute__((always_inline)) void linear(const float *weights, int inputs, int padded_outputs,
-                                                         const float *input, int rows, int input_stride,
-                                                         float *out, int output_stride, int lanes) {
+INLINE void linear(const float *weights, int inputs, int padded_outputs, const float *input, int rows,
+                   int input_stride, float *out, int output_stride, int lanes) {
     for (int i = 0; i < rows; i += 4) {
         int live = rows - i < 4 ? rows - i : 4;
         const float *x0 = input + (long)i * input_stride;
@@ -56,25 +63,194 @@ static inline __attribute__((always_inline)) void linear(const float *weights, i
     }
 }
 
-void inference_linear_portable(const float *weights, int inputs, int padded_outputs, const float *input, int rows,
-                               int input_stride, float *out, int output_stride) {
-    linear(weights, inputs, padded_outputs, input, rows, input_stride, out, output_stride, 8);
+// MARK: Exponentials and softmax
+
+/// e^x for eight floats. Reduces x = k ln2 + r with |r| <= ln2/2 and uses a degree-7 polynomial
+/// for e^r (the classic Cephes expf coefficients): within 2 units in the last place. Below -87.3
+/// the result is 0 (a little early: e^x stays a normal float down to -87.34), -inf included;
+/// above 88.3 it is +inf (the largest float is e^88.72); NaN stays NaN. Softmax passes x <= 0.
+INLINE void exp8(const v8f *input, v8f *output) {
+    v8f x = *input;
+    v8i below = x < -87.3f, above = x > 88.3f;
+    v8f clamped = BLEND(below, SPLAT(-87.3f), x);
+    clamped = BLEND(above, SPLAT(88.3f), clamped);
+    // k = round(x / ln 2), to nearest or even, by adding and taking away 1.5 * 2^23 (exact for
+    // |x / ln 2| < 2^22): a portable x86-64 has no rounding instruction (SSE4.1).
+    v8f magic = SPLAT(0x1.8p23f);
+    v8f k = (clamped * 1.44269504f + magic) - magic;
+    v8f r = (clamped - k * 0.693359375f) - k * -2.12194440e-4f;  // ln 2 in two parts, the first exact times k
+    v8f p = SPLAT(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    // 2^k from its exponent bits: adding 1.5 * 2^23 puts the whole number k in the low bits.
+    v8i n = (v8i)(k + magic) - (v8i)magic;
+    v8f result = p * (v8f)((n + 127) << 23);
+    result = BLEND(below, SPLAT(0.0f), result);
+    result = BLEND(above, SPLAT(INFINITY), result);
+    *output = BLEND(x != x, x, result);  // NaN
 }
+
+/// Swift's max(x, y), which keeps x unless y >= x.
+INLINE float larger(float x, float y) { return y >= x ? y : x; }
+
+INLINE float maximum(const float *xs, int n) {
+    v8f lanes = SPLAT(-INFINITY);
+    int k = 0;
+    for (; k + 8 <= n; k += 8) {
+        v8f v;
+        LOAD8(v, xs + k);
+        lanes = BLEND(v > lanes, v, lanes);
+    }
+    float result = lanes[0];
+    for (int lane = 1; lane < 8; lane++) result = larger(result, lanes[lane]);
+    for (; k < n; k++) result = larger(result, xs[k]);
+    return result;
+}
+
+INLINE float sum_of_exponentials(float *xs, int n, float shift, bool keep) {
+    v8f sums = {0};
+    int k = 0;
+    for (; k + 8 <= n; k += 8) {
+        v8f v, e;
+        LOAD8(v, xs + k);
+        v = v - shift;
+        exp8(&v, &e);
+        if (keep) STORE8(xs + k, e);
+        sums += e;
+    }
+    // The lanes in a written-out order.
+    float total = sums[0];
+    for (int lane = 1; lane < 8; lane++) total += sums[lane];
+    for (; k < n; k++) {  // one lane of the vector exp, so every term is computed the same way
+        v8f v = SPLAT(xs[k] - shift), e;
+        exp8(&v, &e);
+        if (keep) xs[k] = e[0];
+        total += e[0];
+    }
+    return total;
+}
+
+INLINE void exponentials(float *xs, int n) {
+    int k = 0;
+    for (; k + 8 <= n; k += 8) {
+        v8f v, e;
+        LOAD8(v, xs + k);
+        exp8(&v, &e);
+        STORE8(xs + k, e);
+    }
+    for (; k < n; k++) {
+        v8f v = SPLAT(xs[k]), e;
+        exp8(&v, &e);
+        xs[k] = e[0];
+    }
+}
+
+/// In place over xs[0..<n]: e^(x - max) / sum.
+INLINE void softmax(float *xs, int n) {
+    float inverse = 1 / sum_of_exponentials(xs, n, maximum(xs, n), true);
+    for (int k = 0; k < n; k++) xs[k] *= inverse;
+}
+
+// MARK: Attention
+
+INLINE void attend(const float *query, const float *keys, const float *values, int slots, int heads, int d,
+                   int capacity, int width, float *scores, float *out) {
+    int c = heads * d;
+    float scale = 1 / sqrtf((float)d);
+    int chunks = (slots + 7) / 8;  // scores are computed for whole vectors of slots; the rest are ignored
+    for (int h = 0; h < heads; h++) {
+        float *weights = scores + (long)h * capacity;
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            int t = chunk * 8;
+            v8f even = {0}, odd = {0}, key;  // two chains, so the adds overlap
+            int j = h * d;
+            for (; j + 2 <= (h + 1) * d; j += 2) {
+                LOAD8(key, keys + (long)j * capacity + t);
+                even += query[j] * key;
+                LOAD8(key, keys + (long)(j + 1) * capacity + t);
+                odd += query[j + 1] * key;
+            }
+            if (j < (h + 1) * d) {
+                LOAD8(key, keys + (long)j * capacity + t);
+                even += query[j] * key;
+            }
+            v8f row = (even + odd) * scale;
+            STORE8(weights + t, row);
+        }
+        softmax(weights, slots);
+    }
+    // out[j] = sum over t of weight(t) * v[t][j], a head's columns weighted by that head's row.
+    // Thirty-two columns at a time when heads are whole vectors wide: four independent sums, so
+    // one multiply-add's latency overlaps the next; column by column otherwise.
+    int j = 0;
+    if (d % 8 == 0) {
+        for (; j + 32 <= c; j += 32) {
+            const float *w0 = scores + (long)(j / d) * capacity, *w1 = scores + (long)((j + 8) / d) * capacity;
+            const float *w2 = scores + (long)((j + 16) / d) * capacity, *w3 = scores + (long)((j + 24) / d) * capacity;
+            v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, v;
+            for (int t = 0; t < slots; t++) {
+                const float *row = values + (long)t * width + j;
+                LOAD8(v, row); s0 += w0[t] * v;
+                LOAD8(v, row + 8); s1 += w1[t] * v;
+                LOAD8(v, row + 16); s2 += w2[t] * v;
+                LOAD8(v, row + 24); s3 += w3[t] * v;
+            }
+            STORE8(out + j, s0); STORE8(out + j + 8, s1); STORE8(out + j + 16, s2); STORE8(out + j + 24, s3);
+        }
+        for (; j < c; j += 8) {
+            const float *weights = scores + (long)(j / d) * capacity;
+            v8f sum = {0}, v;
+            for (int t = 0; t < slots; t++) {
+                LOAD8(v, values + (long)t * width + j);
+                sum += weights[t] * v;
+            }
+            STORE8(out + j, sum);
+        }
+    }
+    for (; j < c; j++) {
+        const float *weights = scores + (long)(j / d) * capacity;
+        float sum = 0;
+        for (int t = 0; t < slots; t++) sum += weights[t] * values[(long)t * width + j];
+        out[j] = sum;
+    }
+}
+
+// MARK: The two versions
+
+#define DEFINE_KERNELS(name, attribute, lanes)                                                                     \
+    attribute static void name##_linear(const float *weights, int inputs, int padded_outputs, const float *input,   \
+                                        int rows, int input_stride, float *out, int output_stride) {               \
+        linear(weights, inputs, padded_outputs, input, rows, input_stride, out, output_stride, lanes);             \
+    }                                                                                                              \
+    attribute static void name##_attend(const float *query, const float *keys, const float *values, int slots,     \
+                                        int heads, int head_dim, int slot_capacity, int width, float *scores,      \
+                                        float *out) {                                                              \
+        attend(query, keys, values, slots, heads, head_dim, slot_capacity, width, scores, out);                    \
+    }                                                                                                              \
+    attribute static float name##_maximum(const float *xs, int n) { return maximum(xs, n); }                       \
+    attribute static float name##_sum_of_exponentials(float *xs, int n, float shift, bool keep) {                  \
+        return sum_of_exponentials(xs, n, shift, keep);                                                            \
+    }                                                                                                              \
+    attribute static void name##_exponentials(float *xs, int n) { exponentials(xs, n); }                           \
+    const InferenceKernelSet inference_kernels_##name = {                                                          \
+        name##_linear, name##_attend, name##_maximum, name##_sum_of_exponentials, name##_exponentials};
+
+DEFINE_KERNELS(portable, , 8)
 
 #if defined(__x86_64__)
 #include <cpuid.h>
 
-__attribute__((target("avx2")))
-void inference_linear_avx2(const float *weights, int inputs, int padded_outputs, const float *input, int rows,
-                           int input_stride, float *out, int output_stride) {
-    linear(weights, inputs, padded_outputs, input, rows, input_stride, out, output_stride, 16);
-}
+DEFINE_KERNELS(avx2, __attribute__((target("avx2"))), 16)
 
 bool inference_kernels_use_avx2(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
-    // AVX needs the CPU (bit 28) and the operating system, which must save the wide registers
-    // on a task switch: OSXSAVE (bit 27), then XCR0 says it keeps both SSE and AVX state.
+    // AVX needs the CPU (bit 28) and the operating system, which must save the wide registers on
+    // a task switch: OSXSAVE (bit 27), then XCR0 says it keeps both SSE and AVX state.
     if (!(c & (1u << 27)) || !(c & (1u << 28))) return false;
     unsigned low, high;
     __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
@@ -84,10 +260,8 @@ bool inference_kernels_use_avx2(void) {
     return (b & (1u << 5)) != 0;  // AVX2
 }
 #else
-void inference_linear_avx2(const float *weights, int inputs, int padded_outputs, const float *input, int rows,
-                           int input_stride, float *out, int output_stride) {
-    inference_linear_portable(weights, inputs, padded_outputs, input, rows, input_stride, out, output_stride);
-}
+const InferenceKernelSet inference_kernels_avx2 = {portable_linear, portable_attend, portable_maximum,
+                                                   portable_sum_of_exponentials, portable_exponentials};
 
 bool inference_kernels_use_avx2(void) { return false; }
 #endif

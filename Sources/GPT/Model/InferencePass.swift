@@ -6,17 +6,17 @@
 // arithmetic itself, and double precision gets four numbers into a vector register where single
 // precision gets eight. So here:
 // - the weights are copied once as Floats, each matrix transposed ([in, out]), so a linear layer
-//   is rows of outputs built from whole vectors of weights, with a multiply and an add (never a
-//   fused multiply-add: a portable x86-64 build has no FMA instruction, so `addProduct` becomes
-//   a call into libm for every number, which made classifying 50 times slower; a multiply and an
-//   add vectorise on every CPU and round the same way on every machine);
+//   is rows of outputs built from whole vectors of weights;
 // - a prompt's positions go through the linear layers together (each weight load serves four);
 // - a prompt starts from the keys and values of the start it shares with the previous prompt;
 // - keys are stored transposed too, so eight positions' attention scores come from vector loads;
-// - softmax takes its exponentials eight at a time (`DeterministicMath.exp` for Floats).
+// - softmax takes its exponentials eight at a time.
+// The arithmetic itself (linear layers, attention, softmax and its exponential) is in C, in
+// Sources/InferenceKernels, compiled for any CPU and again for AVX2: Swift compiles a whole build
+// for one CPU. Both versions multiply and then add (never a fused multiply-add, which only some
+// CPUs have) in the same order, so the results are the same bits on every machine.
 // Single precision moves a label's log-likelihood by about 1e-6 from the recorded pass; the
-// tests hold the two within 1e-4. The order of every sum is written out, so the results are
-// the same on every machine.
+// tests hold the two within 1e-4.
 import Autograd
 internal import InferenceKernels
 
@@ -204,59 +204,8 @@ final class InferencePass {
 
     /// Multi-head attention of one query over the keys and values of slots 0..<slots, heads side by side.
     private func attend(_ layer: Int, query: UnsafeMutablePointer<Float>, slots: Int, into out: UnsafeMutablePointer<Float>) {
-        let d = headDim, scale = 1 / Float(d).squareRoot()
-        let keys = self.keys[layer].pointer, values = self.values[layer].pointer
-        let chunks = (slots + 7) / 8  // scores are computed for whole vectors of slots; the rest are ignored
-        for h in 0..<config.nHead {
-            let weights = scores.pointer + h * slotCapacity
-            for chunk in 0..<chunks {
-                let t = chunk * 8
-                var even = SIMD8<Float>(), odd = SIMD8<Float>()  // two chains, so the adds overlap
-                var j = h * d
-                while j + 2 <= (h + 1) * d {
-                    even += SIMD8(repeating: query[j]) * load8(keys + j * slotCapacity + t)
-                    odd += SIMD8(repeating: query[j + 1]) * load8(keys + (j + 1) * slotCapacity + t)
-                    j += 2
-                }
-                if j < (h + 1) * d { even += SIMD8(repeating: query[j]) * load8(keys + j * slotCapacity + t) }
-                store8((even + odd) * scale, weights + t)
-            }
-            Self.softmax(weights, slots)
-        }
-        // out[j] = sum over t of weight(t) * v[t][j], a head's columns weighted by that head's row.
-        // Thirty-two columns at a time when heads are whole vectors wide: four independent sums,
-        // so one multiply-add's latency overlaps the next; column by column otherwise.
-        var j = 0
-        if d % 8 == 0 {
-            while j + 32 <= c {
-                let w0 = scores.pointer + (j / d) * slotCapacity, w1 = scores.pointer + ((j + 8) / d) * slotCapacity
-                let w2 = scores.pointer + ((j + 16) / d) * slotCapacity, w3 = scores.pointer + ((j + 24) / d) * slotCapacity
-                var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-                for t in 0..<slots {
-                    let row = values + t * width + j
-                    s0 += SIMD8(repeating: w0[t]) * load8(row)
-                    s1 += SIMD8(repeating: w1[t]) * load8(row + 8)
-                    s2 += SIMD8(repeating: w2[t]) * load8(row + 16)
-                    s3 += SIMD8(repeating: w3[t]) * load8(row + 24)
-                }
-                store8(s0, out + j); store8(s1, out + j + 8); store8(s2, out + j + 16); store8(s3, out + j + 24)
-                j += 32
-            }
-            while j < c {
-                let weights = scores.pointer + (j / d) * slotCapacity
-                var sum = SIMD8<Float>()
-                for t in 0..<slots { sum += SIMD8(repeating: weights[t]) * load8(values + t * width + j) }
-                store8(sum, out + j)
-                j += 8
-            }
-        }
-        while j < c {
-            let weights = scores.pointer + (j / d) * slotCapacity
-            var sum: Float = 0
-            for t in 0..<slots { sum += weights[t] * values[t * width + j] }
-            out[j] = sum
-            j += 1
-        }
+        Kernels.chosen.attend(query, keys[layer].pointer, values[layer].pointer, Int32(slots), Int32(config.nHead),
+                              Int32(headDim), Int32(slotCapacity), Int32(width), scores.pointer, out)
     }
 
     /// The log-softmax of each x row's logits in `rows` (lm_head, no norm: as `GPT.forward`).
@@ -266,8 +215,8 @@ final class InferencePass {
         lmHead.apply(x.row(rows.lowerBound, width), rows: rows.count, inputStride: width, into: logits.pointer, outputStride: stride)
         let logSumExps = (0..<rows.count).map { row in
             let values = logits.pointer + row * stride
-            let maxValue = Self.maximum(values, v)
-            return Double(maxValue) + DeterministicMath.log(Double(Self.sumOfExponentials(values, minus: maxValue, v)))
+            let maxValue = Kernels.chosen.maximum(values, Int32(v))
+            return Double(maxValue) + DeterministicMath.log(Double(Kernels.chosen.sum_of_exponentials(values, Int32(v), maxValue, false)))
         }
         return LogProbabilityRows(logits: logits.pointer, stride: stride, logSumExps: logSumExps)
     }
@@ -288,53 +237,6 @@ final class InferencePass {
         for k in 0..<c { squares += input[k] * input[k] }
         let r = 1 / (squares / Float(c) + 1e-5).squareRoot()
         for k in 0..<c { out[k] = input[k] * r }
-    }
-
-    /// In place over xs[0..<n]: e^(x - max) / sum.
-    private static func softmax(_ xs: UnsafeMutablePointer<Float>, _ n: Int) {
-        let maxValue = maximum(xs, n)
-        let inverse = 1 / sumOfExponentials(xs, minus: maxValue, n, keep: true)
-        for k in 0..<n { xs[k] *= inverse }
-    }
-
-    /// The largest of xs[0..<n], eight lanes at a time.
-    private static func maximum(_ xs: UnsafePointer<Float>, _ n: Int) -> Float {
-        var lanes = SIMD8<Float>(repeating: -.infinity)
-        var k = 0
-        while k + 8 <= n {
-            let v = load8(xs + k)
-            lanes.replace(with: v, where: v .> lanes)  // a compare and a blend (pointwiseMax goes lane by lane)
-            k += 8
-        }
-        var result = lanes[0]
-        for lane in 1..<8 { result = max(result, lanes[lane]) }  // SIMD's max() is a slow generic reduction
-        while k < n {
-            result = max(result, xs[k])
-            k += 1
-        }
-        return result
-    }
-
-    /// The sum of e^(x - shift) over xs[0..<n], eight at a time; with `keep`, each term replaces its x.
-    private static func sumOfExponentials(_ xs: UnsafeMutablePointer<Float>, minus shift: Float, _ n: Int,
-                                          keep: Bool = false) -> Float {
-        var k = 0, sums = SIMD8<Float>()
-        while k + 8 <= n {
-            let e = DeterministicMath.exp(load8(xs + k) - SIMD8(repeating: shift))
-            if keep { store8(e, xs + k) }
-            sums += e
-            k += 8
-        }
-        // The lanes in a written-out order: SIMD's sum() leaves its order to the implementation.
-        var total = sums[0]
-        for lane in 1..<8 { total += sums[lane] }
-        while k < n {  // one lane of the vector exp, so every term is computed the same way
-            let e = DeterministicMath.exp(SIMD8(repeating: xs[k] - shift))[0]
-            if keep { xs[k] = e }
-            total += e
-            k += 1
-        }
-        return total
     }
 
     /// n rounded up to a whole number of 8-wide vectors.
@@ -393,26 +295,16 @@ private struct TransposedMatrix {
     /// the kernel of InferenceKernels.c, in the version for this CPU.
     func apply(_ input: UnsafePointer<Float>, rows: Int, inputStride: Int,
                into out: UnsafeMutablePointer<Float>, outputStride: Int) {
-        LinearKernel.chosen(pointer, Int32(inputs), Int32(paddedOutputs), input, Int32(rows), Int32(inputStride),
+        Kernels.chosen.linear(pointer, Int32(inputs), Int32(paddedOutputs), input, Int32(rows), Int32(inputStride),
                             out, Int32(outputStride))
     }
 }
 
-/// The two versions of the linear kernel, and the one this CPU runs. They give the same bits
-/// (ClassifierTests holds them to it), so which one runs changes only the speed.
-enum LinearKernel {
-    typealias Function = @convention(c) (UnsafePointer<Float>?, Int32, Int32, UnsafePointer<Float>?, Int32, Int32,
-                                         UnsafeMutablePointer<Float>?, Int32) -> Void
-    static let portable: Function = inference_linear_portable
-    /// Eight numbers to a register instead of four, on the CPUs that have AVX2.
-    static let avx2: Function? = inference_kernels_use_avx2() ? inference_linear_avx2 : nil
-    static let chosen: Function = avx2 ?? portable
-}
-
-@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+/// The two versions of the kernels, and the one this CPU runs. They give the same bits
+/// (InferenceKernelTests holds them to it), so which one runs changes only the speed.
+enum Kernels {
+    static let portable = inference_kernels_portable
+    /// Eight floats to a register instead of four, on the CPUs that have AVX2.
+    static let avx2: InferenceKernelSet? = inference_kernels_use_avx2() ? inference_kernels_avx2 : nil
+    static let chosen = avx2 ?? portable
 }
