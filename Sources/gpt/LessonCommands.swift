@@ -61,8 +61,10 @@ struct RunLessonsCommand: ParsableCommand {
     @Flag(help: "Print the run record as JSON instead of text.")
     var json = false
 
+    @OptionGroup var cache: ModelCacheOptions
+
     func run() throws {
-        let runner = try folder.runner()
+        let runner = cache.apply(to: try folder.runner())
         let chapters = try folder.chapters(chapter, runner: runner)
         let record: RunRecord
         if json {
@@ -92,9 +94,10 @@ struct CheckLessonsCommand: ParsableCommand {
 
     @Flag(help: "Write the values the steps gave into the failed expectations (each keeps its tolerance) and show the diff.")
     var update = false
+    @OptionGroup var cache: ModelCacheOptions
 
     func run() throws {
-        let runner = try folder.runner()
+        let runner = cache.apply(to: try folder.runner())
         let record = runner.run(try folder.chapters(chapter, runner: runner))
         let renderer = TerminalRenderer(colour: LessonOutput.colour)
         let updated = update ? try LessonOutput.orExit { () throws(LessonError) in try ExpectationUpdater.apply(record) } : nil
@@ -139,8 +142,10 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "A chapter number or slug; all chapters when omitted.")
     var chapter: String?
 
+    @OptionGroup var cache: ModelCacheOptions
+
     func run() throws {
-        let runner = try folder.runner()
+        let runner = cache.apply(to: try folder.runner())
         let chapters = try folder.chapters(chapter, runner: runner)
         // The chapters and the dataset they read must survive: checked before the run, which is
         // long, and again by the write.
@@ -152,5 +157,19 @@ struct ReportCommand: ParsableCommand {
         try AtomicFile.write(HTMLRenderer().render(record), to: output, inputs: inputs)
         print("wrote \(output): \(record.summary)")
         if !record.succeeded { throw ExitCode(1) }
+    }
+}
+
+/// The lessons' model cache (ModelCache): trained models kept in the build folder, loaded again
+/// by the next run that trains the same model on the same data with the same settings.
+struct ModelCacheOptions: ParsableArguments {
+    @Flag(name: .customLong("no-cache"), help: "Train every model afresh and keep none: ignore the lessons' model cache (GPT_LESSON_CACHE=off does the same, for the notebook too; GPT_LESSON_CACHE=<dir> moves it).")
+    var noCache = false
+
+    /// `runner` without its model cache when --no-cache is given.
+    func apply(to runner: LessonRunner) -> LessonRunner {
+        var runner = runner
+        if noCache { runner.modelCache = nil }
+        return runner
     }
 }

@@ -121,7 +121,7 @@ struct LessonFolderOptions: ParsableArguments {
         let lessons = try LessonOutput.orExit { () throws(LessonError) in try LessonFolder.locate(directory) }
         let found = try packageRoot(lessons: lessons)
         if announcing && (directory != nil || root != nil || found.reason != .aboveLessons) { Terminal.warn(found.description) }
-        return LessonRunner(lessonsDirectory: lessons, packageRoot: found.path)
+        return LessonRunner(lessonsDirectory: lessons, packageRoot: found.path, modelCache: ModelCache.fromEnvironment())  // GPT_LESSON_CACHE
     }
 
     /// The package root the runner uses, and why.

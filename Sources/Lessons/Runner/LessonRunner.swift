@@ -1,6 +1,8 @@
 // Runs chapters in order on one shared state. Each step: look it up, check its parameters, make
 // sure what it needs exists, run it, check its expectations. A failure is recorded in place and
-// the run goes on; steps that need what a failed step should have built are skipped.
+// the run goes on; steps that need what a failed step should have built are skipped. Every step
+// that uses or changes the model ends its output with the model's name, and says so when it
+// built, trained or replaced the model the steps below it will use.
 import Foundation
 import LessonOutput
 
@@ -11,19 +13,24 @@ public struct LessonRunner: Sendable {
     public let packageRoot: String
     public let registry: StepRegistry
     public var defaults: LessonDefaults
+    /// Where trained models are kept between runs (ModelCache); nil trains every time.
+    public var modelCache: ModelCache?
 
-    /// A runner for `lessonsDirectory`; `packageRoot` defaults to the package found for it.
+    /// A runner for `lessonsDirectory`; `packageRoot` defaults to the package found for it. With
+    /// no `modelCache` every run trains afresh, and a record is the same from run to run; the
+    /// commands (`gpt run`, `check`, `report`, `notebook`) pass `ModelCache.fromEnvironment()`.
     public init(lessonsDirectory: String, packageRoot: String? = nil, registry: StepRegistry = .standard,
-                defaults: LessonDefaults = LessonDefaults()) {
+                defaults: LessonDefaults = LessonDefaults(), modelCache: ModelCache? = nil) {
         self.lessonsDirectory = lessonsDirectory
         self.packageRoot = packageRoot ?? PackageRoot.find(for: lessonsDirectory).path
         self.registry = registry
         self.defaults = defaults
+        self.modelCache = modelCache
     }
 
     /// A fresh state for a run of these lessons.
     public func makeState() -> LessonState {
-        LessonState(lessonsDirectory: lessonsDirectory, packageRoot: packageRoot, defaults: defaults)
+        LessonState(lessonsDirectory: lessonsDirectory, packageRoot: packageRoot, defaults: defaults, modelCache: modelCache)
     }
 
     /// The chapter files of the folder, each parsed or with the error that stopped its parsing.
@@ -125,6 +132,8 @@ public struct LessonRunner: Sendable {
             return record
         }
         let report: StepReport
+        let modelBefore = state.modelIdentity
+        state.modelNotes = []
         do {
             for need in definition.needs { try state.ensure(need, for: invocation) }
             var context = StepContext(invocation: invocation, definition: definition, state: state)
@@ -134,10 +143,15 @@ public struct LessonRunner: Sendable {
             for resource in definition.provides { state.failed[resource] = invocation.location }
             record.error = error as? LessonError
                 ?? LessonError(at: invocation.location, step: invocation.id, "\(error)")
+            // A step that failed after it changed the model still says what the steps below get.
+            if state.modelIdentity != modelBefore, let named = Self.modelNote(definition, before: modelBefore, state: state) {
+                record.outputs = [named]
+            }
             return record
         }
         for resource in definition.provides { state.failed[resource] = nil }
         record.outputs = report.outputs
+        if let named = Self.modelNote(definition, before: modelBefore, state: state) { record.outputs.append(named) }
         record.cost = report.cost
         if let failure = report.failure {
             record.error = failure  // it failed alone: what it provides stays usable below
@@ -173,6 +187,56 @@ public struct LessonRunner: Sendable {
         } catch {
             return error
         }
+    }
+
+    // MARK: Which model a step ran on
+
+    /// The lines that end the output of a step that uses or changes the model: which model it
+    /// ran on (or left), whether it built, trained or replaced it for the steps below, and what
+    /// training did (trained now, or loaded from the model cache). Nil for a step that has
+    /// nothing to do with the model.
+    static func modelNote(_ definition: StepDefinition, before: ModelIdentity?, state: LessonState) -> StepOutput? {
+        let modelResources: [Resource] = [.model, .trainedModel]
+        let uses = (definition.needs + definition.provides).contains(where: modelResources.contains)
+        let builds = definition.provides.contains(where: modelResources.contains)
+        let after = state.modelIdentity
+        let notes = state.modelNotes
+        state.modelNotes = []
+        guard uses || after != before || !notes.isEmpty else { return nil }
+        var lines: [String] = []
+        switch (before, after) {
+        case (_, nil):
+            if let before {
+                lines.append("Model: none now. This step dropped the model above (\(before.brief)); "
+                             + "a step below that needs one builds the lessons' default.")
+            } else if uses {
+                lines.append("Model: none.")
+            }
+        case (let before?, let after?) where before == after:
+            lines.append("Model: \(after.description)." + (builds ? " This step built it again, the same as the one above; the steps below use it." : ""))
+        case (nil, let after?):
+            lines.append(builds ? "Model: \(after.description). This step built it; the steps below use it."
+                                : "Model: \(after.description). No step above built a model, so this step built the lessons' default; "
+                                    + "the steps below use it too.")
+        case (let before?, let after?):
+            let furtherTrained = after.origin == before.origin && after.trainings.starts(with: before.trainings)
+                && after.trainings.count > before.trainings.count
+            if furtherTrained && builds {
+                lines.append("Model: \(after.description). This step trained the model above further; the steps below use it.")
+            } else if builds {
+                lines.append("Model: \(after.description). This step built it in place of the model above "
+                             + "(\(before.brief)); the steps below use it.")
+            } else if definition.needs.contains(.trainedModel) && before.trainings.isEmpty {
+                lines.append("Model: \(after.description). This step needs a trained model and the one above "
+                             + "(\(before.brief)) was never trained, so it trained the lessons' default in its place: "
+                             + "the steps below use this one, not the one above.")
+            } else {
+                lines.append("Model: \(after.description). This step replaced the model above (\(before.brief)); "
+                             + "the steps below use this one.")
+            }
+        }
+        lines += notes
+        return lines.isEmpty ? nil : .text(lines)
     }
 
     // MARK: Self-checks every step gets

@@ -1,10 +1,13 @@
 // The state chapters share: the dataset, its tokenizer, the model and what training did to it.
 // A chapter that needs something no earlier chapter built gets the default, built here, so any
 // chapter can also run on its own. The default trained model is the project's classifier recipe,
-// trained for a lesson-sized number of steps.
+// trained for a lesson-sized number of steps. The model always has a name (ModelIdentity) that
+// changes with it, and a training run whose result the model cache holds loads it instead of
+// training (ModelCache).
 import Autograd
 import Foundation
 import GPT
+import LessonOutput
 import SwiftCells
 
 /// What the steps of one run share, from the first chapter to the last.
@@ -18,13 +21,26 @@ public final class LessonState {
     public internal(set) var dataset: LogDataset?
     public internal(set) var tokenizer: Tokenizer?
     public internal(set) var split: DatasetSplit?
+    /// The dataset's path as the lesson (or the defaults) named it, for the model's name.
+    public internal(set) var datasetPath: String?
     public internal(set) var model: GPT?
+    /// How the current model was made, in words, with the cache key of its last training run:
+    /// nil when there is no model. It changes whenever the model does.
+    public internal(set) var modelIdentity: ModelIdentity?
     /// The seed the current model's weights were drawn with.
     public internal(set) var modelSeed: UInt64 = 0
     /// Training steps the current model has had (0: its weights are still random).
     public internal(set) var trainedSteps = 0
     /// Loss of every step of the last training run.
     public internal(set) var lossHistory: [Double] = []
+    /// The last training run of the current model: what it recorded, and whether it came from
+    /// the model cache. Nil when the model has not been trained (or its last run was stopped).
+    public internal(set) var lastTraining: TrainingRun?
+    /// Where trained models are kept between runs; nil trains every time.
+    public var modelCache: ModelCache?
+    /// What happened to the model during the step now running, in sentences for its output
+    /// (trained, or loaded from the cache); the runner shows them and empties the list.
+    var modelNotes: [String] = []
     /// The Swift cells that ran to the end, with their chapter's number: a later cell of the same
     /// chapter is compiled after them, so it sees what they defined.
     public internal(set) var swiftCells: [(chapter: Int, cell: SwiftCell)] = []
@@ -51,10 +67,13 @@ public final class LessonState {
 
     /// A state for the lessons in `lessonsDirectory`, whose paths start at `packageRoot` (by
     /// default the package found for the folder, as `PackageRoot.locate` finds it without --root).
-    public init(lessonsDirectory: String, packageRoot: String? = nil, defaults: LessonDefaults = LessonDefaults()) {
+    /// With a `modelCache`, training runs keep their models there and load them again.
+    public init(lessonsDirectory: String, packageRoot: String? = nil, defaults: LessonDefaults = LessonDefaults(),
+                modelCache: ModelCache? = nil) {
         self.lessonsDirectory = lessonsDirectory
         self.packageRoot = packageRoot ?? PackageRoot.find(for: lessonsDirectory).path
         self.defaults = defaults
+        self.modelCache = modelCache
     }
 
     /// A path written in a lesson, relative to the package root unless absolute.
@@ -106,11 +125,14 @@ public final class LessonState {
         }
         let loaded = try LogDataset.load(path: real)
         dataset = loaded
+        datasetPath = path
         tokenizer = Tokenizer(characters: loaded.characters)
         split = DatasetSplit(loaded, seed: defaults.splitSeed)
         model = nil
+        modelIdentity = nil
         trainedSteps = 0
         lossHistory = []
+        lastTraining = nil
         touch(.data)
         touch(.model)
     }
@@ -118,9 +140,11 @@ public final class LessonState {
     /// A fresh model on the dataset's vocabulary, weights drawn with `seed`.
     public func buildModel(_ config: GPTConfig, seed: UInt64) {
         model = GPT(config: config, seed: seed)
+        modelIdentity = .random(config, seed: seed)
         modelSeed = seed
         trainedSteps = 0
         lossHistory = []
+        lastTraining = nil
         touch(.model)
     }
 
@@ -132,21 +156,102 @@ public final class LessonState {
         }
     }
 
-    /// Trains the current model in place and remembers the loss of every step.
-    public func runTraining(options: TrainingOptions) throws(TrainingError) {
+    /// Trains the current model in place and remembers the loss of every step, and the numbers
+    /// `recording` takes from each step's progress (by name, in `lastTraining.series`). With a
+    /// model cache, a run the cache holds (the same code, starting weights, data, options and
+    /// recorded names) is loaded instead: the same weights, bit for bit, and the same numbers,
+    /// with no progress reported to `trainingObserver`; a run that trains to its end is kept there.
+    public func runTraining(options: TrainingOptions,
+                            recording: [String: (TrainingProgress) -> Double] = [:]) throws(TrainingError) {
         guard let model else { return }
+        let parent = modelIdentity ?? ModelIdentity(origin: "a model made outside the lesson state")
+        touch(.model)  // the weights change from the first step, even if the run stops early
+        lastTraining = nil
+        var training: TrainingKey?
+        if let cache = modelCache, let tokenizer, let data = trainingDataKey() {
+            let key = TrainingKey(model: model, data: data, options: options, series: Array(recording.keys))
+            training = key
+            switch cache.load(key, config: model.config, vocabulary: tokenizer.vocabularyString) {
+            case .hit(let entry):
+                // Into the model in place, as training would have changed it: a step holding it sees the new weights.
+                let stored = entry.weights.model
+                for (mine, theirs) in zip(model.matrices, stored.matrices) where mine.name == theirs.name && mine.count == theirs.count {
+                    model.tape.dataPointer(mine.start).update(from: stored.tape.dataPointer(theirs.start), count: mine.count)
+                }
+                lossHistory = entry.losses
+                trainedSteps += options.steps
+                lastTraining = TrainingRun(steps: options.steps, losses: entry.losses, series: entry.series,
+                                           seconds: entry.seconds, loadedFromCache: true, key: key.key)
+                modelIdentity = parent.trained(describe(options), key: key.key)
+                modelNotes.append("Trained model loaded from the cache: \(key.key.prefix(8)), trained \(options.steps.grouped) steps "
+                                  + "in \(Self.seconds(entry.seconds)) originally; nothing was trained now.")
+                return
+            case .missing:
+                break
+            case .unusable(let reason):
+                modelNotes.append("The cache's entry \(key.key.prefix(8)) could not be used (\(reason)): trained again, and it is replaced.")
+            }
+        }
         var losses: [Double] = []
         losses.reserveCapacity(options.steps)
+        var series = recording.mapValues { _ in [Double]() }
         let documents = trainingDocuments()
         let observer = trainingObserver
         var keepGoing = true
-        touch(.model)  // the weights change from the first step, even if the run stops early
-        try train(model, on: documents, options: options, clock: { 0 }, progress: { progress in
-            losses.append(progress.loss)
-            if let observer { keepGoing = observer(progress) }
-        }, shouldStop: { !keepGoing })
+        let started = ContinuousClock.now
+        do {
+            try train(model, on: documents, options: options, clock: { 0 }, progress: { progress in
+                losses.append(progress.loss)
+                for (name, value) in recording { series[name]?.append(value(progress)) }
+                if let observer { keepGoing = observer(progress) }
+            }, shouldStop: { !keepGoing })
+        } catch {
+            // Half-trained: named as such, and never kept in the cache.
+            var partial = options
+            partial.steps = losses.count
+            modelIdentity = parent.trained(describe(partial) + " of \(options.steps.grouped) (stopped: \(error))", key: nil)
+            throw error
+        }
+        let took = ContinuousClock.now - started
+        let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
         lossHistory = losses
         trainedSteps += options.steps
+        let run = TrainingRun(steps: options.steps, losses: losses, series: series, seconds: seconds, loadedFromCache: false,
+                              key: training?.key)
+        lastTraining = run
+        modelIdentity = parent.trained(describe(options), key: training?.key)
+        if let training, let cache = modelCache, let tokenizer {
+            let trained = "Trained \(options.steps.grouped) steps in \(Self.seconds(seconds))"
+            if let problem = cache.store(training, model: model, tokenizer: tokenizer, run: run,
+                                         description: modelIdentity?.description ?? "") {
+                modelNotes.append(trained + "; could not keep the model in the cache (\(problem)).")
+            } else {
+                modelNotes.append(trained + "; kept in the cache as \(training.key.prefix(8)), so the next run with this model, "
+                                  + "data and settings loads it.")
+            }
+        }
+    }
+
+    /// A training run in words: "2,000 steps on Dataset/logs_5000.txt (lr 0.01, message weight 1, order seed 42)".
+    func describe(_ options: TrainingOptions) -> String {
+        "\(options.steps.grouped) step\(options.steps == 1 ? "" : "s") on \(datasetPath ?? "the dataset") (lr \(options.adam.learningRate), "
+            + "message weight \(NumberFormat.full(options.messageWeight)), order seed \(options.seed))"
+    }
+
+    /// What a training run's data is in a cache key: the dataset's fingerprint, which of its lines
+    /// the training part holds, in order, and the vocabulary.
+    func trainingDataKey() -> String? {
+        guard let dataset, let split, let tokenizer else { return nil }
+        var lines = FNV1a()
+        for example in split.train { withUnsafeBytes(of: UInt64(example.lineNumber).littleEndian) { lines.add($0) } }
+        return "dataset \(dataset.fingerprint), training lines \(TrainingKey.hex(lines.value)) (\(split.train.count)), "
+            + "vocabulary \(TrainingKey.hex(FNV1a.hash(tokenizer.vocabularyString.utf8)))"
+    }
+
+    /// "10.8 s", "0.02 s".
+    static func seconds(_ value: Double) -> String {
+        guard value.isFinite else { return "an unknown time" }
+        return String(format: value < 1 ? "%.2f s" : "%.1f s", value)
     }
 
     /// Replaces the model with a new one of `recipe`'s shape and trains it with the recipe's
@@ -247,12 +352,15 @@ extension Resource {
 public struct SlotContents {
     public let slot: StateSlot
     fileprivate var dataset: LogDataset?
+    fileprivate var datasetPath: String?
     fileprivate var tokenizer: Tokenizer?
     fileprivate var split: DatasetSplit?
     fileprivate var model: GPT?
+    fileprivate var modelIdentity: ModelIdentity?
     fileprivate var modelSeed: UInt64 = 0
     fileprivate var trainedSteps = 0
     fileprivate var lossHistory: [Double] = []
+    fileprivate var lastTraining: TrainingRun?
     fileprivate var swiftCells: [(chapter: Int, cell: SwiftCell)] = []
     fileprivate var declaredInputs: [Int: [Parameter]] = [:]
     fileprivate var failed: [Resource: SourceLocation] = [:]
@@ -271,13 +379,16 @@ extension LessonState {
         switch slot {
         case .data:
             contents.dataset = dataset
+            contents.datasetPath = datasetPath
             contents.tokenizer = tokenizer
             contents.split = split
         case .model:
             contents.model = model?.copy()
+            contents.modelIdentity = modelIdentity
             contents.modelSeed = modelSeed
             contents.trainedSteps = trainedSteps
             contents.lossHistory = lossHistory
+            contents.lastTraining = lastTraining
         case .swift:
             contents.swiftCells = swiftCells
         case .inputs:
@@ -292,13 +403,16 @@ extension LessonState {
         switch contents.slot {
         case .data:
             dataset = contents.dataset
+            datasetPath = contents.datasetPath
             tokenizer = contents.tokenizer
             split = contents.split
         case .model:
             model = contents.model?.copy()
+            modelIdentity = contents.modelIdentity
             modelSeed = contents.modelSeed
             trainedSteps = contents.trainedSteps
             lossHistory = contents.lossHistory
+            lastTraining = contents.lastTraining
         case .swift:
             swiftCells = contents.swiftCells
         case .inputs:
