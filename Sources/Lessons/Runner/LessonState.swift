@@ -128,7 +128,8 @@ public final class LessonState {
     }
 
     /// Trains the current model in place and remembers the loss of every step.
-    public func runTraining(options: TrainingOptions) throws(TrainingError) {
+    /// `afterBackward` sees each step's gradients before the update (`train`'s hook; reading only).
+    public func runTraining(options: TrainingOptions, afterBackward: (GPT) -> Void = { _ in }) throws(TrainingError) {
         guard let model else { return }
         var losses: [Double] = []
         losses.reserveCapacity(options.steps)
@@ -139,7 +140,7 @@ public final class LessonState {
         try train(model, on: documents, options: options, clock: { 0 }, progress: { progress in
             losses.append(progress.loss)
             if let observer { keepGoing = observer(progress) }
-        }, shouldStop: { !keepGoing })
+        }, shouldStop: { !keepGoing }, afterBackward: afterBackward)
         lossHistory = losses
         trainedSteps += options.steps
     }
