@@ -95,6 +95,11 @@ import Testing
         #expect(error.hint?.contains("did you mean 'layer0.attn_wq'?") == true)
         let unlabelled = try run(Self.tinyModel, "attention-gradients\nline: disk full on db-02\n")
         #expect(unlabelled.steps[1].error?.message.contains("no ' -> LABEL' ending") == true)
+        let beyond = try run(Self.tinyModel, "attention-gradients\nline: \(Self.line)\nlayer: 2\n",
+                             "attention-gradients\nline: \(Self.line)\nhead: 2\n")
+        #expect(beyond.steps[1].error?.message.contains("layer 2 does not exist; the model has 2") == true)
+        #expect(beyond.steps[2].error?.message.contains("head 2 does not exist; the model has 2") == true)
+        #expect(beyond.steps[1].error?.location.line == 15)  // the line of "layer: 2", not the fence (13)
     }
 
     // MARK: The gradients themselves
