@@ -90,6 +90,9 @@ public struct Matrix: Sendable, Equatable, Codable {
         case weights
         /// Whole counts, such as a confusion matrix.
         case counts
+        /// Numbers of either sign, such as gradients: drawn on a diverging scale, negative and
+        /// positive in two colours, white at 0, against the largest |value| of the whole matrix.
+        case signed
     }
     public var title: String
     public var kind: Kind
@@ -122,16 +125,38 @@ public struct Series: Sendable, Equatable, Codable {
             self.values = values
         }
     }
+    /// How the y axis maps values to heights.
+    public enum Scale: String, Sendable, Codable {
+        case linear
+        /// Powers of ten evenly spaced, for positive values spanning orders of magnitude (gradient
+        /// norms); a value <= 0 cannot be drawn on it and is left out like a NaN.
+        case logarithmic
+    }
     public var title: String
     public var xLabel: String
     public var yLabel: String
     public var lines: [Line]
+    public var yScale: Scale
 
-    public init(title: String, xLabel: String, yLabel: String, lines: [Line]) {
+    public init(title: String, xLabel: String, yLabel: String, lines: [Line], yScale: Scale = .linear) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
         self.lines = lines
+        self.yScale = yScale
+    }
+
+    private enum CodingKeys: String, CodingKey { case title, xLabel, yLabel, lines, yScale }
+
+    /// Reads what the synthesised encoding writes; a series written before `yScale` existed (a
+    /// Swift cell built against an older copy) is linear.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        title = try container.decode(String.self, forKey: .title)
+        xLabel = try container.decode(String.self, forKey: .xLabel)
+        yLabel = try container.decode(String.self, forKey: .yLabel)
+        lines = try container.decode([Line].self, forKey: .lines)
+        yScale = try container.decodeIfPresent(Scale.self, forKey: .yScale) ?? .linear
     }
 }
 

@@ -175,6 +175,7 @@ public final class GPT {
         cache.values[layer].append(v.start)
         guard needOutput else { return x }
         let q = linear(block.attnWq, xn)  // (C)
+        trace?.keepProjections(layer: layer, input: xn, query: q, key: k, on: tape)
         let scale = 1 / Double(d).squareRoot()
         // Scores and softmax for every head first, so the heads' outputs below come out consecutive.
         var weights: [Vector] = []  // (H, T)
@@ -183,7 +184,7 @@ public final class GPT {
         for h in 0..<config.nHead {
             let scores = tape.scores(q.slice(h * d, d), keys: cache.keys[layer], offset: h * d, scale: scale)  // (T)
             weights.append(tape.softmax(scores))  // (T)
-            trace?.keepAttention(layer: layer, head: h, scores: tape.data(scores), weights: tape.data(weights[h]))
+            trace?.keepAttention(layer: layer, head: h, scores: scores, weights: weights[h], on: tape)
         }
         let rows = tape.rowList(cache.values[layer])
         let headsStart = NodeID(tape.count)

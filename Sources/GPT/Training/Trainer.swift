@@ -53,9 +53,12 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 /// (with `TrainingError.stopped`) before any step for which `shouldStop` says so.
 /// The i-th step trains on the i-th document of a seeded shuffle, cycling when the list ends.
 /// `documents` may make each document when it is read (as `gpt train` does, for large files).
+/// `afterBackward` sees the model after each step's backward pass, before Adam moves the weights:
+/// it may read the weights' gradients (the lessons chart their norms), and must change nothing.
 public func train<Documents: RandomAccessCollection<Document>>(
     _ model: GPT, on documents: Documents, options: TrainingOptions,
-    clock: () -> Double, progress: (TrainingProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false }
+    clock: () -> Double, progress: (TrainingProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false },
+    afterBackward: (GPT) -> Void = { _ in }
 ) throws(TrainingError) where Documents.Index == Int {
     guard !documents.isEmpty else { throw .noDocuments }
     var order = Array(documents.indices)
@@ -73,6 +76,7 @@ public func train<Documents: RandomAccessCollection<Document>>(
         guard lossValue.isFinite else { throw .nonFiniteLoss(step: step + 1, loss: lossValue) }
         let nodes = tape.count - model.weightsEnd.nodes
         tape.backward(from: loss)
+        afterBackward(model)
         let schedule = 1 - Double(step) / Double(options.steps)  // linear decay to 0
         adam.update(values: tape.dataPointer(0), grads: tape.gradPointer(0), learningRateScale: schedule)
         tape.truncate(to: model.weightsEnd)

@@ -112,7 +112,7 @@ public struct HTMLRenderer {
             data["graph"] = Pictures.graph(graph)
         case .matrix(let matrix):
             switch matrix.kind {
-            case .weights: data["heatmap"] = Pictures.heatmap(matrix)
+            case .weights, .signed: data["heatmap"] = Pictures.heatmap(matrix)
             case .counts: data["counts"] = counts(matrix)
             }
         case .series(let series):

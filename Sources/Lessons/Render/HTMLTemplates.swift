@@ -63,13 +63,13 @@ enum HTMLTemplates {
     {{#nodes}}<g class="node"><title>{{tip}}</title><rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" rx="3" class="box"/>
     {{#texts}}<text x="{{x}}" y="{{y}}" class="{{kind}}">{{text}}</text>{{/texts}}{{#op}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" rx="{{r}}" class="op"/><text x="{{textX}}" y="{{textY}}" class="op-text">{{text}}</text>{{/op}}</g>
     {{/nodes}}</svg></figure>{{/graph}}
-    {{#heatmap}}<figure class="heatmap"><figcaption>{{title}}</figcaption>
+    {{#heatmap}}<figure class="heatmap{{#narrow}} narrow{{/narrow}}"><figcaption>{{title}}</figcaption>
     <svg width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="{{alt}}">
     <g transform="{{cells}}" class="cells">{{#shades}}<path d="{{d}}" stroke="{{fill}}"/>{{/shades}}</g>
     {{#tips}}<rect x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}" class="tip"><title>{{tip}}</title></rect>{{/tips}}
     {{#columnLabels}}<text x="{{x}}" y="{{y}}" class="col-label">{{text}}</text>{{/columnLabels}}
     {{#rowLabels}}<text x="{{x}}" y="{{y}}" class="row-label">{{text}}</text>{{/rowLabels}}
-    </svg><p class="legend">Rows: {{rowTitle}}; columns: {{columnTitle}}.{{#staggered}} The labels of neighbouring positions are staggered over two lines.{{/staggered}} Each row is shaded from white (0) to dark (that row's largest weight); hover over a {{tipUnit}}. Grey cells are masked.{{#hasNotFinite}} Red cells are NaN or infinite.{{/hasNotFinite}} ◆ is BOS, ␣ a space.</p></figure>{{/heatmap}}
+    </svg><p class="legend">{{legend}}</p></figure>{{/heatmap}}
     {{#counts}}<figure class="table"><figcaption>{{title}}</figcaption><table class="counts">
     <thead><tr><th>{{corner}}</th>{{#columnLabels}}<th>{{.}}</th>{{/columnLabels}}</tr></thead>
     <tbody>{{#rows}}<tr><th>{{label}}</th>{{#cells}}<td class="num {{shade}}">{{text}}</td>{{/cells}}</tr>{{/rows}}</tbody>
@@ -163,6 +163,7 @@ enum HTMLTemplates {
     .heatmap { display: inline-block; vertical-align: top; margin-right: 1.25rem; max-width: 100%; }
     .heatmap figcaption, .heatmap .legend { width: 0; min-width: 100%; }  /* as wide as the picture, never wider */
     .heatmap text { font-size: 11px; }
+    .heatmap.narrow { min-width: min(100%, 20rem); }  /* a tall, thin matrix: room for its caption */
     .cells path { fill: none; stroke-width: 1; shape-rendering: crispEdges; }
     .col-label { text-anchor: middle; } .row-label { text-anchor: middle; }
     .axis { stroke: var(--ink); } .gridline { stroke: #edf0f3; }

@@ -3,6 +3,7 @@
 // when the caller says the output is a terminal. Every text that comes from a chapter, a source
 // file or a dataset goes through `VisibleText` first, so its control characters show as `\u{1B}`
 // instead of acting on the terminal: the only escape sequences printed are the renderer's own.
+import Foundation
 import LessonOutput
 
 /// Renders run records for a terminal or a plain text file.
@@ -144,7 +145,8 @@ public struct TerminalRenderer {
         return table(Table(title: "Graph of \(graph.title)", columns: ["node", "op", "inputs", "data", "grad"], rows: rows))
     }
 
-    /// Weights as shades ( ░▒▓█ from 0 to the row's largest), masked entries as '·'; counts as numbers.
+    /// Weights as shades ( ░▒▓█ from 0 to the row's largest), masked entries as '·'; signed values
+    /// (gradients) as shades of two kinds, ░▒▓█ positive and -=≡# negative; counts as numbers.
     func matrix(_ matrix: Matrix) -> String {
         let rowLabels = matrix.rowLabels.map(Self.visible)
         let labelWidth = rowLabels.map(\.count).max() ?? 0
@@ -167,6 +169,29 @@ public struct TerminalRenderer {
             let notFinite = matrix.values.joined().contains { $0.map { !$0.isFinite } ?? false }
             out.append("(each row shaded against its largest weight: blank 0, ░ a quarter of it, ▒ a half, ▓ three quarters, █ all; · masked"
                        + (notFinite ? "; ? NaN or infinite)" : ")"))
+        case .signed:
+            // One scale for the whole matrix, its largest |value|, as the walkthrough draws it; the
+            // sign in the character, so that it reads without colour too (and in colour as well).
+            let largest = Pictures.largestAbsolute(matrix)
+            // Numbered columns (a weight matrix's) are headed by their last digit: 0123456789012...
+            let numbered = matrix.columnLabels.allSatisfy { Int($0) != nil }
+            out.append(String(repeating: " ", count: labelWidth + 1)
+                       + matrix.columnLabels.map { numbered ? String($0.suffix(1)) : String(Self.visible($0).prefix(1)) }.joined())
+            for (label, row) in zip(rowLabels, matrix.values) {
+                let cells = row.map { value -> String in
+                    guard let value else { return "·" }
+                    guard value.isFinite else { return "?" }
+                    let level = Self.signedLevel(value, largest: largest)
+                    guard level != 0 else { return " " }
+                    let glyph = String((level > 0 ? Self.positiveGlyphs : Self.negativeGlyphs)[abs(level) - 1])
+                    return style(glyph, level > 0 ? "33" : "35")
+                }.joined()
+                out.append(label.padding(toLength: labelWidth) + " " + cells)
+            }
+            let notFinite = matrix.values.joined().contains { $0.map { !$0.isFinite } ?? false }
+            let masked = matrix.values.joined().contains { $0 == nil }
+            out.append("(against the largest size, \(Pictures.scaleText(largest)): positive ░ a quarter of it, ▒ a half, ▓ three quarters, █ all;"
+                       + " negative - = ≡ #; blank near 0" + (masked ? "; · masked" : "") + (notFinite ? "; ? NaN or infinite)" : ")"))
         case .counts:
             let rows: [[Cell]] = zip(matrix.rowLabels, matrix.values).map { label, row in
                 [.text(label)] + row.map { value in value.map { $0.isFinite ? .integer(Int($0)) : .number($0) } ?? .empty }
@@ -178,19 +203,24 @@ public struct TerminalRenderer {
 
     /// A sparkline per line over at most 60 buckets, with the first and last values. A bucket
     /// holding a NaN or an infinity is drawn '?', so a loss that blew up shows where.
+    /// On a logarithmic scale the heights are those of log10(value), and a value <= 0 is '?' too.
     func series(_ series: Series) -> String {
         let blocks: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
-        let all = series.lines.flatMap(\.values).filter(\.isFinite)
+        let logarithmic = series.yScale == .logarithmic
+        let height = { (v: Double) -> Double in logarithmic ? (v > 0 ? log10(v) : .nan) : v }
+        let all = series.lines.flatMap(\.values).filter { height($0).isFinite }
         let low = all.min() ?? 0, high = all.max() ?? 0
         let range = all.isEmpty ? "no finite values" : "\(NumberFormat.short(low)) to \(NumberFormat.short(high))"
+            + (logarithmic ? ", log scale" : "")
+        let (bottom, top) = (height(low), height(high))
         var out = [style(VisibleText.line(series.title), "1") + VisibleText.line("  (\(series.yLabel) over \(series.xLabel), \(range))")]
         for line in series.lines where !line.values.isEmpty {
             let buckets = min(60, line.values.count)
             let spark = (0..<buckets).map { b -> Character in
                 let range = (b * line.values.count / buckets)..<max((b + 1) * line.values.count / buckets, b * line.values.count / buckets + 1)
-                let mean = line.values[range].reduce(0, +) / Double(range.count)
+                let mean = height(line.values[range].reduce(0, +) / Double(range.count))
                 guard mean.isFinite else { return "?" }
-                let level = high > low ? Int(((mean - low) / (high - low) * 7).rounded()) : 0
+                let level = top > bottom ? Int(((mean - bottom) / (top - bottom) * 7).rounded()) : 0
                 return blocks[min(7, max(0, level))]
             }
             out.append("\(VisibleText.line(line.name)): \(String(spark))  first \(NumberFormat.short(line.values[0])), last \(NumberFormat.short(line.values[line.values.count - 1]))")
@@ -218,6 +248,17 @@ public struct TerminalRenderer {
         }
         return out.joined(separator: "\n")
     }
+
+    /// A signed value's shade on a scale of -4...4 (0 under an eighth of `largest`), as the
+    /// weights' shades are quarters of their row's largest.
+    static func signedLevel(_ value: Double, largest: Double) -> Int {
+        guard largest > 0 else { return 0 }
+        let level = Int((abs(value) / largest * 4).rounded())
+        return value < 0 ? -min(4, level) : min(4, level)
+    }
+
+    static let positiveGlyphs: [Character] = ["░", "▒", "▓", "█"]
+    static let negativeGlyphs: [Character] = ["-", "=", "≡", "#"]
 
     static func text(_ cell: Cell) -> String {
         switch cell {

@@ -157,12 +157,14 @@ public final class LessonState {
     }
 
     /// Trains the current model in place and remembers the loss of every step, and the numbers
-    /// `recording` takes from each step's progress (by name, in `lastTraining.series`). With a
-    /// model cache, a run the cache holds (the same code, starting weights, data, options and
-    /// recorded names) is loaded instead: the same weights, bit for bit, and the same numbers,
-    /// with no progress reported to `trainingObserver`; a run that trains to its end is kept there.
+    /// `recording` reads off the model at each step (by name, in `lastTraining.series`): after the
+    /// step's backward pass and before Adam moves the weights, so they may read its gradients
+    /// (`train`'s chart of gradient norms), and they must change nothing. With a model cache, a
+    /// run the cache holds (the same code, starting weights, data, options and recorded names) is
+    /// loaded instead: the same weights, bit for bit, and the same numbers, with no progress
+    /// reported to `trainingObserver`; a run that trains to its end is kept there.
     public func runTraining(options: TrainingOptions,
-                            recording: [String: (TrainingProgress) -> Double] = [:]) throws(TrainingError) {
+                            recording: [String: (GPT) -> Double] = [:]) throws(TrainingError) {
         guard let model else { return }
         let parent = modelIdentity ?? ModelIdentity(origin: "a model made outside the lesson state")
         touch(.model)  // the weights change from the first step, even if the run stops early
@@ -202,9 +204,10 @@ public final class LessonState {
         do {
             try train(model, on: documents, options: options, clock: { 0 }, progress: { progress in
                 losses.append(progress.loss)
-                for (name, value) in recording { series[name]?.append(value(progress)) }
                 if let observer { keepGoing = observer(progress) }
-            }, shouldStop: { !keepGoing })
+            }, shouldStop: { !keepGoing }, afterBackward: { model in
+                for (name, value) in recording { series[name]?.append(value(model)) }
+            })
         } catch {
             // Half-trained: named as such, and never kept in the cache.
             var partial = options

@@ -120,5 +120,5 @@ public struct StepRegistry: Sendable {
 
     /// Every built-in step, chapter by chapter. New groups go here.
     public static let standard = StepRegistry(
-        ExpressionSteps.all + SwiftCellSteps.all + SourceSteps.all + TokenSteps.all + AttentionSteps.all + TrainingSteps.all + ClassifierSteps.all + ExerciseSteps.all)
+        ExpressionSteps.all + SwiftCellSteps.all + SourceSteps.all + TokenSteps.all + AttentionSteps.all + GradientSteps.all + TrainingSteps.all + ClassifierSteps.all + ExerciseSteps.all)
 }

@@ -78,7 +78,7 @@ enum TrainingSteps {
 
     static let train = StepDefinition(
         id: "train",
-        summary: "Trains the model in place for some steps, one training line per step, and draws the loss curve.",
+        summary: "Trains the model in place for some steps, one training line per step, and draws the loss curve and the gradients' sizes.",
         parameters: [
             ParameterSpec("steps", .integer(1...100_000), default: "400", "optimizer steps, one document each"),
             ParameterSpec("lr", .number, default: "0.01", "Adam's learning rate, decaying linearly to 0"),
@@ -99,11 +99,13 @@ enum TrainingSteps {
         let options = TrainingOptions(steps: try context.integer("steps"), seed: UInt64(try context.integer("seed")),
                                       adam: AdamSettings(learningRate: try context.number("lr")),
                                       messageWeight: try context.number("message_weight"))
+        // Each step's gradient norms, read between backward and Adam (GradientSteps.swift).
         do {
-            try state.runTraining(options: options)
+            try state.runTraining(options: options, recording: GradientSteps.NormRecorder.recording(gpt))
         } catch {
             throw context.error("\(error)")
         }
+        let norms = GradientSteps.NormRecorder(gpt, series: state.lastTraining?.series ?? [:])
         let after = gpt.meanLoss(validation)
         let losses = state.lossHistory
         let window = try context.integer("window")
@@ -117,6 +119,7 @@ enum TrainingSteps {
         report.check("final_loss", average[average.count - 1])
         report.check("validation_before", before)
         report.check("validation_after", after)
+        norms.report(into: &report, window: window)
         return report
     }
 

@@ -37,7 +37,7 @@ import Testing
     @Test func aModelLoadedFromTheCacheIsTheOneTrainingMakesBitForBit() throws {
         let cache = Self.temporaryCache()
         let fresh = try Self.smallState(cache: nil), cold = try Self.smallState(cache: cache), warm = try Self.smallState(cache: cache)
-        let norm: [String: (TrainingProgress) -> Double] = ["nodes": { Double($0.nodes) }]
+        let norm: [String: (GPT) -> Double] = ["gradients": { $0.tape.gradPointer(0)[0] }]
         try fresh.runTraining(options: Self.options, recording: norm)
         try cold.runTraining(options: Self.options, recording: norm)
         #expect(Self.entries(cache).count == 1)
@@ -46,7 +46,7 @@ import Testing
         #expect(warm.lossHistory.map(\.bitPattern) == fresh.lossHistory.map(\.bitPattern) && fresh.lossHistory.count == 40)
         let run = try #require(warm.lastTraining)
         #expect(run.loadedFromCache && cold.lastTraining?.loadedFromCache == false && fresh.lastTraining?.key == nil)
-        #expect(run.series == fresh.lastTraining?.series && run.series["nodes"]?.count == 40)
+        #expect(run.series == fresh.lastTraining?.series && run.series["gradients"]?.count == 40)
         #expect(run.key == cold.lastTraining?.key && run.seconds == cold.lastTraining?.seconds)
         #expect(warm.trainedSteps == 40 && warm.modelIdentity == cold.modelIdentity)
         #expect(warm.modelIdentity?.description.hasPrefix("trained 40 steps on Dataset/logs_5000.txt (lr 0.01, message weight 0.5, order seed 7), "
