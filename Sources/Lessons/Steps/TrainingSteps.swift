@@ -69,10 +69,17 @@ enum TrainingSteps {
         }
         var report = StepReport()
         report.add(.table(Table(title: "The first steps", columns: ["step", "x", "grad", "x after"], rows: rows)))
-        report.add(.series(Series(title: "x after each Adam step", xLabel: "step", yLabel: "x",
-                                  lines: [Series.Line(name: "x", values: xs)])))
+        report.add(.series(Series(title: "x after each Adam step, and the target", xLabel: "step", yLabel: "x",
+                                  lines: [Series.Line(name: "x", values: xs),
+                                          Series.Line(name: "target", values: Array(repeating: target, count: xs.count))])))
         report.check("final_x", xs[xs.count - 1])
         report.check("first_x", xs[0])
+        // How far x ran past the target, and at which step: positive once x is beyond it.
+        let side: Double = target >= (try context.number("start")) ? 1 : -1
+        let beyond = xs.map { ($0 - target) * side }
+        let farthest = beyond.indices.max { beyond[$0] < beyond[$1] }!
+        report.check("overshoot", max(0, beyond[farthest]))
+        report.check("overshoot_step", beyond[farthest] > 0 ? farthest + 1 : 0)
         return report
     }
 
