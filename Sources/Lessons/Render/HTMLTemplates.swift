@@ -189,6 +189,9 @@ enum HTMLTemplates {
       .step, figure, pre { page-break-inside: avoid; }
       .step-head, figcaption { break-after: avoid; }  /* never a step's head alone at a page's foot */
       .scroll { overflow: visible; }
+      /* Paper does not scroll: long code lines wrap, under their own text, not under the numbers. */
+      pre { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible; }
+      td, th { overflow-wrap: anywhere; }  /* a long log line wraps inside its cell */
       .heatmap { width: calc(50% - .75rem); margin-right: .5rem; }  /* two heads a row on the page */
       .heatmap svg { width: 100%; }
       a { color: inherit; text-decoration: none; }
