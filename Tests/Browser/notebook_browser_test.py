@@ -170,18 +170,21 @@ def main():
         print(f"first run and session: {time.time() - started:.1f} s")
         session_url = driver.current_url.split("#")[0].rstrip("/")
 
-        # Chapter 2: the backward step. Edit an input, then the expression.
+        # Chapter 2: the backward step, whose inputs the chapter declares once in an inputs step
+        # above it. Edit an input there: the backward cell below follows. Then its expression.
         driver.get(session_url + "/chapter/2")
         wait_for(driver, lambda: driver.execute_script("return document.body.dataset.following") == "yes",
                  "the page follows its session's events")
         cell = cell_of_step(driver, "backward")
         cell_id = cell.get_attribute("data-cell")
+        inputs_id = cell_of_step(driver, "inputs").get_attribute("data-cell")
         shoot(driver, "chapter-2")
         before = revision(driver, cell_id)
-        field = driver.find_element(By.ID, f"cell-{cell_id}-a")
+        field = driver.find_element(By.ID, f"cell-{inputs_id}-a")
         edit(driver, field, "5")
         pressed = time.time()
-        wait_for(driver, lambda: revision(driver, cell_id) > before, "the backward cell updates after editing a")
+        wait_for(driver, lambda: revision(driver, cell_id) > before,
+                 "the backward cell updates after editing a in the inputs cell")
         timings["backward input"] = time.time() - pressed
         text = driver.find_element(By.ID, f"cell-{cell_id}").text
         if "out = -5" not in text or "grad.b = 5" not in text:
