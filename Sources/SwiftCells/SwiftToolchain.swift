@@ -42,10 +42,9 @@ public struct SwiftToolchain: Sendable, Equatable {
         }
         var objects: [String] = []
         for module in modules + cModules {
-            let folder = "\(build)/\(module).build"
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            let found = names.filter { $0.hasSuffix(".o") }.sorted().map { "\(folder)/\($0)" }
+            let found = BuildFiles.objects(of: module, in: build)
             guard !found.isEmpty else {
+                let folder = "\(build)/\(module).build"
                 return .failure(ToolchainProblem(message: "Swift cells need the object files of \(module), and \(folder) has none",
                                                  hint: "build the package again (`swift build`)"))
             }
@@ -66,13 +65,7 @@ public struct SwiftToolchain: Sendable, Equatable {
     /// links or imports, by size and time of change. A rebuilt package gives a new identity, so
     /// no cell compiled against the old one is reused.
     public func identity() -> String {
-        let files = [swiftc] + objects + Self.modules.map { "\(buildDirectory)/Modules/\($0).swiftmodule" } + moduleMaps
-        return files.map { path in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let size = (attributes?[.size] as? Int) ?? -1
-            let changed = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return "\(path) \(size) \(changed)"
-        }.joined(separator: "\n")
+        BuildFiles.fingerprint([swiftc] + objects + Self.modules.map { "\(buildDirectory)/Modules/\($0).swiftmodule" } + moduleMaps)
     }
 
     /// The running program's own path.
@@ -112,4 +105,25 @@ public struct SwiftToolchain: Sendable, Equatable {
 public struct ToolchainProblem: Error, Sendable, Equatable {
     public var message: String
     public var hint: String
+}
+
+/// The files of a build, as whatever depends on the build (a compiled cell, a trained model)
+/// tells one build from another.
+public enum BuildFiles {
+    /// The object files of `module` in the build folder `build` (`<build>/<module>.build/*.o`), sorted.
+    public static func objects(of module: String, in build: String) -> [String] {
+        let folder = "\(build)/\(module).build"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix(".o") }.sorted().map { "\(folder)/\($0)" }
+    }
+
+    /// One line per file, its path, size and time of change: a rebuilt file gives another line.
+    public static func fingerprint(_ paths: [String]) -> String {
+        paths.map { path in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? Int) ?? -1
+            let changed = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(path) \(size) \(changed)"
+        }.joined(separator: "\n")
+    }
 }

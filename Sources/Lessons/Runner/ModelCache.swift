@@ -24,6 +24,7 @@
 // `gpt report` take --no-cache.
 import Foundation
 import GPT
+import SwiftCells  // BuildFiles: a build told from another as Swift cells tell it
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -227,23 +228,14 @@ struct BuildIdentity: Sendable {
         buildFolder = found
         var inputs: [String] = []
         if let found {
-            func objects(_ module: String) -> [String] {
-                let names = (try? files.contentsOfDirectory(atPath: "\(found)/\(module).build")) ?? []
-                return names.filter { $0.hasSuffix(".o") }.sorted().map { "\(found)/\(module).build/\($0)" }
-            }
+            func objects(_ module: String) -> [String] { BuildFiles.objects(of: module, in: found) }
             let engine = objects("Autograd") + objects("GPT")
             let lessons = Self.lessonTrainingSources.map { "\(found)/Lessons.build/\($0).o" }
             let own = lessons.allSatisfy { files.fileExists(atPath: $0) } ? lessons : objects("Lessons")
             if !objects("Autograd").isEmpty && !objects("GPT").isEmpty && !own.isEmpty { inputs = engine + own }
         }
         if inputs.isEmpty { inputs = [image] }  // a program on its own: its every byte may train
-        let text = inputs.map { path in
-            let attributes = try? files.attributesOfItem(atPath: path)
-            let size = (attributes?[.size] as? Int) ?? -1
-            let changed = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return "\(path) \(size) \(changed)"
-        }.joined(separator: "\n")
-        codeVersion = TrainingKey.hex(FNV1a.hash(text.utf8))
+        codeVersion = TrainingKey.hex(FNV1a.hash(BuildFiles.fingerprint(inputs).utf8))
     }
 
     /// The file the running code was loaded from: the executable (on Linux everything is linked
