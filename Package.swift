@@ -39,12 +39,15 @@ let package = Package(
         // Public API, in dependency order: engine <- model <- command line.
         // The engine's own math needs only libm's rounding and sqrt; a program that uses the engine
         // without Foundation would otherwise not link on Linux.
-        .target(name: "Autograd", swiftSettings: optimizedEvenInDebug,
+        .target(name: "Autograd", dependencies: ["EngineKernels"], swiftSettings: optimizedEvenInDebug,
                 linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        // The engine's linear-layer loops in C, compiled for any x86-64 and again for AVX2 CPUs,
+        // the version chosen when the program runs: Swift compiles a build for one CPU only.
+        .target(name: "EngineKernels", cSettings: optimizedCEvenInDebug),
         .target(name: "GPT", dependencies: ["Autograd", "InferenceKernels"], swiftSettings: optimizedEvenInDebug),
         // Classification's linear layers in C, compiled for any x86-64 and again for AVX2 CPUs,
         // the version chosen when the program runs: Swift compiles a build for one CPU only.
-        .target(name: "InferenceKernels", cSettings: optimizedCEvenInDebug),
+        .target(name: "InferenceKernels", dependencies: ["EngineKernels"], cSettings: optimizedCEvenInDebug),
         // What a lesson step shows (tables, graphs, heatmaps, charts) as values: the lessons draw
         // them, and a Swift cell's own process makes them through Cells.
         .target(name: "LessonOutput", dependencies: ["Autograd"]),

@@ -48,7 +48,10 @@ extension Tape {
 
     /// Saves the starts of some vectors (the value vectors of earlier positions) for `weightedSum`.
     /// The newest start is saved after the list, so checks forward and backward need not scan it.
-    public func rowList(_ starts: [NodeID]) -> RowList {
+    public func rowList(_ starts: [NodeID]) -> RowList { rowList(starts[...]) }
+
+    /// `rowList` of a slice of a cache (the positions up to a query's own).
+    public func rowList(_ starts: ArraySlice<NodeID>) -> RowList {
         for start in starts { requireNode(start, .weightedSum) }
         let offset = Int32(links.count)
         let newest = starts.max() ?? -1
@@ -125,6 +128,11 @@ extension Tape {
     /// scale * (q . key) for each key, reading each key's components `offset ..< offset + q.count`:
     /// attention's scores of one head against every cached position, one dot node each, in a row.
     public func scores(_ q: Vector, keys: [NodeID], offset: Int, scale: Double) -> Vector {
+        scores(q, keys: keys[...], offset: offset, scale: scale)
+    }
+
+    /// `scores` against the keys of a slice of a cache (the positions up to a query's own).
+    public func scores(_ q: Vector, keys: ArraySlice<NodeID>, offset: Int, scale: Double) -> Vector {
         let n = q.count
         requireVector(q, .dot)
         let end = count  // every key must lie on the tape before the scores

@@ -4,6 +4,8 @@
 // local derivative; the batched backward of a layer's rows is here too, and the deferred sum of
 // the weights' gradients is in ParameterGradients.swift.
 
+internal import EngineKernels
+
 extension Tape {
     // MARK: Sums and dot products
 
@@ -62,18 +64,30 @@ extension Tape {
             start -= 1
         }
         if start == last, let sharedFirstStart = backSharedFirstRun(last) { return sharedFirstStart }
+        if rowsAreParameters(newestInput: newestInput) {
+            // The rows' own gradients wait for the end of the pass (see ParameterGradients.swift).
+            // Below this run there may be the same rows at the positions before, reading the
+            // vectors just before x: a linear layer over a whole sequence (`matmul`). They are
+            // all taken at once, so each row is loaded once for several positions.
+            let rows = last - start + 1
+            var stackStart = start
+            while stackStart - rows >= 0,
+                  sameLayerOneVectorBack(stackStart - rows, stackStart, rows, n, scale),
+                  Int(x) + n - 1 < stackStart - rows {  // every x lies below the stack
+                stackStart -= rows
+            }
+            var run = stackStart
+            while run <= last {
+                deferredRuns.append(Int32(run))
+                deferredRuns.append(Int32(run + rows - 1))
+                run += rows
+            }
+            passGradientToInputs(stackStart, rows: rows, positions: (last - stackStart + 1) / rows, n, scale)
+            return stackStart
+        }
         let sum = scratch(n)
         sum.update(repeating: 0, count: n)
         let xs = values + Int(x)
-        if rowsAreParameters(newestInput: newestInput) {
-            // The rows' own gradients wait for the end of the pass (see ParameterGradients.swift).
-            sumRowsTimesGrads(start, last, n, scale, into: sum)
-            deferredRuns.append(Int32(start))
-            deferredRuns.append(Int32(last))
-            let gx = grads + Int(x)
-            for k in 0..<n { gx[k] += sum[k] }
-            return start
-        }
         var j = start
         while j <= last {
             // Two rows at a time when both carry a gradient: one pass over x and the sum for both.
@@ -103,28 +117,68 @@ extension Tape {
         return start
     }
 
+    /// True when the `rows` dot nodes at `below` are the run at `above` one input vector earlier:
+    /// the same weight rows in the same order, each reading the n nodes just before.
+    @inline(__always) func sameLayerOneVectorBack(_ below: Int, _ above: Int, _ rows: Int, _ n: Int, _ scale: Double) -> Bool {
+        let x = second[above]
+        for j in 0..<rows {
+            let b = below + j
+            guard ops[b] == .dot, first[b] == first[above + j], second[b] == x - Int32(n),
+                  Int(counts[b]) == n, constants[b] == scale else { return false }
+        }
+        return true
+    }
+
+    /// x_t's grad += scale * sum_r g_{t,r} * row_r for the `positions` runs of `rows` dot nodes
+    /// from `stackStart` (position t's run reads x_t, the vectors one after another): the part of
+    /// a linear layer's backward that goes to its inputs, W^T g_t. Each component adds its rows'
+    /// terms in the order of the rows into a running sum, then adds that to the grad; four
+    /// positions at a time share each load of a row, and rows whose gradients are all zero
+    /// (common after relu) are skipped, which adds nothing. A position's bits do not depend on
+    /// how many positions share the pass.
+    @inline(__always) func passGradientToInputs(_ stackStart: Int, rows: Int, positions: Int, _ n: Int, _ scale: Double) {
+        let values = self.values, grads = self.grads
+        let (_, rowStarts) = rowScratch(rows)
+        for r in 0..<rows { rowStarts[r] = values + Int(first[stackStart + r]) }
+        let g = scratch(rows * positions)  // g[t * rows + r], scaled
+        for j in 0..<(rows * positions) { g[j] = grads[stackStart + j] * scale }
+        // For each position t and component k: grads[x_t + k] += sum over r of g_{t,r} row_r[k]
+        // (a row's zero gradients add nothing and are skipped), in C: see EngineKernels.h.
+        kernelSet.inputs_gradient(UnsafePointer(OpaquePointer(rowStarts)), rows, g, positions, n,
+                                  grads + Int(second[stackStart]))
+    }
+
     /// W x for W stored row by row at `weights` ([rows, x.count]): one dot node per row.
-    /// This is a linear layer; its outputs form a new vector. Rows are computed four at a time so
-    /// each load of x serves four (the values are exactly those of `dot` row by row).
+    /// This is a linear layer; its outputs form a new vector.
     public func matvec(_ weights: NodeID, rows: Int, _ x: Vector) -> Vector {
-        let n = x.count
-        requireVector(x, .dot)
-        require(rows >= 0, "matvec: \(rows) rows")
+        matmul(weights, rows: rows, x, positions: 1)
+    }
+
+    /// W x_t for each of `positions` input vectors lying one after another in `xs` (the whole
+    /// sequence of a layer's inputs, [positions, n]): one dot node per row and position, position
+    /// by position, exactly the nodes `matvec` would record for x_0, x_1, ... in turn.
+    ///
+    /// Why a whole sequence at once: each weight row is then loaded once for two positions here,
+    /// and the backward rule (`backDotRun`) finds the positions' runs stacked on each other and
+    /// passes the gradient to every x_t in one sweep over the weights. Every node's value is
+    /// still `Tape.dot(row, x_t)`, with the same bits (EngineKernelTests checks it).
+    public func matmul(_ weights: NodeID, rows: Int, _ xs: Vector, positions: Int) -> Vector {
+        require(positions >= 1 && xs.count % positions == 0,
+                "matmul: \(xs.count) inputs do not split into \(positions) vectors")
+        let n = xs.count / positions
+        requireVector(xs, .dot)
+        require(rows >= 0, "matmul: \(rows) rows")
         requireVector(Vector(start: weights, count: rows * n), .dot)
-        let start = reserve(rows)
-        let xs = values + Int(x.start), out = values + Int(start)
-        let w = values + Int(weights)
-        var r = 0
-        while r + 4 <= rows {
-            Tape.dot4(w + r * n, n, xs, out + r)
-            r += 4
+        let start = reserve(rows * positions)
+        // For every position t and row r: values[start + t * rows + r] = Tape.dot(row r, x_t),
+        // in C (EngineKernels.c) so that CPUs with AVX2 take four doubles at a time; the sums run
+        // in `dot`'s order, so the bits are the same on every CPU.
+        kernelSet.matmul(values + Int(weights), rows, n, values + Int(xs.start), positions, values + Int(start))
+        for t in 0..<positions {  // position by position: no division per node
+            let x = xs.start + NodeID(t * n)
+            record(Int(start) + t * rows, count: rows, .dot) { r in (weights + NodeID(r * n), x, Int32(n), 1) }
         }
-        while r < rows {
-            out[r] = Tape.dot(w + r * n, xs, n)
-            r += 1
-        }
-        record(Int(start), count: rows, .dot) { j in (weights + NodeID(j * n), x.start, Int32(n), 1) }
-        return Vector(start: start, count: rows)
+        return Vector(start: start, count: rows * positions)
     }
 
     /// The dot product with four running sums (lane k collects the terms k, k+4, k+8, ...), added
@@ -145,33 +199,5 @@ extension Tape {
             k += 1
         }
         return (sums[0] + sums[1]) + (sums[2] + sums[3])
-    }
-
-    /// Four consecutive rows (stride n) dotted with one x into out[0...3]: each load of x serves
-    /// four rows. Every row is summed in the same order as `dot`, so the bits match it.
-    @inline(__always) static func dot4(_ w: UnsafeMutablePointer<Double>, _ n: Int,
-                                       _ x: UnsafeMutablePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
-        var s0 = SIMD4<Double>(), s1 = SIMD4<Double>(), s2 = SIMD4<Double>(), s3 = SIMD4<Double>()
-        let w0 = w, w1 = w + n, w2 = w + 2 * n, w3 = w + 3 * n
-        var k = 0
-        while k + 4 <= n {
-            let xk = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD4<Double>.self)
-            s0 += UnsafeRawPointer(w0 + k).loadUnaligned(as: SIMD4<Double>.self) * xk
-            s1 += UnsafeRawPointer(w1 + k).loadUnaligned(as: SIMD4<Double>.self) * xk
-            s2 += UnsafeRawPointer(w2 + k).loadUnaligned(as: SIMD4<Double>.self) * xk
-            s3 += UnsafeRawPointer(w3 + k).loadUnaligned(as: SIMD4<Double>.self) * xk
-            k += 4
-        }
-        while k < n {
-            s0[0] += w0[k] * x[k]
-            s1[0] += w1[k] * x[k]
-            s2[0] += w2[k] * x[k]
-            s3[0] += w3[k] * x[k]
-            k += 1
-        }
-        out[0] = (s0[0] + s0[1]) + (s0[2] + s0[3])
-        out[1] = (s1[0] + s1[1]) + (s1[2] + s1[3])
-        out[2] = (s2[0] + s2[1]) + (s2[2] + s2[3])
-        out[3] = (s3[0] + s3[1]) + (s3[2] + s3[3])
     }
 }

@@ -8,57 +8,13 @@
 // sum_t g_t * x_t over all positions in registers and touches its gradient once.
 // Only nodes below `parametersEnd` are treated this way; any other dot node follows the plain rule.
 
+internal import EngineKernels
+
 extension Tape {
     /// True when the rows of a run read only parameters: when the newest node any row reads
     /// (which the dot-run rule tracks as it finds the run) is one.
     @inline(__always) func rowsAreParameters(newestInput: Int) -> Bool {
         newestInput < deferredGradientsEnd
-    }
-
-    /// sum += scale * g_j * row_j over the run: the part of the rows' backward that goes to x.
-    /// Four rows per pass over the sum, skipping rows whose gradient is zero (common after relu).
-    /// Per component k the rule is `sum[k] += (g0 * w0[k] + g1 * w1[k]) + (g2 * w2[k] + g3 * w3[k])`;
-    /// the loops below do it for four components at once (see `load4`), with the same bits.
-    @inline(__always) func sumRowsTimesGrads(_ start: Int, _ last: Int, _ n: Int, _ scale: Double,
-                                             into sum: UnsafeMutablePointer<Double>) {
-        let values = self.values, grads = self.grads
-        var pending: (UnsafeMutablePointer<Double>, Double, UnsafeMutablePointer<Double>, Double,
-                      UnsafeMutablePointer<Double>, Double) = (sum, 0, sum, 0, sum, 0)
-        var waiting = 0
-        for j in start...last {
-            let g = grads[j] * scale
-            if g == 0 { continue }
-            let w = values + Int(first[j])
-            switch waiting {
-            case 0: pending.0 = w; pending.1 = g
-            case 1: pending.2 = w; pending.3 = g
-            case 2: pending.4 = w; pending.5 = g
-            default:
-                let (w0, g0, w1, g1, w2, g2) = pending
-                forEachComponent(n, four: { k in
-                    store4(load4(sum + k) + ((g0 * load4(w0 + k) + g1 * load4(w1 + k)) + (g2 * load4(w2 + k) + g * load4(w + k))), sum + k)
-                }, one: { k in
-                    sum[k] += (g0 * w0[k] + g1 * w1[k]) + (g2 * w2[k] + g * w[k])
-                })
-                waiting = 0
-                continue
-            }
-            waiting += 1
-        }
-        let (w0, g0, w1, g1, w2, g2) = pending
-        switch waiting {
-        case 1:
-            forEachComponent(n, four: { k in store4(load4(sum + k) + g0 * load4(w0 + k), sum + k) },
-                             one: { k in sum[k] += g0 * w0[k] })
-        case 2:
-            forEachComponent(n, four: { k in store4(load4(sum + k) + (g0 * load4(w0 + k) + g1 * load4(w1 + k)), sum + k) },
-                             one: { k in sum[k] += g0 * w0[k] + g1 * w1[k] })
-        case 3:
-            forEachComponent(n, four: { k in
-                store4(load4(sum + k) + ((g0 * load4(w0 + k) + g1 * load4(w1 + k)) + g2 * load4(w2 + k)), sum + k)
-            }, one: { k in sum[k] += (g0 * w0[k] + g1 * w1[k]) + g2 * w2[k] })
-        default: break
-        }
     }
 
     /// The waiting gradients: runs that read the same rows (one matrix at every position) are
@@ -106,31 +62,8 @@ extension Tape {
             count += 1
         }
         guard count > 0 else { return }
-        var k = 0
-        // Sixteen components at a time stay in registers while every position adds to them.
-        while k + 16 <= n {
-            var a = load4(gw + k), b = load4(gw + k + 4), c = load4(gw + k + 8), d = load4(gw + k + 12)
-            for m in 0..<count {
-                let g = SIMD4(repeating: factors[m]), x = inputs[m] + k
-                a += g * load4(x)
-                b += g * load4(x + 4)
-                c += g * load4(x + 8)
-                d += g * load4(x + 12)
-            }
-            store4(a, gw + k); store4(b, gw + k + 4); store4(c, gw + k + 8); store4(d, gw + k + 12)
-            k += 16
-        }
-        while k + 4 <= n {
-            var a = load4(gw + k)
-            for m in 0..<count { a += SIMD4(repeating: factors[m]) * load4(inputs[m] + k) }
-            store4(a, gw + k)
-            k += 4
-        }
-        while k < n {
-            var total = gw[k]
-            for m in 0..<count { total += factors[m] * inputs[m][k] }
-            gw[k] = total
-            k += 1
-        }
+        // For each component k: gw[k] += factors[0] * inputs[0][k] + factors[1] * inputs[1][k] + ...,
+        // added in that order, in C (EngineKernels.c) for AVX2's four doubles at a time.
+        kernelSet.row_gradient(gw, n, factors, UnsafePointer(OpaquePointer(inputs)), count)
     }
 }

@@ -7,6 +7,8 @@
 // hot loops run without bounds checks or reference counting. Training reuses the same buffers
 // every step: `truncate(to:)` forgets the previous step's nodes but keeps the parameters.
 
+internal import EngineKernels
+
 /// The index of a node on its tape.
 public typealias NodeID = Int32
 
@@ -73,6 +75,14 @@ public final class Tape {
     @exclusivity(unchecked) var factorBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 256)
     @exclusivity(unchecked) var rowBuffer = UnsafeMutablePointer<UnsafeMutablePointer<Double>>.allocate(capacity: 256)
     @exclusivity(unchecked) var rowBufferCapacity = 256
+
+    /// The version of the C kernels (EngineKernels.c) this tape's linear layers run: the one for
+    /// this CPU unless told otherwise. Both give the same bits, so this changes only the speed;
+    /// a test trains with each and compares the model files.
+    public var kernels: KernelVersion = .fastest {
+        didSet { kernelSet = kernels.set }
+    }
+    @exclusivity(unchecked) var kernelSet: EngineKernelSet = KernelVersion.fastest.set
 
     /// Optional names for nodes, for printing and drawing graphs. Never used on the training path.
     public internal(set) var labels: [NodeID: String] = [:]
@@ -273,5 +283,23 @@ public final class Tape {
     public func zeroGrad() {
         grads.update(repeating: 0, count: count)
         gradsAreZero = true
+    }
+}
+
+/// Which compiled version of the engine's C kernels runs.
+public enum KernelVersion: Sendable, Equatable {
+    /// Built for any x86-64 CPU (SSE2: two doubles to a register).
+    case portable
+    /// The fastest this CPU can run: AVX2 (four doubles to a register) where it has it, else
+    /// portable. `GPT_KERNELS=portable` in the environment makes this portable too.
+    case fastest
+
+    /// The version `fastest` stands for on this machine, by name: "avx2" or "portable".
+    public static let fastestName = useAVX2 ? "avx2" : "portable"
+
+    private static let useAVX2 = engine_kernels_use_avx2()
+
+    var set: EngineKernelSet {
+        self == .fastest && KernelVersion.useAVX2 ? engine_kernels_avx2 : engine_kernels_portable
     }
 }

@@ -4,6 +4,7 @@
 // decides only which sums run side by side, never the order inside one, so the versions agree to
 // the bit; InferencePass's tests hold them to it.
 #include "InferenceKernels.h"
+#include "EngineKernels.h"
 #include <math.h>
 
 // A multiply followed by an add must stay two roundings: a fused multiply-add rounds once and
@@ -242,23 +243,11 @@ INLINE void attend(const float *query, const float *keys, const float *values, i
 DEFINE_KERNELS(portable, , 8)
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 
 DEFINE_KERNELS(avx2, __attribute__((target("avx2"))), 16)
 
-bool inference_kernels_use_avx2(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
-    // AVX needs the CPU (bit 28) and the operating system, which must save the wide registers on
-    // a task switch: OSXSAVE (bit 27), then XCR0 says it keeps both SSE and AVX state.
-    if (!(c & (1u << 27)) || !(c & (1u << 28))) return false;
-    unsigned low, high;
-    __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
-    if ((low & 6) != 6) return false;
-    if (__get_cpuid_max(0, 0) < 7) return false;
-    __cpuid_count(7, 0, a, b, c, d);
-    return (b & (1u << 5)) != 0;  // AVX2
-}
+// The same question as the engine's kernels ask, answered once (EngineKernels.c).
+bool inference_kernels_use_avx2(void) { return engine_kernels_use_avx2(); }
 #else
 const InferenceKernelSet inference_kernels_avx2 = {portable_linear, portable_attend, portable_maximum,
                                                    portable_sum_of_exponentials, portable_exponentials};

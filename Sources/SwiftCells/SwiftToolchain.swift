@@ -18,7 +18,7 @@ public struct SwiftToolchain: Sendable, Equatable {
     public static let modules = ["Autograd", "GPT", "LessonOutput", "Cells"]
     /// The C modules they import in turn: a cell links their objects, and its compiler reads
     /// their module maps (the build writes one beside each) to load the Swift modules above.
-    public static let cModules = ["InferenceKernels"]
+    public static let cModules = ["EngineKernels", "InferenceKernels"]
 
     /// The module maps of `cModules`, in the build folder.
     public var moduleMaps: [String] { Self.cModules.map { "\(buildDirectory)/\($0).build/module.modulemap" } }

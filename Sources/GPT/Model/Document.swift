@@ -58,18 +58,21 @@ extension GPT {
     /// `messageWeight`, so training can spend its effort on what classification needs.
     public func loss(of document: Document, messageWeight: Double = 1) -> NodeID {
         var cache = KVCache(layers: config.nLayer)
+        // A target that weighs nothing needs no logits: only the keys and values later positions
+        // read. Weights are 1 from the label on, so the positions with logits are a suffix.
+        func weight(_ position: Int) -> Double { position + 1 >= document.labelStart ? 1 : messageWeight }
+        let positions = document.positions
+        let logitsFrom = (0..<positions).first { weight($0) > 0 } ?? positions
+        let logits = forward(tokens: Array(document.tokens[..<positions]), cache: &cache, logitsFrom: logitsFrom)
         var terms: [NodeID] = []
-        terms.reserveCapacity(document.positions)
+        terms.reserveCapacity(positions - logitsFrom)
         var totalWeight = 0.0
-        for position in 0..<document.positions {
-            let weight = position + 1 >= document.labelStart ? 1 : messageWeight
-            // A target that weighs nothing needs no logits: only the keys and values later positions read.
-            guard let logits = forward(token: document.tokens[position], position: position, cache: &cache,
-                                       needLogits: weight > 0) else { continue }
+        for position in logitsFrom..<positions {
             let target = document.tokens[position + 1]
-            let term = tape.crossEntropy(logits, target: target)
-            terms.append(weight == 1 ? term : tape.mul(term, constant: weight))
-            totalWeight += weight
+            let term = tape.crossEntropy(logits!.slice((position - logitsFrom) * config.vocabSize, config.vocabSize), target: target)
+            let w = weight(position)
+            terms.append(w == 1 ? term : tape.mul(term, constant: w))
+            totalWeight += w
         }
         return tape.mul(tape.sum(terms), constant: 1 / totalWeight)
     }

@@ -117,7 +117,7 @@ public final class GPT {
     /// Number of weights of this model.
     public var parameterCount: Int { weightsEnd.nodes }
 
-    // MARK: The forward pass, one token at a time
+    // MARK: The forward pass
 
     /// Runs one token at `position` through the model, extending `cache`, and returns the logits
     /// for the next token (V). With `needLogits: false` only what later positions read (the keys
@@ -129,23 +129,55 @@ public final class GPT {
         // fatalError, not precondition: this target is built with -O, where a precondition's
         // message is never printed.
         if let problem = forwardProblem(token: token, position: position, cache: cache) { fatalError(problem) }
-        var x = tape.add(wte.row(token), wpe.row(position))  // (C)
-        x = tape.rmsnorm(x)
+        return forward(tokens: [token], cache: &cache, logitsFrom: needLogits ? 0 : 1)
+    }
+
+    /// Runs `tokens` at the positions after `cache` (cache.count, cache.count + 1, ...) through the
+    /// model, extending `cache`, and returns the logits for the next token after every position
+    /// from `logitsFrom` on, one V-vector after another ([T - logitsFrom, V]), or nil when
+    /// `logitsFrom` is T. Earlier positions compute only what later positions read.
+    ///
+    /// This is the same function as `forward(token:...)` run position after position (the causal
+    /// mask makes position t read only positions 0...t), computed layer by layer for all the
+    /// positions at once: each linear layer is then one `matmul` over the whole sequence, which
+    /// loads each weight row once for several positions, forward and backward. Training runs it
+    /// on a whole document; one token is the case T = 1.
+    public func forward(tokens: [Int], cache: inout KVCache, logitsFrom: Int = 0) -> Vector? {
+        if let problem = forwardProblem(tokens: tokens, cache: cache, logitsFrom: logitsFrom) { fatalError(problem) }
+        let c = config.nEmbd, positions = tokens.count, first = cache.count
+        let embeddingsStart = NodeID(tape.count)
+        for (t, token) in tokens.enumerated() { _ = tape.add(wte.row(token), wpe.row(first + t)) }  // (C) each
+        var x = rowByRow(Vector(start: embeddingsStart, count: positions * c), positions) { tape.rmsnorm($0) }  // (T, C)
+        var live = positions  // positions whose output a later layer or the logits read
         for (index, block) in layers.enumerated() {
-            let isLast = index == layers.count - 1
-            x = attention(x, block, layer: index, cache: &cache, needOutput: needLogits || !isLast)
-            if isLast && !needLogits { return nil }
-            x = mlp(x, block, layer: index)
+            let outputFrom = index == layers.count - 1 ? logitsFrom : 0
+            x = attention(x, positions: positions, block, layer: index, cache: &cache, outputFrom: outputFrom)
+            live = positions - outputFrom
+            if live == 0 { return nil }
+            x = mlp(x, positions: live, block, layer: index)
         }
-        let logits = linear(lmHead, x)  // (V)
-        trace?.keepLogits(tape.data(logits))
+        let logits = linear(lmHead, x, positions: live)  // (T, V)
+        if trace != nil {
+            for t in 0..<live { trace?.keepLogits(tape.data(logits.slice(t * config.vocabSize, config.vocabSize))) }
+        }
         return logits
     }
 
-    /// Why `forward` cannot run `token` at `position` after `cache`, in words, or nil when it can.
-    /// Without this check a bad id would read another matrix's weights as an embedding.
-    func forwardProblem(token: Int, position: Int, cache: KVCache) -> String? {
-        if token < 0 || token >= config.vocabSize {
+    /// `f` applied to each of the `positions` vectors of `x` in turn, whose outputs (as long as
+    /// their inputs) come out one after another on the tape: the result as one [T, n] vector.
+    func rowByRow(_ x: Vector, _ positions: Int, _ f: (Vector) -> Vector) -> Vector {
+        let n = x.count / positions, start = NodeID(tape.count)
+        for t in 0..<positions {
+            let y = f(x.slice(t * n, n))
+            if y.start != start + NodeID(t * n) || y.count != n { fatalError("rowByRow: an output did not follow the one before") }
+        }
+        return Vector(start: start, count: positions * n)
+    }
+
+    /// Why `forward(tokens:...)` cannot run `tokens` after `cache`, in words, or nil when it can.
+    func forwardProblem(tokens: [Int], cache: KVCache, logitsFrom: Int) -> String? {
+        if tokens.isEmpty { return "no tokens to run" }
+        if let token = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             return "token id \(token) is outside the vocabulary of \(config.vocabSize) tokens"
                 + "\nHINT: encode text with the model's own tokenizer"
         }
@@ -153,61 +185,100 @@ public final class GPT {
             return "the cache was made for n_layer \(cache.keys.count), but the model has n_layer \(config.nLayer)"
                 + "\nHINT: make it with KVCache(layers: model.config.nLayer)"
         }
-        if position >= config.blockSize {
-            return "position \(position) is past the block size \(config.blockSize)"
+        if cache.count + tokens.count > config.blockSize {
+            return "positions \(cache.count)..<\(cache.count + tokens.count) run past the block size \(config.blockSize)"
                 + "\nHINT: keep at most block_size tokens, as Document.fitPrompt does"
         }
-        if position != cache.count {
-            return "position \(position) does not follow the cache: it holds \(cache.count) positions, so the next is \(cache.count)"
-                + "\nHINT: run positions 0, 1, 2, ... in order on one cache, or start a new KVCache"
+        if logitsFrom < 0 || logitsFrom > tokens.count {
+            return "logitsFrom \(logitsFrom) is outside 0...\(tokens.count)"
         }
         return nil
     }
 
+    /// Why `forward` cannot run `token` at `position` after `cache`, in words, or nil when it can.
+    /// Without this check a bad id would read another matrix's weights as an embedding.
+    func forwardProblem(token: Int, position: Int, cache: KVCache) -> String? {
+        if position >= config.blockSize {
+            return "position \(position) is past the block size \(config.blockSize)"
+                + "\nHINT: keep at most block_size tokens, as Document.fitPrompt does"
+        }
+        if position != cache.count, cache.keys.count == config.nLayer {
+            return "position \(position) does not follow the cache: it holds \(cache.count) positions, so the next is \(cache.count)"
+                + "\nHINT: run positions 0, 1, 2, ... in order on one cache, or start a new KVCache"
+        }
+        return forwardProblem(tokens: [token], cache: cache, logitsFrom: 0)
+    }
+
     // region: attention
-    /// x + attn(rmsnorm(x)): multi-head causal self-attention over the cached positions.
-    func attention(_ x: Vector, _ block: BlockWeights, layer: Int, cache: inout KVCache, needOutput: Bool) -> Vector {
+    /// x + attn(rmsnorm(x)) at each position from `outputFrom` on ([T - outputFrom, C]):
+    /// multi-head causal self-attention over the cached positions and these. Every position's key
+    /// and value join the cache; earlier positions compute nothing else.
+    func attention(_ x: Vector, positions: Int, _ block: BlockWeights, layer: Int, cache: inout KVCache,
+                   outputFrom: Int) -> Vector {
         let c = config.nEmbd, d = config.headDim
-        let xn = tape.rmsnorm(x)
-        let k = linear(block.attnWk, xn)  // (C)
-        let v = linear(block.attnWv, xn)  // (C)
-        cache.keys[layer].append(k.start)
-        cache.values[layer].append(v.start)
-        guard needOutput else { return x }
-        let q = linear(block.attnWq, xn)  // (C)
-        trace?.keepProjections(layer: layer, input: xn, query: q, key: k, on: tape)
+        let xn = rowByRow(x, positions) { tape.rmsnorm($0) }  // (T, C)
+        let k = linear(block.attnWk, xn, positions: positions)  // (T, C)
+        let v = linear(block.attnWv, xn, positions: positions)  // (T, C)
+        let cached = cache.keys[layer].count  // positions before this chunk (cache.count counts layer 0, which has them already)
+        for t in 0..<positions {
+            cache.keys[layer].append(k.start + NodeID(t * c))
+            cache.values[layer].append(v.start + NodeID(t * c))
+        }
+        let live = positions - outputFrom
+        guard live > 0 else { return x }
+        let xnLive = xn.slice(outputFrom * c, live * c)
+        let q = linear(block.attnWq, xnLive, positions: live)  // (T, C)
+        if trace != nil {
+            for t in 0..<live {
+                trace?.keepProjections(layer: layer, input: xnLive.slice(t * c, c), query: q.slice(t * c, c),
+                                       key: k.slice((outputFrom + t) * c, c), on: tape)
+            }
+        }
         let scale = 1 / Double(d).squareRoot()
-        // Scores and softmax for every head first, so the heads' outputs below come out consecutive.
-        var weights: [Vector] = []  // (H, T)
-        weights.reserveCapacity(config.nHead)
-        // Causal by construction: the cache holds only this position and the earlier ones.
-        for h in 0..<config.nHead {
-            let scores = tape.scores(q.slice(h * d, d), keys: cache.keys[layer], offset: h * d, scale: scale)  // (T)
-            weights.append(tape.softmax(scores))  // (T)
-            trace?.keepAttention(layer: layer, head: h, scores: scores, weights: weights[h], on: tape)
+        // Scores and softmax for every position and head first, so the heads' outputs below come
+        // out one after another: the input of attn_wo for the whole sequence.
+        var weights: [Vector] = []  // (T, H, 0...t)
+        weights.reserveCapacity(live * config.nHead)
+        for t in 0..<live {
+            // Causal: position t looks at the cached positions and this chunk's up to itself.
+            let keys = cache.keys[layer][..<(cached + outputFrom + t + 1)]
+            let query = q.slice(t * c, c)
+            for h in 0..<config.nHead {
+                let scores = tape.scores(query.slice(h * d, d), keys: keys, offset: h * d, scale: scale)  // (t + 1)
+                weights.append(tape.softmax(scores))
+                trace?.keepAttention(layer: layer, head: h, scores: scores, weights: weights[weights.count - 1], on: tape)
+            }
         }
-        let rows = tape.rowList(cache.values[layer])
         let headsStart = NodeID(tape.count)
-        for h in 0..<config.nHead {
-            _ = tape.weightedSums(weights[h], rows: rows, columns: (h * d)..<(h * d + d))  // (D)
+        for t in 0..<live {
+            let rows = tape.rowList(cache.values[layer][..<(cached + outputFrom + t + 1)])
+            for h in 0..<config.nHead {
+                _ = tape.weightedSums(weights[t * config.nHead + h], rows: rows, columns: (h * d)..<(h * d + d))  // (D)
+            }
         }
-        let heads = Vector(start: headsStart, count: c)  // (C) = H heads of D, side by side
-        trace?.keepHeads(layer: layer, tape.data(heads))
-        return tape.add(linear(block.attnWo, heads), x)
+        let heads = Vector(start: headsStart, count: live * c)  // (T, C): H heads of D side by side, per position
+        if trace != nil {
+            for t in 0..<live { trace?.keepHeads(layer: layer, tape.data(heads.slice(t * c, c))) }
+        }
+        return tape.add(linear(block.attnWo, heads, positions: live), x.slice(outputFrom * c, live * c))
     }
     // endregion
 
     // region: mlp
-    /// x + fc2(relu(fc1(rmsnorm(x)))): the per-position MLP, 4x wide.
-    func mlp(_ x: Vector, _ block: BlockWeights, layer: Int) -> Vector {
-        let hidden = tape.relu(linear(block.mlpFc1, tape.rmsnorm(x)))  // (4C)
-        trace?.keepHidden(layer: layer, tape.data(hidden))
-        return tape.add(linear(block.mlpFc2, hidden), x)  // (C)
+    /// x + fc2(relu(fc1(rmsnorm(x)))) at each position: the per-position MLP, 4x wide.
+    func mlp(_ x: Vector, positions: Int, _ block: BlockWeights, layer: Int) -> Vector {
+        let xn = rowByRow(x, positions) { tape.rmsnorm($0) }
+        let hidden = tape.relu(linear(block.mlpFc1, xn, positions: positions))  // (T, 4C)
+        if trace != nil {
+            let width = block.mlpFc1.rows
+            for t in 0..<positions { trace?.keepHidden(layer: layer, tape.data(hidden.slice(t * width, width))) }
+        }
+        return tape.add(linear(block.mlpFc2, hidden, positions: positions), x)  // (T, C)
     }
     // endregion
 
-    /// W x with W of shape [out, in]: one dot-product node per output.
-    func linear(_ w: WeightMatrix, _ x: Vector) -> Vector {
-        tape.matvec(w.start, rows: w.rows, x)
+    /// W x_t for each position's x_t, with W of shape [out, in]: one dot-product node per output.
+    func linear(_ w: WeightMatrix, _ x: Vector, positions: Int) -> Vector {
+        tape.matmul(w.start, rows: w.rows, x, positions: positions)
     }
 }

@@ -43,15 +43,38 @@ public struct Adam {
         beta2Power *= s.beta2
         let lr = s.learningRate * learningRateScale
         let correction1 = 1 / (1 - beta1Power), correction2 = 1 / (1 - beta2Power)
+        let count = m.count
         m.withUnsafeMutableBufferPointer { m in
             v.withUnsafeMutableBufferPointer { v in
-                for i in 0..<m.count {
-                    let g = grads[i]
-                    m[i] = s.beta1 * m[i] + (1 - s.beta1) * g
-                    v[i] = s.beta2 * v[i] + (1 - s.beta2) * g * g
-                    let mHat = m[i] * correction1
-                    let vHat = v[i] * correction2
-                    values[i] -= lr * mHat / (vHat.squareRoot() + s.epsilon)
+                let m = m.baseAddress!, v = v.baseAddress!
+                // The rule for one weight i, which every lane of the loop below applies to its own
+                // weight in the same order (so the bits are those of one weight at a time):
+                //   m[i] = beta1 m[i] + (1 - beta1) g;  v[i] = beta2 v[i] + (1 - beta2) g^2
+                //   values[i] -= lr (m[i] / (1 - beta1^t)) / (sqrt(v[i] / (1 - beta2^t)) + epsilon)
+                // Four weights at a time (the compiler cannot tell that the four buffers do not
+                // overlap); the last few go through the same code with the lanes past the end left 0.
+                var i = 0
+                while i < count {
+                    let live = min(4, count - i)
+                    func load(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> {
+                        if live == 4 { return UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Double>.self) }
+                        var lanes = SIMD4<Double>()
+                        for lane in 0..<live { lanes[lane] = p[i + lane] }
+                        return lanes
+                    }
+                    func store(_ x: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+                        if live == 4 { return UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: SIMD4<Double>.self) }
+                        for lane in 0..<live { p[i + lane] = x[lane] }
+                    }
+                    let g = load(grads)
+                    let newM = s.beta1 * load(m) + (1 - s.beta1) * g
+                    let newV = s.beta2 * load(v) + (1 - s.beta2) * g * g
+                    let mHat = newM * correction1
+                    let vHat = newV * correction2
+                    store(newM, m)
+                    store(newV, v)
+                    store(load(values) - lr * mHat / (vHat.squareRoot() + s.epsilon), values)
+                    i += 4
                 }
             }
         }

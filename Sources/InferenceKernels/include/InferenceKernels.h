@@ -36,6 +36,7 @@ extern const InferenceKernelSet inference_kernels_portable;
 /// The version for AVX2; elsewhere than x86-64, the portable one again.
 extern const InferenceKernelSet inference_kernels_avx2;
 /// True when this CPU and its operating system support AVX2, so `inference_kernels_avx2` may run.
+/// GPT_KERNELS=portable in the environment answers false, as for the engine's kernels.
 bool inference_kernels_use_avx2(void);
 
 #endif

@@ -1,0 +1,207 @@
+// The engine's kernels, written once and compiled twice (see EngineKernels.h). The arithmetic
+// uses clang's vector extension: a `v4d` is four doubles, which the compiler keeps in two SSE2
+// registers or one AVX2 register. The bodies below are inlined into each version. Tiling decides
+// only which sums run side by side, never the order inside one, so the versions agree to the
+// bit; EngineKernelTests holds them to it.
+#include "EngineKernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+// A multiply followed by an add must stay two roundings: a fused multiply-add rounds once and
+// would give other bits on the CPUs that have one.
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+
+typedef double v4d __attribute__((vector_size(32)));
+
+#define INLINE static inline __attribute__((always_inline))
+// Vectors move through macros and pointers, never as a function's argument or result: those
+// would have a different calling convention in the two versions.
+#define LOAD4(v, p) __builtin_memcpy(&(v), (p), sizeof(v4d))
+#define STORE4(p, v) __builtin_memcpy((p), &(v), sizeof(v4d))
+#define SPLAT(x) ({ double s_ = (x); (v4d){s_, s_, s_, s_}; })
+#define TOTAL(s) (((s)[0] + (s)[1]) + ((s)[2] + (s)[3]))
+
+// MARK: A linear layer's forward pass
+
+/// Four rows against `tile` inputs (1 or 2) at a time: each load of a row serves every input of
+/// the tile. With SSE2 four rows and one input already take 12 of the 16 registers.
+INLINE void matmul(const double *w, long rows, long n, const double *xs, long positions, double *out, int tile) {
+    long n4 = n - n % 4;
+    long t = 0;
+    for (; t < positions; t += tile) {
+        int pair = tile == 2 && t + 1 < positions;
+        const double *x = xs + t * n, *y = pair ? x + n : x;
+        double *outX = out + t * rows, *outY = outX + rows;
+        long r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            const double *w0 = w + r * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+            v4d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+            for (long k = 0; k < n4; k += 4) {
+                v4d xk, yk, r0, r1, r2, r3;
+                LOAD4(xk, x + k); LOAD4(r0, w0 + k); LOAD4(r1, w1 + k); LOAD4(r2, w2 + k); LOAD4(r3, w3 + k);
+                a0 += r0 * xk; a1 += r1 * xk; a2 += r2 * xk; a3 += r3 * xk;
+                if (pair) {
+                    LOAD4(yk, y + k);
+                    b0 += r0 * yk; b1 += r1 * yk; b2 += r2 * yk; b3 += r3 * yk;
+                }
+            }
+            for (long k = n4; k < n; k++) {
+                a0[0] += w0[k] * x[k]; a1[0] += w1[k] * x[k]; a2[0] += w2[k] * x[k]; a3[0] += w3[k] * x[k];
+                if (pair) { b0[0] += w0[k] * y[k]; b1[0] += w1[k] * y[k]; b2[0] += w2[k] * y[k]; b3[0] += w3[k] * y[k]; }
+            }
+            outX[r] = TOTAL(a0); outX[r + 1] = TOTAL(a1); outX[r + 2] = TOTAL(a2); outX[r + 3] = TOTAL(a3);
+            if (pair) { outY[r] = TOTAL(b0); outY[r + 1] = TOTAL(b1); outY[r + 2] = TOTAL(b2); outY[r + 3] = TOTAL(b3); }
+        }
+        for (; r < rows; r++) {
+            const double *w0 = w + r * n;
+            v4d a0 = {0}, b0 = {0};
+            for (long k = 0; k < n4; k += 4) {
+                v4d xk, yk, r0;
+                LOAD4(xk, x + k); LOAD4(r0, w0 + k);
+                a0 += r0 * xk;
+                if (pair) { LOAD4(yk, y + k); b0 += r0 * yk; }
+            }
+            for (long k = n4; k < n; k++) {
+                a0[0] += w0[k] * x[k];
+                if (pair) b0[0] += w0[k] * y[k];
+            }
+            outX[r] = TOTAL(a0);
+            if (pair) outY[r] = TOTAL(b0);
+        }
+        if (!pair) t -= tile - 1;  // a lone last position: one step on
+    }
+}
+
+// MARK: A linear layer's backward pass
+
+/// W^T g for four positions at a time: each load of a row serves four sums.
+INLINE void inputs_gradient(const double *const *rows, long row_count, const double *g, long positions, long n,
+                            double *gx) {
+    long n4 = n - n % 4;
+    long t = 0;
+    for (; t + 4 <= positions; t += 4) {
+        const double *g0 = g + t * row_count, *g1 = g0 + row_count, *g2 = g1 + row_count, *g3 = g2 + row_count;
+        double *x0 = gx + t * n, *x1 = x0 + n, *x2 = x1 + n, *x3 = x2 + n;
+        for (long k = 0; k < n4; k += 4) {
+            v4d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (long r = 0; r < row_count; r++) {
+                if (g0[r] == 0 && g1[r] == 0 && g2[r] == 0 && g3[r] == 0) continue;
+                v4d w;
+                LOAD4(w, rows[r] + k);
+                a0 += SPLAT(g0[r]) * w; a1 += SPLAT(g1[r]) * w; a2 += SPLAT(g2[r]) * w; a3 += SPLAT(g3[r]) * w;
+            }
+            v4d s;
+            LOAD4(s, x0 + k); s += a0; STORE4(x0 + k, s);
+            LOAD4(s, x1 + k); s += a1; STORE4(x1 + k, s);
+            LOAD4(s, x2 + k); s += a2; STORE4(x2 + k, s);
+            LOAD4(s, x3 + k); s += a3; STORE4(x3 + k, s);
+        }
+        for (long k = n4; k < n; k++) {
+            double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (long r = 0; r < row_count; r++) {
+                if (g0[r] == 0 && g1[r] == 0 && g2[r] == 0 && g3[r] == 0) continue;
+                double w = rows[r][k];
+                a0 += g0[r] * w; a1 += g1[r] * w; a2 += g2[r] * w; a3 += g3[r] * w;
+            }
+            x0[k] += a0; x1[k] += a1; x2[k] += a2; x3[k] += a3;
+        }
+    }
+    for (; t < positions; t++) {
+        const double *g0 = g + t * row_count;
+        double *x0 = gx + t * n;
+        for (long k = 0; k < n4; k += 4) {
+            v4d a0 = {0};
+            for (long r = 0; r < row_count; r++) {
+                if (g0[r] == 0) continue;
+                v4d w;
+                LOAD4(w, rows[r] + k);
+                a0 += SPLAT(g0[r]) * w;
+            }
+            v4d s;
+            LOAD4(s, x0 + k); s += a0; STORE4(x0 + k, s);
+        }
+        for (long k = n4; k < n; k++) {
+            double a0 = 0;
+            for (long r = 0; r < row_count; r++) if (g0[r] != 0) a0 += g0[r] * rows[r][k];
+            x0[k] += a0;
+        }
+    }
+}
+
+/// sum_m f_m x_m into one weight row's gradient: sixteen components stay in registers while
+/// every input adds to them.
+INLINE void row_gradient(double *gw, long n, const double *factors, const double *const *inputs, long count) {
+    long k = 0;
+    for (; k + 16 <= n; k += 16) {
+        v4d a, b, c, d;
+        LOAD4(a, gw + k); LOAD4(b, gw + k + 4); LOAD4(c, gw + k + 8); LOAD4(d, gw + k + 12);
+        for (long m = 0; m < count; m++) {
+            v4d f = SPLAT(factors[m]), x0, x1, x2, x3;
+            const double *x = inputs[m] + k;
+            LOAD4(x0, x); LOAD4(x1, x + 4); LOAD4(x2, x + 8); LOAD4(x3, x + 12);
+            a += f * x0; b += f * x1; c += f * x2; d += f * x3;
+        }
+        STORE4(gw + k, a); STORE4(gw + k + 4, b); STORE4(gw + k + 8, c); STORE4(gw + k + 12, d);
+    }
+    for (; k + 4 <= n; k += 4) {
+        v4d a;
+        LOAD4(a, gw + k);
+        for (long m = 0; m < count; m++) {
+            v4d x0;
+            LOAD4(x0, inputs[m] + k);
+            a += SPLAT(factors[m]) * x0;
+        }
+        STORE4(gw + k, a);
+    }
+    for (; k < n; k++) {
+        double total = gw[k];
+        for (long m = 0; m < count; m++) total += factors[m] * inputs[m][k];
+        gw[k] = total;
+    }
+}
+
+// MARK: The two versions
+
+#define DEFINE_KERNELS(name, attribute, tile)                                                                       \
+    attribute static void name##_matmul(const double *w, long rows, long n, const double *xs, long positions,      \
+                                        double *out) {                                                              \
+        matmul(w, rows, n, xs, positions, out, tile);                                                               \
+    }                                                                                                               \
+    attribute static void name##_inputs_gradient(const double *const *rows, long row_count, const double *g,       \
+                                                 long positions, long n, double *gx) {                             \
+        inputs_gradient(rows, row_count, g, positions, n, gx);                                                      \
+    }                                                                                                               \
+    attribute static void name##_row_gradient(double *gw, long n, const double *factors,                           \
+                                              const double *const *inputs, long count) {                           \
+        row_gradient(gw, n, factors, inputs, count);                                                                \
+    }                                                                                                               \
+    const EngineKernelSet engine_kernels_##name = {name##_matmul, name##_inputs_gradient, name##_row_gradient};
+
+DEFINE_KERNELS(portable, , 1)
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+DEFINE_KERNELS(avx2, __attribute__((target("avx2"))), 2)
+
+bool engine_kernels_use_avx2(void) {
+    const char *asked = getenv("GPT_KERNELS");
+    if (asked && strcmp(asked, "portable") == 0) return false;
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    // AVX needs the CPU (bit 28) and the operating system, which must save the wide registers on
+    // a task switch: OSXSAVE (bit 27), then XCR0 says it keeps both SSE and AVX state.
+    if (!(c & (1u << 27)) || !(c & (1u << 28))) return false;
+    unsigned low, high;
+    __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    if ((low & 6) != 6) return false;
+    if (__get_cpuid_max(0, 0) < 7) return false;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & (1u << 5)) != 0;  // AVX2
+}
+#else
+const EngineKernelSet engine_kernels_avx2 = {portable_matmul, portable_inputs_gradient, portable_row_gradient};
+
+bool engine_kernels_use_avx2(void) { return false; }
+#endif

@@ -1,0 +1,42 @@
+// The engine's inner loops over doubles (a linear layer's forward pass, and the two halves of its
+// backward pass), in C so that one source can be compiled twice: for any x86-64 (SSE2, two
+// doubles to a register) and for CPUs with AVX2 (four), the version chosen when the program runs.
+// Swift compiles a whole build for one CPU, and a portable build is the only kind this package
+// ships. LinearOps.swift and ParameterGradients.swift call them; each has the plain rule it
+// computes written beside the call.
+//
+// Every sum runs in the order written in EngineKernels.c, as a multiply and then an add (never
+// fused), so both versions give the same bits on every CPU: training gives the same model file
+// whichever version runs (EngineKernelTests and TrainingDeterminismTests hold them to it).
+#ifndef ENGINE_KERNELS_H
+#define ENGINE_KERNELS_H
+
+#include <stdbool.h>
+
+/// One version of every kernel.
+typedef struct {
+    /// out[t * rows + r] = w_r . x_t for every row r of `w` ([rows][n]) and every input x_t of
+    /// `xs` ([positions][n]). Each dot product has four running sums (sum j takes the terms
+    /// k = j, j + 4, ... below n rounded down to a multiple of 4), the remaining terms added to
+    /// sum 0 in order, and the total (s0 + s1) + (s2 + s3).
+    void (*matmul)(const double *w, long rows, long n, const double *xs, long positions, double *out);
+    /// gx[t * n + k] += sum over r of g[t * rows + r] * row_r[k], for positions t and components
+    /// k < n, where row_r starts at rows[r]. Each sum starts at 0 and adds its terms in the order
+    /// of r, then goes into gx. Positions go four at a time; a row whose four gradients (or, for
+    /// the last positions, whose one gradient) are all zero is skipped.
+    void (*inputs_gradient)(const double *const *rows, long row_count, const double *g, long positions, long n,
+                            double *gx);
+    /// gw[k] = gw[k] + f_0 * x_0[k] + f_1 * x_1[k] + ..., added in the order of m, for k < n, where
+    /// f_m = factors[m] and x_m starts at inputs[m], m < count.
+    void (*row_gradient)(double *gw, long n, const double *factors, const double *const *inputs, long count);
+} EngineKernelSet;
+
+/// The version for any CPU of its kind.
+extern const EngineKernelSet engine_kernels_portable;
+/// The version for AVX2; elsewhere than x86-64, the portable one again.
+extern const EngineKernelSet engine_kernels_avx2;
+/// True when this CPU and its operating system support AVX2, so `engine_kernels_avx2` may run,
+/// and the environment does not say GPT_KERNELS=portable (to check that both give the same bits).
+bool engine_kernels_use_avx2(void);
+
+#endif
