@@ -52,9 +52,11 @@ extension Tape {
     /// the loop reaches the newest of them, and the loop then skips to below the oldest.
     private func propagate(from root: Int) {
         deferredRuns.removeAll(keepingCapacity: true)
+        matmulCursor = matmulLayers.count / 3 - 1
         defer { addDeferredParameterGradients() }
         var i = root
-        while i >= 0 {
+        // Parameters, below parametersEnd, are leaves: nothing to pass on, so the loop stops there.
+        while i >= deferredGradientsEnd {
             let g = grads[i]
             switch ops[i] {
             case .input: break

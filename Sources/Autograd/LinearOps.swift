@@ -53,6 +53,12 @@ extension Tape {
     // it, so only the rows' own inputs can reach into the run). Returns the run's first node: the
     // backward loop continues below it.
     @inline(__always) func backDotRun(_ last: Int) -> Int {
+        if let layer = matmulEnding(at: last) { return backMatmul(layer) }
+        return backDotRunOfRows(last)
+    }
+
+    /// `backDotRun` for dot nodes that are not a whole matmul.
+    @inline(__always) func backDotRunOfRows(_ last: Int) -> Int {
         let x = second[last], n = Int(counts[last]), scale = constants[last]
         let values = self.values, grads = self.grads  // locals: stores to grads cannot move them
         var start = last
@@ -66,24 +72,9 @@ extension Tape {
         if start == last, let sharedFirstStart = backSharedFirstRun(last) { return sharedFirstStart }
         if rowsAreParameters(newestInput: newestInput) {
             // The rows' own gradients wait for the end of the pass (see ParameterGradients.swift).
-            // Below this run there may be the same rows at the positions before, reading the
-            // vectors just before x: a linear layer over a whole sequence (`matmul`). They are
-            // all taken at once, so each row is loaded once for several positions.
-            let rows = last - start + 1
-            var stackStart = start
-            while stackStart - rows >= 0,
-                  sameLayerOneVectorBack(stackStart - rows, stackStart, rows, n, scale),
-                  Int(x) + n - 1 < stackStart - rows {  // every x lies below the stack
-                stackStart -= rows
-            }
-            var run = stackStart
-            while run <= last {
-                deferredRuns.append(Int32(run))
-                deferredRuns.append(Int32(run + rows - 1))
-                run += rows
-            }
-            passGradientToInputs(stackStart, rows: rows, positions: (last - stackStart + 1) / rows, n, scale)
-            return stackStart
+            deferredRuns.append(contentsOf: [Int32(start), Int32(last - start + 1), 1])
+            passGradientToInputs(start, rows: last - start + 1, positions: 1, n, scale)
+            return start
         }
         let sum = scratch(n)
         sum.update(repeating: 0, count: n)
@@ -117,16 +108,33 @@ extension Tape {
         return start
     }
 
-    /// True when the `rows` dot nodes at `below` are the run at `above` one input vector earlier:
-    /// the same weight rows in the same order, each reading the n nodes just before.
-    @inline(__always) func sameLayerOneVectorBack(_ below: Int, _ above: Int, _ rows: Int, _ n: Int, _ scale: Double) -> Bool {
-        let x = second[above]
-        for j in 0..<rows {
-            let b = below + j
-            guard ops[b] == .dot, first[b] == first[above + j], second[b] == x - Int32(n),
-                  Int(counts[b]) == n, constants[b] == scale else { return false }
+    /// The matmul whose newest node is `i`, if it is one: `matmulLayers` lists them oldest first,
+    /// and the backward loop comes down the tape, so a cursor walks down the list once per pass.
+    @inline(__always) func matmulEnding(at i: Int) -> (start: Int, rows: Int, positions: Int)? {
+        while matmulCursor >= 0 && Int(matmulLayers[3 * matmulCursor]) > i { matmulCursor -= 1 }
+        guard matmulCursor >= 0 else { return nil }
+        let start = Int(matmulLayers[3 * matmulCursor]), rows = Int(matmulLayers[3 * matmulCursor + 1])
+        let positions = Int(matmulLayers[3 * matmulCursor + 2])
+        return start + rows * positions - 1 == i ? (start, rows, positions) : nil
+    }
+
+    // Backward of a whole matmul (a linear layer over a sequence), which is a group: its nodes
+    // read only the weights and the inputs, all recorded before it. When the weights are
+    // parameters, their gradient waits for the end of the pass (ParameterGradients.swift) and
+    // the inputs get W^T g_t for every position in one sweep, each row loaded once for four
+    // positions. Otherwise it is taken run by run, position by position, as any dot nodes.
+    @inline(__always) func backMatmul(_ layer: (start: Int, rows: Int, positions: Int)) -> Int {
+        let (start, rows, positions) = layer
+        let n = Int(counts[start]), newestWeight = Int(first[start + rows - 1]) + n - 1
+        guard rowsAreParameters(newestInput: newestWeight) else {
+            // A run can reach below the matmul (rows of another reading the same x): go on below it.
+            var lowest = start + rows * positions
+            while lowest > start { lowest = backDotRunOfRows(lowest - 1) }
+            return lowest
         }
-        return true
+        deferredRuns.append(contentsOf: [Int32(start), Int32(rows), Int32(positions)])
+        passGradientToInputs(start, rows: rows, positions: positions, n, constants[start])
+        return start
     }
 
     /// x_t's grad += scale * sum_r g_{t,r} * row_r for the `positions` runs of `rows` dot nodes
@@ -138,10 +146,14 @@ extension Tape {
     /// how many positions share the pass.
     @inline(__always) func passGradientToInputs(_ stackStart: Int, rows: Int, positions: Int, _ n: Int, _ scale: Double) {
         let values = self.values, grads = self.grads
-        let (_, rowStarts) = rowScratch(rows)
+        let rowStarts = pointerScratch(rows)
         for r in 0..<rows { rowStarts[r] = values + Int(first[stackStart + r]) }
-        let g = scratch(rows * positions)  // g[t * rows + r], scaled
-        for j in 0..<(rows * positions) { g[j] = grads[stackStart + j] * scale }
+        var g = grads + stackStart  // g[t * rows + r]: the nodes' gradients, scaled if need be
+        if scale != 1 {  // a linear layer's scale is 1
+            let scaled = scratch(rows * positions)
+            for j in 0..<(rows * positions) { scaled[j] = g[j] * scale }
+            g = scaled
+        }
         // For each position t and component k: grads[x_t + k] += sum over r of g_{t,r} row_r[k]
         // (a row's zero gradients add nothing and are skipped), in C: see EngineKernels.h.
         kernelSet.inputs_gradient(UnsafePointer(OpaquePointer(rowStarts)), rows, g, positions, n,
@@ -170,6 +182,7 @@ extension Tape {
         require(rows >= 0, "matmul: \(rows) rows")
         requireVector(Vector(start: weights, count: rows * n), .dot)
         let start = reserve(rows * positions)
+        if isRecording && rows > 0 { matmulLayers.append(contentsOf: [start, Int32(rows), Int32(positions)]) }
         // For every position t and row r: values[start + t * rows + r] = Tape.dot(row r, x_t),
         // in C (EngineKernels.c) so that CPUs with AVX2 take four doubles at a time; the sums run
         // in `dot`'s order, so the bits are the same on every CPU.

@@ -20,21 +20,20 @@ extension Tape {
     /// The waiting gradients: runs that read the same rows (one matrix at every position) are
     /// taken together, and each row adds sum_t g_t * x_t to its gradient in one sweep.
     func addDeferredParameterGradients() {
-        let runCount = deferredRuns.count / 2
-        guard runCount > 0 else { return }
-        var done = [Bool](repeating: false, count: runCount)
-        var members: [Int] = []
-        for r in 0..<runCount where !done[r] {
-            let start = Int(deferredRuns[2 * r]), length = Int(deferredRuns[2 * r + 1]) - start
-            members.removeAll(keepingCapacity: true)
-            for other in r..<runCount where !done[other] {
-                let otherStart = Int(deferredRuns[2 * other])
-                if Int(deferredRuns[2 * other + 1]) - otherStart == length, sameRows(start, otherStart, length) {
-                    members.append(otherStart)
-                    done[other] = true
-                }
+        let entries = deferredRuns.count / 3
+        guard entries > 0 else { return }
+        var done = [Bool](repeating: false, count: entries)
+        var runStarts: [Int] = []
+        for e in 0..<entries where !done[e] {
+            let start = Int(deferredRuns[3 * e]), rows = Int(deferredRuns[3 * e + 1])
+            runStarts.removeAll(keepingCapacity: true)
+            for other in e..<entries where !done[other] {
+                let otherStart = Int(deferredRuns[3 * other])
+                guard Int(deferredRuns[3 * other + 1]) == rows, sameRows(start, otherStart, rows - 1) else { continue }
+                for t in 0..<Int(deferredRuns[3 * other + 2]) { runStarts.append(otherStart + t * rows) }
+                done[other] = true
             }
-            for row in 0...length { addRowGradient(row: row, runStarts: members) }
+            addWeightGradients(rows: rows, runStarts: runStarts)
         }
     }
 
@@ -45,25 +44,38 @@ extension Tape {
         return true
     }
 
-    /// grad(row) += sum over the runs of scale * g * x, for one row of the runs.
-    private func addRowGradient(row: Int, runStarts: [Int]) {
-        let first0 = runStarts[0] + row
-        let n = Int(counts[first0]), scale = constants[first0]
-        let gw = grads + Int(first[first0])
-        // The positions that carry a gradient (after relu, often half), as two flat lists in
-        // buffers the tape keeps (growing arrays here cost 6% of a training step).
-        let (factors, inputs) = rowScratch(runStarts.count)
-        var count = 0
-        for start in runStarts {
-            let g = grads[start + row] * scale
-            if g == 0 { continue }
-            factors[count] = g
-            inputs[count] = values + Int(second[start])
-            count += 1
+    /// grad(row_r) += sum over the runs of scale * g_{run, r} * x_run, for every row r of the runs,
+    /// the runs' terms added in the order of `runStarts` (a zero gradient adds nothing and is
+    /// skipped). In C (EngineKernels.c): four rows at a time share each load of an input.
+    private func addWeightGradients(rows: Int, runStarts: [Int]) {
+        let first0 = runStarts[0]
+        let n = Int(counts[first0]), scale = constants[first0], positions = runStarts.count
+        let pointers = pointerScratch(rows + 2 * positions)
+        let gradRows = pointers, g = pointers + rows, x = g + positions
+        for r in 0..<rows { gradRows[r] = grads + Int(first[first0 + r]) }
+        let scaled = scale == 1 ? nil : scratch(rows * positions)  // a linear layer's scale is 1
+        for (t, start) in runStarts.enumerated() {
+            x[t] = values + Int(second[start])
+            if let scaled {
+                for r in 0..<rows { scaled[t * rows + r] = grads[start + r] * scale }
+                g[t] = scaled + t * rows
+            } else {
+                g[t] = grads + start
+            }
         }
-        guard count > 0 else { return }
-        // For each component k: gw[k] += factors[0] * inputs[0][k] + factors[1] * inputs[1][k] + ...,
-        // added in that order, in C (EngineKernels.c) for AVX2's four doubles at a time.
-        kernelSet.row_gradient(gw, n, factors, UnsafePointer(OpaquePointer(inputs)), count)
+        let g_ = UnsafePointer<UnsafePointer<Double>?>(OpaquePointer(g)), x_ = UnsafePointer<UnsafePointer<Double>?>(OpaquePointer(x))
+        // The kernel keeps four rows' sums in registers, which is right only for rows that do not
+        // overlap (a linear layer's). Runs made by hand may read one row twice: then one at a time.
+        var apart = true
+        for r in 1..<max(rows, 1) where Int(first[first0 + r]) < Int(first[first0 + r - 1]) + n { apart = false }
+        if apart {
+            kernelSet.weight_gradient(UnsafePointer(OpaquePointer(gradRows)), rows, n, g_, x_, positions)
+        } else {
+            for r in 0..<rows {
+                for t in 0..<positions { g[t] = g[t] + r }  // row r's gradient first in each list
+                kernelSet.weight_gradient(UnsafePointer(OpaquePointer(gradRows + r)), 1, n, g_, x_, positions)
+                for t in 0..<positions { g[t] = g[t] - r }
+            }
+        }
     }
 }

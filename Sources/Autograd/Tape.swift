@@ -63,18 +63,18 @@ public final class Tape {
     }
     @exclusivity(unchecked) @usableFromInline var deferredGradientsEnd = 0
 
-    /// (first, last) node pairs of dot runs whose parameter gradients wait for the pass's end.
+    /// (start, rows, positions) of the dot runs whose parameter gradients wait for the pass's
+    /// end: `positions` runs of `rows` nodes from `start`, one after another.
     @exclusivity(unchecked) var deferredRuns: [Int32] = []
+
+    /// (start, rows, positions) of every `matmul` recorded, oldest first: a linear layer over a
+    /// sequence, whose nodes backward takes together. `matmulCursor` walks down it during a pass.
+    @exclusivity(unchecked) var matmulLayers: [Int32] = []
+    @exclusivity(unchecked) var matmulCursor = -1
 
     /// Working memory for backward rules that sum a vector before adding it to grads.
     @exclusivity(unchecked) var scratchBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 256)
     @exclusivity(unchecked) var scratchCapacity = 256
-
-    /// Working memory for backward rules that list rows and their gradient factors (see
-    /// ParameterGradients.swift): the factors, and where each row starts.
-    @exclusivity(unchecked) var factorBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 256)
-    @exclusivity(unchecked) var rowBuffer = UnsafeMutablePointer<UnsafeMutablePointer<Double>>.allocate(capacity: 256)
-    @exclusivity(unchecked) var rowBufferCapacity = 256
 
     /// The version of the C kernels (EngineKernels.c) this tape's linear layers run: the one for
     /// this CPU unless told otherwise. Both give the same bits, so this changes only the speed;
@@ -124,21 +124,21 @@ public final class Tape {
         values.deallocate()
         grads.deallocate()
         scratchBuffer.deallocate()
-        factorBuffer.deallocate()
-        rowBuffer.deallocate()
+        pointerBuffer.deallocate()
     }
 
-    /// Room for `n` factors and `n` row starts, valid until the next call.
-    @inline(__always) func rowScratch(_ n: Int) -> (UnsafeMutablePointer<Double>, UnsafeMutablePointer<UnsafeMutablePointer<Double>>) {
-        if n > rowBufferCapacity {
-            factorBuffer.deallocate()
-            rowBuffer.deallocate()
-            rowBufferCapacity = max(n, 2 * rowBufferCapacity)
-            factorBuffer = .allocate(capacity: rowBufferCapacity)
-            rowBuffer = .allocate(capacity: rowBufferCapacity)
+    /// Room for `n` pointers to doubles, valid until the next call: the rows and inputs a C
+    /// kernel reads (ParameterGradients.swift).
+    @inline(__always) func pointerScratch(_ n: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Double>> {
+        if n > pointerCapacity {
+            pointerBuffer.deallocate()
+            pointerCapacity = max(n, 2 * pointerCapacity)
+            pointerBuffer = .allocate(capacity: pointerCapacity)
         }
-        return (factorBuffer, rowBuffer)
+        return pointerBuffer
     }
+    @exclusivity(unchecked) var pointerBuffer = UnsafeMutablePointer<UnsafeMutablePointer<Double>>.allocate(capacity: 256)
+    @exclusivity(unchecked) var pointerCapacity = 256
 
     /// At least `n` doubles of working memory, valid until the next call.
     @inline(__always) func scratch(_ n: Int) -> UnsafeMutablePointer<Double> {
@@ -263,10 +263,11 @@ public final class Tape {
     public struct Mark: Sendable, Equatable {
         public let nodes: Int
         let links: Int
+        let matmulLayers: Int
     }
 
     /// The tape's current end.
-    public func mark() -> Mark { Mark(nodes: count, links: links.count) }
+    public func mark() -> Mark { Mark(nodes: count, links: links.count, matmulLayers: matmulLayers.count) }
 
     /// Forgets every node recorded after `mark`; the nodes before it (parameters) keep their
     /// values and grads. Training does this once per step, so buffers are allocated only once.
@@ -276,6 +277,7 @@ public final class Tape {
         // Nodes recorded here next may be computed ones, which cannot be parameters.
         deferredGradientsEnd = min(deferredGradientsEnd, count)
         links.removeSubrange(mark.links...)
+        matmulLayers.removeSubrange(min(mark.matmulLayers, matmulLayers.count)...)
         if !labels.isEmpty { labels = labels.filter { Int($0.key) < mark.nodes } }
     }
 

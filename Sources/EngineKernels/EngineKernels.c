@@ -75,18 +75,45 @@ INLINE void matmul(const double *w, long rows, long n, const double *xs, long po
 
 // MARK: A linear layer's backward pass
 
-/// W^T g for four positions at a time: each load of a row serves four sums.
+/// W^T g for four positions at a time: each load of a row serves four sums. The rows that carry
+/// a gradient at any of the four positions are listed once, so the loops over components need
+/// no test. `wide` (AVX2) takes eight components at a time, 8 registers of sums; SSE2 has room
+/// for four.
 INLINE void inputs_gradient(const double *const *rows, long row_count, const double *g, long positions, long n,
-                            double *gx) {
+                            double *gx, int wide) {
     long n4 = n - n % 4;
+    long live[row_count > 0 ? row_count : 1];
     long t = 0;
     for (; t + 4 <= positions; t += 4) {
         const double *g0 = g + t * row_count, *g1 = g0 + row_count, *g2 = g1 + row_count, *g3 = g2 + row_count;
         double *x0 = gx + t * n, *x1 = x0 + n, *x2 = x1 + n, *x3 = x2 + n;
-        for (long k = 0; k < n4; k += 4) {
+        long count = 0;
+        for (long r = 0; r < row_count; r++)
+            if (g0[r] != 0 || g1[r] != 0 || g2[r] != 0 || g3[r] != 0) live[count++] = r;
+        long k = 0;
+        if (wide) {
+            for (; k + 8 <= n4; k += 8) {
+                v4d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+                for (long i = 0; i < count; i++) {
+                    long r = live[i];
+                    v4d w, u, f;
+                    LOAD4(w, rows[r] + k); LOAD4(u, rows[r] + k + 4);
+                    f = SPLAT(g0[r]); a0 += f * w; b0 += f * u;
+                    f = SPLAT(g1[r]); a1 += f * w; b1 += f * u;
+                    f = SPLAT(g2[r]); a2 += f * w; b2 += f * u;
+                    f = SPLAT(g3[r]); a3 += f * w; b3 += f * u;
+                }
+                v4d s;
+                LOAD4(s, x0 + k); s += a0; STORE4(x0 + k, s); LOAD4(s, x0 + k + 4); s += b0; STORE4(x0 + k + 4, s);
+                LOAD4(s, x1 + k); s += a1; STORE4(x1 + k, s); LOAD4(s, x1 + k + 4); s += b1; STORE4(x1 + k + 4, s);
+                LOAD4(s, x2 + k); s += a2; STORE4(x2 + k, s); LOAD4(s, x2 + k + 4); s += b2; STORE4(x2 + k + 4, s);
+                LOAD4(s, x3 + k); s += a3; STORE4(x3 + k, s); LOAD4(s, x3 + k + 4); s += b3; STORE4(x3 + k + 4, s);
+            }
+        }
+        for (; k < n4; k += 4) {
             v4d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-            for (long r = 0; r < row_count; r++) {
-                if (g0[r] == 0 && g1[r] == 0 && g2[r] == 0 && g3[r] == 0) continue;
+            for (long i = 0; i < count; i++) {
+                long r = live[i];
                 v4d w;
                 LOAD4(w, rows[r] + k);
                 a0 += SPLAT(g0[r]) * w; a1 += SPLAT(g1[r]) * w; a2 += SPLAT(g2[r]) * w; a3 += SPLAT(g3[r]) * w;
@@ -97,10 +124,10 @@ INLINE void inputs_gradient(const double *const *rows, long row_count, const dou
             LOAD4(s, x2 + k); s += a2; STORE4(x2 + k, s);
             LOAD4(s, x3 + k); s += a3; STORE4(x3 + k, s);
         }
-        for (long k = n4; k < n; k++) {
+        for (; k < n; k++) {
             double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            for (long r = 0; r < row_count; r++) {
-                if (g0[r] == 0 && g1[r] == 0 && g2[r] == 0 && g3[r] == 0) continue;
+            for (long i = 0; i < count; i++) {
+                long r = live[i];
                 double w = rows[r][k];
                 a0 += g0[r] * w; a1 += g1[r] * w; a2 += g2[r] * w; a3 += g3[r] * w;
             }
@@ -110,80 +137,124 @@ INLINE void inputs_gradient(const double *const *rows, long row_count, const dou
     for (; t < positions; t++) {
         const double *g0 = g + t * row_count;
         double *x0 = gx + t * n;
-        for (long k = 0; k < n4; k += 4) {
+        long count = 0;
+        for (long r = 0; r < row_count; r++)
+            if (g0[r] != 0) live[count++] = r;
+        long k = 0;
+        for (; k < n4; k += 4) {
             v4d a0 = {0};
-            for (long r = 0; r < row_count; r++) {
-                if (g0[r] == 0) continue;
+            for (long i = 0; i < count; i++) {
                 v4d w;
-                LOAD4(w, rows[r] + k);
-                a0 += SPLAT(g0[r]) * w;
+                LOAD4(w, rows[live[i]] + k);
+                a0 += SPLAT(g0[live[i]]) * w;
             }
             v4d s;
             LOAD4(s, x0 + k); s += a0; STORE4(x0 + k, s);
         }
-        for (long k = n4; k < n; k++) {
+        for (; k < n; k++) {
             double a0 = 0;
-            for (long r = 0; r < row_count; r++) if (g0[r] != 0) a0 += g0[r] * rows[r][k];
+            for (long i = 0; i < count; i++) a0 += g0[live[i]] * rows[live[i]][k];
             x0[k] += a0;
         }
     }
 }
 
-/// sum_m f_m x_m into one weight row's gradient: sixteen components stay in registers while
-/// every input adds to them.
-INLINE void row_gradient(double *gw, long n, const double *factors, const double *const *inputs, long count) {
-    long k = 0;
-    for (; k + 16 <= n; k += 16) {
-        v4d a, b, c, d;
-        LOAD4(a, gw + k); LOAD4(b, gw + k + 4); LOAD4(c, gw + k + 8); LOAD4(d, gw + k + 12);
-        for (long m = 0; m < count; m++) {
-            v4d f = SPLAT(factors[m]), x0, x1, x2, x3;
-            const double *x = inputs[m] + k;
-            LOAD4(x0, x); LOAD4(x1, x + 4); LOAD4(x2, x + 8); LOAD4(x3, x + 12);
-            a += f * x0; b += f * x1; c += f * x2; d += f * x3;
+/// The weights' gradient of a linear layer over several positions, sum_t g_t x_t^T, for four
+/// rows at a time: each load of an input serves four rows. A position whose four gradients are
+/// all zero is skipped. `wide` (AVX2) takes eight components at a time.
+INLINE void weight_gradient(double *const *grad_rows, long rows, long n, const double *const *g,
+                            const double *const *x, long positions, int wide) {
+    long n4 = n - n % 4;
+    long live[positions > 0 ? positions : 1];
+    long r = 0;
+    for (; r < rows; r += 4) {
+        int height = rows - r < 4 ? (int)(rows - r) : 4;
+        // A short last block repeats its last row's gradient pointer but never stores it.
+        double *w0 = grad_rows[r], *w1 = grad_rows[r + (height > 1)], *w2 = grad_rows[r + (height > 2 ? 2 : height - 1)],
+               *w3 = grad_rows[r + (height > 3 ? 3 : height - 1)];
+        long o1 = height > 1, o2 = height > 2 ? 2 : height - 1, o3 = height > 3 ? 3 : height - 1;
+        long count = 0;
+        for (long t = 0; t < positions; t++) {
+            const double *gt = g[t] + r;
+            if (gt[0] != 0 || gt[o1] != 0 || gt[o2] != 0 || gt[o3] != 0) live[count++] = t;
         }
-        STORE4(gw + k, a); STORE4(gw + k + 4, b); STORE4(gw + k + 8, c); STORE4(gw + k + 12, d);
-    }
-    for (; k + 4 <= n; k += 4) {
-        v4d a;
-        LOAD4(a, gw + k);
-        for (long m = 0; m < count; m++) {
-            v4d x0;
-            LOAD4(x0, inputs[m] + k);
-            a += SPLAT(factors[m]) * x0;
+        if (count == 0) continue;
+        long k = 0;
+        if (wide) {
+            for (; k + 8 <= n4; k += 8) {
+                v4d a0, a1, a2, a3, b0, b1, b2, b3;
+                LOAD4(a0, w0 + k); LOAD4(b0, w0 + k + 4); LOAD4(a1, w1 + k); LOAD4(b1, w1 + k + 4);
+                LOAD4(a2, w2 + k); LOAD4(b2, w2 + k + 4); LOAD4(a3, w3 + k); LOAD4(b3, w3 + k + 4);
+                for (long i = 0; i < count; i++) {
+                    long t = live[i];
+                    const double *gt = g[t] + r;
+                    v4d u, v, f;
+                    LOAD4(u, x[t] + k); LOAD4(v, x[t] + k + 4);
+                    f = SPLAT(gt[0]); a0 += f * u; b0 += f * v;
+                    f = SPLAT(gt[o1]); a1 += f * u; b1 += f * v;
+                    f = SPLAT(gt[o2]); a2 += f * u; b2 += f * v;
+                    f = SPLAT(gt[o3]); a3 += f * u; b3 += f * v;
+                }
+                STORE4(w0 + k, a0); STORE4(w0 + k + 4, b0);
+                if (height > 1) { STORE4(w1 + k, a1); STORE4(w1 + k + 4, b1); }
+                if (height > 2) { STORE4(w2 + k, a2); STORE4(w2 + k + 4, b2); }
+                if (height > 3) { STORE4(w3 + k, a3); STORE4(w3 + k + 4, b3); }
+            }
         }
-        STORE4(gw + k, a);
-    }
-    for (; k < n; k++) {
-        double total = gw[k];
-        for (long m = 0; m < count; m++) total += factors[m] * inputs[m][k];
-        gw[k] = total;
+        for (; k < n4; k += 4) {
+            v4d a0, a1, a2, a3;
+            LOAD4(a0, w0 + k); LOAD4(a1, w1 + k); LOAD4(a2, w2 + k); LOAD4(a3, w3 + k);
+            for (long i = 0; i < count; i++) {
+                long t = live[i];
+                const double *gt = g[t] + r;
+                v4d u;
+                LOAD4(u, x[t] + k);
+                a0 += SPLAT(gt[0]) * u; a1 += SPLAT(gt[o1]) * u; a2 += SPLAT(gt[o2]) * u; a3 += SPLAT(gt[o3]) * u;
+            }
+            STORE4(w0 + k, a0);
+            if (height > 1) STORE4(w1 + k, a1);
+            if (height > 2) STORE4(w2 + k, a2);
+            if (height > 3) STORE4(w3 + k, a3);
+        }
+        for (; k < n; k++) {
+            double a0 = w0[k], a1 = w1[k], a2 = w2[k], a3 = w3[k];
+            for (long i = 0; i < count; i++) {
+                long t = live[i];
+                const double *gt = g[t] + r;
+                double u = x[t][k];
+                a0 += gt[0] * u; a1 += gt[o1] * u; a2 += gt[o2] * u; a3 += gt[o3] * u;
+            }
+            w0[k] = a0;
+            if (height > 1) w1[k] = a1;
+            if (height > 2) w2[k] = a2;
+            if (height > 3) w3[k] = a3;
+        }
     }
 }
 
 // MARK: The two versions
 
-#define DEFINE_KERNELS(name, attribute, tile)                                                                       \
+#define DEFINE_KERNELS(name, attribute, tile, wide)                                                                 \
     attribute static void name##_matmul(const double *w, long rows, long n, const double *xs, long positions,      \
                                         double *out) {                                                              \
         matmul(w, rows, n, xs, positions, out, tile);                                                               \
     }                                                                                                               \
     attribute static void name##_inputs_gradient(const double *const *rows, long row_count, const double *g,       \
                                                  long positions, long n, double *gx) {                             \
-        inputs_gradient(rows, row_count, g, positions, n, gx);                                                      \
+        inputs_gradient(rows, row_count, g, positions, n, gx, wide);                                                \
     }                                                                                                               \
-    attribute static void name##_row_gradient(double *gw, long n, const double *factors,                           \
-                                              const double *const *inputs, long count) {                           \
-        row_gradient(gw, n, factors, inputs, count);                                                                \
+    attribute static void name##_weight_gradient(double *const *grad_rows, long rows, long n, const double *const *g, \
+                                                 const double *const *x, long positions) {                         \
+        weight_gradient(grad_rows, rows, n, g, x, positions, wide);                                                 \
     }                                                                                                               \
-    const EngineKernelSet engine_kernels_##name = {name##_matmul, name##_inputs_gradient, name##_row_gradient};
+    const EngineKernelSet engine_kernels_##name = {name##_matmul, name##_inputs_gradient, name##_weight_gradient};
 
-DEFINE_KERNELS(portable, , 1)
+DEFINE_KERNELS(portable, , 1, 0)
 
 #if defined(__x86_64__)
 #include <cpuid.h>
 
-DEFINE_KERNELS(avx2, __attribute__((target("avx2"))), 2)
+DEFINE_KERNELS(avx2, __attribute__((target("avx2"))), 2, 1)
 
 bool engine_kernels_use_avx2(void) {
     const char *asked = getenv("GPT_KERNELS");
@@ -201,7 +272,7 @@ bool engine_kernels_use_avx2(void) {
     return (b & (1u << 5)) != 0;  // AVX2
 }
 #else
-const EngineKernelSet engine_kernels_avx2 = {portable_matmul, portable_inputs_gradient, portable_row_gradient};
+const EngineKernelSet engine_kernels_avx2 = {portable_matmul, portable_inputs_gradient, portable_weight_gradient};
 
 bool engine_kernels_use_avx2(void) { return false; }
 #endif

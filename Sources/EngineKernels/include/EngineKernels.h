@@ -21,14 +21,18 @@ typedef struct {
     /// sum 0 in order, and the total (s0 + s1) + (s2 + s3).
     void (*matmul)(const double *w, long rows, long n, const double *xs, long positions, double *out);
     /// gx[t * n + k] += sum over r of g[t * rows + r] * row_r[k], for positions t and components
-    /// k < n, where row_r starts at rows[r]. Each sum starts at 0 and adds its terms in the order
-    /// of r, then goes into gx. Positions go four at a time; a row whose four gradients (or, for
-    /// the last positions, whose one gradient) are all zero is skipped.
+    /// k < n, where row_r starts at rows[r]: the gradient a linear layer passes to its inputs.
+    /// Each sum starts at 0 and adds its terms in the order of r, then goes into gx. Positions go
+    /// four at a time; a row whose four gradients (or, for the last positions, whose one
+    /// gradient) are all zero is skipped.
     void (*inputs_gradient)(const double *const *rows, long row_count, const double *g, long positions, long n,
                             double *gx);
-    /// gw[k] = gw[k] + f_0 * x_0[k] + f_1 * x_1[k] + ..., added in the order of m, for k < n, where
-    /// f_m = factors[m] and x_m starts at inputs[m], m < count.
-    void (*row_gradient)(double *gw, long n, const double *factors, const double *const *inputs, long count);
+    /// grad_rows[r][k] = grad_rows[r][k] + g[0][r] * x[0][k] + g[1][r] * x[1][k] + ..., added in
+    /// the order of the positions t < positions, for rows r < rows and components k < n: the
+    /// gradient of a linear layer's weights. Rows go four at a time; a position whose four
+    /// gradients (for the last rows: as many as there are) are all zero is skipped.
+    void (*weight_gradient)(double *const *grad_rows, long rows, long n, const double *const *g,
+                            const double *const *x, long positions);
 } EngineKernelSet;
 
 /// The version for any CPU of its kind.
