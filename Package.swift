@@ -44,7 +44,7 @@ let package = Package(
         // The engine's linear-layer loops in C, compiled for any x86-64 and again for AVX2 CPUs,
         // the version chosen when the program runs: Swift compiles a build for one CPU only.
         .target(name: "EngineKernels", cSettings: optimizedCEvenInDebug),
-        .target(name: "GPT", dependencies: ["Autograd", "InferenceKernels"], swiftSettings: optimizedEvenInDebug),
+        .target(name: "GPT", dependencies: ["Autograd", "EngineKernels", "InferenceKernels"], swiftSettings: optimizedEvenInDebug),
         // Classification's linear layers in C, compiled for any x86-64 and again for AVX2 CPUs,
         // the version chosen when the program runs: Swift compiles a build for one CPU only.
         .target(name: "InferenceKernels", dependencies: ["EngineKernels"], cSettings: optimizedCEvenInDebug),

@@ -7,7 +7,7 @@
 // hot loops run without bounds checks or reference counting. Training reuses the same buffers
 // every step: `truncate(to:)` forgets the previous step's nodes but keeps the parameters.
 
-internal import EngineKernels
+package import EngineKernels
 
 /// The index of a node on its tape.
 public typealias NodeID = Int32
@@ -301,7 +301,8 @@ public enum KernelVersion: Sendable, Equatable {
 
     private static let useAVX2 = engine_kernels_use_avx2()
 
-    var set: EngineKernelSet {
+    /// The kernels themselves, for this package's own optimizer (Adam.swift).
+    package var set: EngineKernelSet {
         self == .fastest && KernelVersion.useAVX2 ? engine_kernels_avx2 : engine_kernels_portable
     }
 }

@@ -232,6 +232,35 @@ INLINE void weight_gradient(double *const *grad_rows, long rows, long n, const d
     }
 }
 
+// MARK: The optimizer
+
+/// Adam's update of n weights, four at a time. Division and square root are correctly rounded
+/// in every version, so the lanes give the bits of one weight at a time.
+INLINE void adam(double *values, const double *grads, double *m, double *v, long n, const double *settings) {
+    double beta1 = settings[0], beta2 = settings[1], epsilon = settings[2], lr = settings[3];
+    double correction1 = settings[4], correction2 = settings[5];
+    v4d b1 = SPLAT(beta1), c1 = SPLAT(1 - beta1), b2 = SPLAT(beta2), c2 = SPLAT(1 - beta2);
+    v4d k1 = SPLAT(correction1), k2 = SPLAT(correction2), eps = SPLAT(epsilon), rate = SPLAT(lr);
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4d g, mi, vi, x;
+        LOAD4(g, grads + i); LOAD4(mi, m + i); LOAD4(vi, v + i); LOAD4(x, values + i);
+        mi = b1 * mi + c1 * g;
+        vi = b2 * vi + c2 * g * g;
+        v4d mHat = mi * k1, vHat = vi * k2;
+        v4d root = __builtin_elementwise_sqrt(vHat);
+        x = x - rate * mHat / (root + eps);
+        STORE4(m + i, mi); STORE4(v + i, vi); STORE4(values + i, x);
+    }
+    for (; i < n; i++) {
+        double g = grads[i];
+        m[i] = beta1 * m[i] + (1 - beta1) * g;
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+        double mHat = m[i] * correction1, vHat = v[i] * correction2;
+        values[i] = values[i] - lr * mHat / (__builtin_elementwise_sqrt(vHat) + epsilon);
+    }
+}
+
 // MARK: The two versions
 
 #define DEFINE_KERNELS(name, attribute, tile, wide)                                                                 \
@@ -247,7 +276,12 @@ INLINE void weight_gradient(double *const *grad_rows, long rows, long n, const d
                                                  const double *const *x, long positions) {                         \
         weight_gradient(grad_rows, rows, n, g, x, positions, wide);                                                 \
     }                                                                                                               \
-    const EngineKernelSet engine_kernels_##name = {name##_matmul, name##_inputs_gradient, name##_weight_gradient};
+    attribute static void name##_adam(double *values, const double *grads, double *m, double *v, long n,           \
+                                      const double *settings) {                                                    \
+        adam(values, grads, m, v, n, settings);                                                                     \
+    }                                                                                                               \
+    const EngineKernelSet engine_kernels_##name = {name##_matmul, name##_inputs_gradient, name##_weight_gradient,   \
+                                                   name##_adam};
 
 DEFINE_KERNELS(portable, , 1, 0)
 
@@ -272,7 +306,8 @@ bool engine_kernels_use_avx2(void) {
     return (b & (1u << 5)) != 0;  // AVX2
 }
 #else
-const EngineKernelSet engine_kernels_avx2 = {portable_matmul, portable_inputs_gradient, portable_weight_gradient};
+const EngineKernelSet engine_kernels_avx2 = {portable_matmul, portable_inputs_gradient, portable_weight_gradient,
+                                             portable_adam};
 
 bool engine_kernels_use_avx2(void) { return false; }
 #endif

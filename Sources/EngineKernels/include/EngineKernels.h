@@ -1,5 +1,5 @@
-// The engine's inner loops over doubles (a linear layer's forward pass, and the two halves of its
-// backward pass), in C so that one source can be compiled twice: for any x86-64 (SSE2, two
+// The engine's inner loops over doubles (a linear layer's forward pass, the two halves of its
+// backward pass, and Adam's update), in C so that one source can be compiled twice: for any x86-64 (SSE2, two
 // doubles to a register) and for CPUs with AVX2 (four), the version chosen when the program runs.
 // Swift compiles a whole build for one CPU, and a portable build is the only kind this package
 // ships. LinearOps.swift and ParameterGradients.swift call them; each has the plain rule it
@@ -33,6 +33,10 @@ typedef struct {
     /// gradients (for the last rows: as many as there are) are all zero is skipped.
     void (*weight_gradient)(double *const *grad_rows, long rows, long n, const double *const *g,
                             const double *const *x, long positions);
+    /// One step of Adam on n weights: m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g g;
+    /// values -= lr (m correction1) / (sqrt(v correction2) + epsilon), each operation in that
+    /// order, where settings = {beta1, beta2, epsilon, lr, correction1, correction2}.
+    void (*adam)(double *values, const double *grads, double *m, double *v, long n, const double *settings);
 } EngineKernelSet;
 
 /// The version for any CPU of its kind.

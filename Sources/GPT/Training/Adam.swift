@@ -1,6 +1,7 @@
 // Adam with bias correction and a learning rate that falls linearly to zero over the run.
 // Works directly on the weights' value and grad buffers on the tape.
 import Autograd
+internal import EngineKernels
 
 /// Settings of the optimizer; defaults are the original project's.
 public struct AdamSettings: Sendable, Equatable, Codable {
@@ -35,48 +36,21 @@ public struct Adam {
 
     /// Applies one update to `count` weights whose values and grads start at `values` / `grads`,
     /// with the learning rate scaled by `learningRateScale` (the schedule). Grads are left as they are.
+    /// `kernels` is the version of the engine's C kernels to run (the tape's: both give the same bits).
     public mutating func update(values: UnsafeMutablePointer<Double>, grads: UnsafeMutablePointer<Double>,
-                                learningRateScale: Double) {
+                                learningRateScale: Double, kernels: KernelVersion = .fastest) {
         let s = settings
         step += 1
         beta1Power *= s.beta1
         beta2Power *= s.beta2
         let lr = s.learningRate * learningRateScale
         let correction1 = 1 / (1 - beta1Power), correction2 = 1 / (1 - beta2Power)
+        let settings = [s.beta1, s.beta2, s.epsilon, lr, correction1, correction2]
+        // For each weight i, in this order (the C kernel takes four weights at a time, each lane
+        // with the bits of one weight at a time):
+        //   m[i] = beta1 m[i] + (1 - beta1) g;  v[i] = beta2 v[i] + (1 - beta2) g g
+        //   values[i] -= lr (m[i] / (1 - beta1^t)) / (sqrt(v[i] / (1 - beta2^t)) + epsilon)
         let count = m.count
-        m.withUnsafeMutableBufferPointer { m in
-            v.withUnsafeMutableBufferPointer { v in
-                let m = m.baseAddress!, v = v.baseAddress!
-                // The rule for one weight i, which every lane of the loop below applies to its own
-                // weight in the same order (so the bits are those of one weight at a time):
-                //   m[i] = beta1 m[i] + (1 - beta1) g;  v[i] = beta2 v[i] + (1 - beta2) g^2
-                //   values[i] -= lr (m[i] / (1 - beta1^t)) / (sqrt(v[i] / (1 - beta2^t)) + epsilon)
-                // Four weights at a time (the compiler cannot tell that the four buffers do not
-                // overlap); the last few go through the same code with the lanes past the end left 0.
-                var i = 0
-                while i < count {
-                    let live = min(4, count - i)
-                    func load(_ p: UnsafeMutablePointer<Double>) -> SIMD4<Double> {
-                        if live == 4 { return UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Double>.self) }
-                        var lanes = SIMD4<Double>()
-                        for lane in 0..<live { lanes[lane] = p[i + lane] }
-                        return lanes
-                    }
-                    func store(_ x: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
-                        if live == 4 { return UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: SIMD4<Double>.self) }
-                        for lane in 0..<live { p[i + lane] = x[lane] }
-                    }
-                    let g = load(grads)
-                    let newM = s.beta1 * load(m) + (1 - s.beta1) * g
-                    let newV = s.beta2 * load(v) + (1 - s.beta2) * g * g
-                    let mHat = newM * correction1
-                    let vHat = newV * correction2
-                    store(newM, m)
-                    store(newV, v)
-                    store(load(values) - lr * mHat / (vHat.squareRoot() + s.epsilon), values)
-                    i += 4
-                }
-            }
-        }
+        kernels.set.adam(values, grads, &m, &v, count, settings)
     }
 }

@@ -78,7 +78,7 @@ public func train<Documents: RandomAccessCollection<Document>>(
         tape.backward(from: loss)
         afterBackward(model)
         let schedule = 1 - Double(step) / Double(options.steps)  // linear decay to 0
-        adam.update(values: tape.dataPointer(0), grads: tape.gradPointer(0), learningRateScale: schedule)
+        adam.update(values: tape.dataPointer(0), grads: tape.gradPointer(0), learningRateScale: schedule, kernels: tape.kernels)
         tape.truncate(to: model.weightsEnd)
         tape.zeroGrad()
         progress(TrainingProgress(step: step + 1, steps: options.steps, loss: lossValue, nodes: nodes,
