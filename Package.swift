@@ -111,7 +111,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "AutogradTests",
-            dependencies: ["Autograd", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Autograd", "EngineKernels", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "GPTTests", dependencies: ["GPT", "InferenceKernels", "TestSupport"], exclude: ["Fixtures"]),  // read by path, not bundled
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Autograd", "TestSupport"]),

@@ -113,6 +113,23 @@ let runHeavyGraph = zip(
     Gen.bool
 ).map { GraphProgram(leaves: $0.0, steps: $0.1, leavesAreParameters: $0.2) }
 
+/// Programs around linear layers over sequences: 4-14 leaves, mostly the tape's parameters, so
+/// `matmul` steps read their weights from them and their backward runs stacked; the steps' operands
+/// mostly the newest values, so matmuls read what matmuls made; either kernel version.
+let matmulHeavyGraph = zip(
+    Gen.double(in: -2...2).array(of: 4...14),
+    zip(Gen.int(in: 0...7), Gen.int(in: 0...2), Gen.int(in: 0...8), Gen.int(in: 0...63))
+        .map { step in
+            let kinds: [StepKind] = [.matmul, .matmul, .matmul, .add, .vectorAdd, .vectorRelu, .matvec, .tanh]
+            return GraphStep(kind: kinds[step.0].rawValue, a: step.1, b: step.2, c: step.3)
+        }
+        .array(of: 1...10),
+    Gen.int(in: 0...3),
+    Gen.bool
+).map {
+    GraphProgram(leaves: $0.0, steps: $0.1, leavesAreParameters: $0.2 != 0, kernels: $0.3 ? .portable : .fastest)
+}
+
 @Suite struct DifferentialTests {
     @Test func randomGraphsAgreeWithTheReferenceAndFiniteDifferences() async {
         await check(5000, anyGraph)
@@ -122,18 +139,29 @@ let runHeavyGraph = zip(
         await check(5000, runHeavyGraph)
     }
 
-    /// Compares `count` programs; most of them must be comparable, or the test would test nothing.
-    private func check(_ count: Int, _ programs: Generator<GraphProgram, some Sequence>) async {
-        var compared = 0, failed = false
+    /// Most of these programs must compare a matmul whose positions the backward pass stacks.
+    @Test func randomMatmulsAgreeWithTheReferenceAndFiniteDifferences() async {
+        await check(3000, matmulHeavyGraph, stacked: 3000 / 2)
+    }
+
+    /// Compares `count` programs; most of them must be comparable, or the test would test nothing,
+    /// and at least `stacked` of those compared must hold a matmul over parameters.
+    private func check(_ count: Int, _ programs: Generator<GraphProgram, some Sequence>, stacked: Int = 0) async {
+        var compared = 0, comparedStacked = 0, failed = false
         await propertyCheck(count: count, input: programs) { program in
             switch compare(program) {
             case .notComparable: break
-            case .agrees: compared += 1
+            case .agrees:
+                compared += 1
+                if stacked > 0, RecordedGraph(program, withReference: false).parameterMatmuls > 0 { comparedStacked += 1 }
             case .differs(let message):
                 failed = true
                 Issue.record("\(message)\n\(program)")
             }
         }
-        if !failed { #expect(compared >= count / 2, "only \(compared) of \(count) random graphs could be compared") }
+        if !failed {
+            #expect(compared >= count / 2, "only \(compared) of \(count) random graphs could be compared")
+            #expect(comparedStacked >= stacked, "only \(comparedStacked) of \(compared) compared graphs held a matmul over parameters")
+        }
     }
 }

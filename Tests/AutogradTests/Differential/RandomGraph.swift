@@ -27,6 +27,7 @@ enum StepKind: Int, CaseIterable {
     case pow, exp, log, relu, tanh, sigmoid, sqrt, abs, maximum, minimum
     case sumOfValues, sumOfVector, dot, matvec, softmax, rmsnorm, crossEntropy
     case scores, weightedSum, weightedSums, vectorAdd, vectorRelu, newLeaves
+    case matmul
 }
 
 /// A random program: the first leaves' values, then the steps.
@@ -36,11 +37,14 @@ struct GraphProgram: Sendable, CustomStringConvertible {
     /// Whether the first leaves are declared the tape's parameters, so that the backward pass
     /// defers the gradients of dot products that read them (as it does for a model's weights).
     var leavesAreParameters = false
+    /// The version of the C kernels the engine's tape runs (both must give the same bits).
+    var kernels: KernelVersion = .fastest
 
     /// The program as the engine records it, one line per node the steps made.
     var description: String {
         let graph = RecordedGraph(self)
-        return (leavesAreParameters ? "parameters " : "leaves ") + "\(leaves)\n" + graph.lines.joined(separator: "\n")
+        return (leavesAreParameters ? "parameters " : "leaves ") + "\(leaves)" + (kernels == .portable ? " (portable kernels)" : "")
+            + "\n" + graph.lines.joined(separator: "\n")
     }
 }
 
@@ -74,6 +78,11 @@ final class RecordedGraph {
     private(set) var lines: [String] = []
     private(set) var root: NodeID = 0
     private(set) var referenceRoot = ReferenceNode(0)
+    /// Nodes below this are the tape's parameters (0 when the program has none).
+    private(set) var parametersEnd = 0
+    /// How many `matmul` steps over two or more positions read their weights from the parameters:
+    /// the backward pass takes such a matmul's positions stacked, in one sweep over the rows.
+    private(set) var parameterMatmuls = 0
     /// The newest weighted sum's weights, rows, next column and end, for a step to continue it.
     private var lastWeightedSum: (weights: Vector, rows: RowList, rowStarts: [NodeID], nextColumn: Int, madeEnd: NodeID)?
 
@@ -89,8 +98,12 @@ final class RecordedGraph {
     }
 
     private func run(_ program: GraphProgram) {
+        tape.kernels = program.kernels
         makeLeaves(program.leaves.isEmpty ? [1] : program.leaves)
-        if program.leavesAreParameters { tape.parametersEnd = tape.count }
+        if program.leavesAreParameters {
+            tape.parametersEnd = tape.count
+            parametersEnd = tape.count
+        }
         for step in program.steps { record(step) }
         finish()
     }
@@ -250,6 +263,7 @@ final class RecordedGraph {
             vectorResult(tape.relu(v), "relu(\(name(v)))") { refs(v).map(Reference.relu) }
         case .newLeaves:
             makeLeaves((0..<(1 + step.c % 6)).map { newLeafValues[(step.a + $0 * (1 + step.b)) % newLeafValues.count] })
+        case .matmul: recordMatmul(step)
         }
     }
 
@@ -278,6 +292,39 @@ final class RecordedGraph {
         let wr = refs(w), xr = refs(x)
         vectorResult(tape.matvec(w.start, rows: rows, x), "\(name(w)) as [\(rows), \(x.count)] times \(name(x))") {
             (0..<rows).map { r in Reference.dot(Array(wr[(r * x.count)..<((r + 1) * x.count)]), xr, scale: 1) }
+        }
+    }
+
+    /// W x_t for 2-4 input vectors x_t one after another (a linear layer over a sequence), W of
+    /// 2-4 rows (one row would be taken as dots sharing their first input, as attention's scores
+    /// are). W comes from the parameters when they hold enough leaves, so the backward pass finds
+    /// the positions' runs stacked and defers the rows' gradients; else from any run. Often W is
+    /// square, so a matmul can read the one just before it with the same W: then the stack must
+    /// stop where its own inputs begin.
+    func recordMatmul(_ step: GraphStep) {
+        let rows = 2 + step.b % 3
+        let n = [rows, 1, 2, 3][step.c % 4]
+        let positions = 2 + (step.c / 4) % 3
+        let w: Vector
+        if parametersEnd >= rows * n {
+            w = Vector(start: NodeID((step.b / 3) % (parametersEnd - rows * n + 1)), count: rows * n)
+            parameterMatmuls += 1
+        } else {
+            guard let any = vector(step.b / 3, exactly: rows * n) else { return }
+            w = any
+        }
+        guard let xs = vector(step.a, exactly: positions * n) else {
+            if parametersEnd >= rows * n { parameterMatmuls -= 1 }
+            return
+        }
+        let wr = refs(w), xr = refs(xs)
+        vectorResult(tape.matmul(w.start, rows: rows, xs, positions: positions),
+                     "\(name(w)) as [\(rows), \(n)] times \(name(xs)) as \(positions) vectors") {
+            (0..<positions).flatMap { t in
+                (0..<rows).map { r in
+                    Reference.dot(Array(wr[(r * n)..<((r + 1) * n)]), Array(xr[(t * n)..<((t + 1) * n)]), scale: 1)
+                }
+            }
         }
     }
 
