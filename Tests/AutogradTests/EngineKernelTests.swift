@@ -94,11 +94,30 @@ func documentedInputsGradient(_ rowValues: [[Double]], _ g: [Double], positions:
 }
 
 /// gw[k] = gw[k] + f_0 * x_0[k] + f_1 * x_1[k] + ..., added in the order of m.
-func documentedRowGradient(_ gw: [Double], _ factors: [Double], _ inputs: [[Double]]) -> [Double] {
-    gw.indices.map { k in
-        var total = gw[k]
-        for m in factors.indices { total += factors[m] * inputs[m][k] }
-        return total
+/// grad_rows[r][k] + g[0][r] x[0][k] + g[1][r] x[1][k] + ..., in the order of the positions t,
+/// where a position is skipped for a block of four rows (r = 0...3, 4...7, ...; the last block
+/// may be shorter) when all of the block's gradients there are zero.
+func documentedWeightGradient(_ gradRows: [[Double]], _ g: [[Double]], _ x: [[Double]]) -> [[Double]] {
+    let rows = gradRows.count
+    return (0..<rows).map { r in
+        let block = (r / 4 * 4)..<min(r / 4 * 4 + 4, rows)
+        return gradRows[r].indices.map { k in
+            var total = gradRows[r][k]
+            for t in g.indices where block.contains(where: { g[t][$0] != 0 }) { total += g[t][r] * x[t][k] }
+            return total
+        }
+    }
+}
+
+/// Adam's step for one weight at a time, in the order of EngineKernels.h.
+func documentedAdam(_ values: inout [Double], _ grads: [Double], _ m: inout [Double], _ v: inout [Double], _ settings: [Double]) {
+    let (beta1, beta2, epsilon, lr, correction1, correction2) = (settings[0], settings[1], settings[2], settings[3], settings[4], settings[5])
+    for i in values.indices {
+        let g = grads[i]
+        m[i] = beta1 * m[i] + (1 - beta1) * g
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g
+        let mHat = m[i] * correction1, vHat = v[i] * correction2
+        values[i] = values[i] - lr * mHat / (vHat.squareRoot() + epsilon)
     }
 }
 
@@ -127,20 +146,20 @@ func runInputsGradient(_ kernels: EngineKernelSet, _ rowValues: [[Double]], _ g:
     return gx
 }
 
-func runRowGradient(_ kernels: EngineKernelSet, _ gw: [Double], _ factors: [Double], _ inputs: [[Double]]) -> [Double] {
-    let buffers = inputs.map { x in
-        let p = UnsafeMutablePointer<Double>.allocate(capacity: max(1, x.count))
-        p.initialize(from: x, count: x.count)
+func runWeightGradient(_ kernels: EngineKernelSet, _ gradRows: [[Double]], _ g: [[Double]], _ x: [[Double]]) -> [[Double]] {
+    func buffer(_ values: [Double]) -> UnsafeMutablePointer<Double> {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: max(1, values.count))
+        p.initialize(from: values, count: values.count)
         return p
     }
-    defer { for p in buffers { p.deallocate() } }
-    var starts: [UnsafePointer<Double>?] = buffers.map { UnsafePointer($0) }
-    var gw = gw
-    let n = gw.count
-    starts.withUnsafeMutableBufferPointer { list in
-        kernels.row_gradient(&gw, n, factors, list.baseAddress, factors.count)
-    }
-    return gw
+    let rowBuffers = gradRows.map(buffer), gBuffers = g.map(buffer), xBuffers = x.map(buffer)
+    defer { for p in rowBuffers + gBuffers + xBuffers { p.deallocate() } }
+    let rowList: [UnsafeMutablePointer<Double>?] = rowBuffers
+    let gList: [UnsafePointer<Double>?] = gBuffers.map { UnsafePointer($0) }
+    let xList: [UnsafePointer<Double>?] = xBuffers.map { UnsafePointer($0) }
+    let n = gradRows.first?.count ?? 0
+    kernels.weight_gradient(rowList, gradRows.count, n, gList, xList, g.count)
+    return rowBuffers.map { Array(UnsafeBufferPointer(start: $0, count: n)) }
 }
 
 /// Each value's bit pattern: equal bits, not only equal values (0 and -0 differ, NaNs compare).
@@ -275,21 +294,42 @@ func gradientsWithZeros(_ random: inout KernelTestRandom, rows: Int, positions: 
         }
     }
 
-    @Test func rowGradientGivesTheBitsOfTheDocumentedOrder() {
-        // n: the shapes' row lengths (below 4, 4 to 16, past 16 and not a multiple of 4); count: their positions.
+    @Test func weightGradientGivesTheBitsOfTheDocumentedOrder() {
         for (index, shape) in kernelShapes.enumerated() {
             var random = KernelTestRandom(seed: 500 + UInt64(index))
             for n in [shape.n, shape.n + 3] {
-                let count = shape.positions
-                var factors = random.values(count)
-                if count > 2 { factors[1] = 0 }  // the caller drops zero factors; the kernel adds them like any other
-                let inputs = (0..<count).map { _ in random.values(n) }
-                let gw = random.values(n)
-                let expected = documentedRowGradient(gw, factors, inputs)
+                let gradRows = (0..<shape.rows).map { _ in random.values(n) }
+                var g = (0..<shape.positions).map { _ in random.values(shape.rows) }
+                // Zeros as after relu: a whole block of rows at one position, and single ones.
+                if shape.positions > 1 { for r in 0..<min(4, shape.rows) { g[1][r] = 0 } }
+                if shape.rows > 1 { g[0][shape.rows - 1] = 0 }
+                let x = (0..<shape.positions).map { _ in random.values(n) }
+                let expected = documentedWeightGradient(gradRows, g, x)
                 for version in kernelVersions {
-                    #expect(bits(runRowGradient(version.set, gw, factors, inputs)) == bits(expected),
-                            "row_gradient \(version.name), n \(n), count \(count)")
+                    #expect(runWeightGradient(version.set, gradRows, g, x).map(bits) == expected.map(bits),
+                            "weight_gradient \(version.name), rows \(shape.rows), n \(n), positions \(shape.positions)")
                 }
+            }
+        }
+    }
+
+    @Test func adamGivesTheBitsOfOneWeightAtATime() {
+        var random = KernelTestRandom(seed: 700)
+        for n in [1, 3, 4, 7, 32, 1001] {
+            let grads = random.values(n).map { $0 * 1e-6 }
+            let start = random.values(n).map { $0 * 1e-6 }
+            var m0 = random.values(n).map { $0 * 1e-7 }
+            let v0 = m0.map { $0 * $0 * 3 }
+            m0[0] = 0
+            let settings = [0.85, 0.99, 1e-8, 0.003, 1 / (1 - 0.85), 1 / (1 - 0.99)]
+            var values = start, m = m0, v = v0
+            documentedAdam(&values, grads, &m, &v, settings)
+            for version in kernelVersions {
+                var kernelValues = start, kernelM = m0, kernelV = v0
+                version.set.adam(&kernelValues, grads, &kernelM, &kernelV, n, settings)
+                #expect(bits(kernelValues) == bits(values) && bits(kernelM) == bits(m) && bits(kernelV) == bits(v),
+                        "adam \(version.name), n \(n)")
+                #expect(kernelValues != start)
             }
         }
     }

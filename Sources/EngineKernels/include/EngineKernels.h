@@ -7,7 +7,7 @@
 //
 // Every sum runs in the order written in EngineKernels.c, as a multiply and then an add (never
 // fused), so both versions give the same bits on every CPU: training gives the same model file
-// whichever version runs (EngineKernelTests and TrainingDeterminismTests hold them to it).
+// whichever version runs (EngineKernelTests and TrainingDeterminismTests in ChunkedForwardTests.swift hold them to it).
 #ifndef ENGINE_KERNELS_H
 #define ENGINE_KERNELS_H
 

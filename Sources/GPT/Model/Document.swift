@@ -63,13 +63,15 @@ extension GPT {
         func weight(_ position: Int) -> Double { position + 1 >= document.labelStart ? 1 : messageWeight }
         let positions = document.positions
         let logitsFrom = (0..<positions).first { weight($0) > 0 } ?? positions
-        let logits = forward(tokens: Array(document.tokens[..<positions]), cache: &cache, logitsFrom: logitsFrom)
+        // The logits of every position from logitsFrom on, one V-vector after another.
+        let allLogits = forward(tokens: Array(document.tokens[..<positions]), cache: &cache, logitsFrom: logitsFrom)
         var terms: [NodeID] = []
         terms.reserveCapacity(positions - logitsFrom)
         var totalWeight = 0.0
         for position in logitsFrom..<positions {
+            let logits = allLogits!.slice((position - logitsFrom) * config.vocabSize, config.vocabSize)
             let target = document.tokens[position + 1]
-            let term = tape.crossEntropy(logits!.slice((position - logitsFrom) * config.vocabSize, config.vocabSize), target: target)
+            let term = tape.crossEntropy(logits, target: target)
             let w = weight(position)
             terms.append(w == 1 ? term : tape.mul(term, constant: w))
             totalWeight += w
