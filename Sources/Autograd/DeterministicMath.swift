@@ -35,6 +35,34 @@ public enum DeterministicMath {
     }
 
     /// 2^(j/32) for j = 0...31, each the double nearest the exact value.
+    /// `exp` of four numbers at once, each lane with exactly the bits `exp` gives it: the same
+    /// operations in the same order, lane by lane (softmax calls this; its inputs are <= 0).
+    /// Lanes that need one of `exp`'s special cases, or a result outside the normal range, are
+    /// taken one at a time by `exp` itself.
+    public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> {
+        // Within +-700 the result is a normal number and k >> 5 lies in -1022...1023.
+        guard all(x .>= -700 .& x .<= 700) else { return SIMD4(exp(x[0]), exp(x[1]), exp(x[2]), exp(x[3])) }
+        let shifted = x * (32 * inverseLn2) + 0x1.8p52
+        let k = shifted - 0x1.8p52
+        // k as an integer, read off the bits of `shifted`: its fraction's low bits hold k + 2^51
+        // (a conversion instruction for four lanes needs AVX-512; Swift's generic one is slow).
+        let n = unsafeBitCast(shifted, to: SIMD4<Int64>.self) &- Int64(bitPattern: (0x1.8p52 as Double).bitPattern)
+        let r = (x - k * (ln2High / 32)) - k * (ln2Low / 32)
+        var p = SIMD4<Double>(repeating: 1.0 / 720.0)
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r
+        let t = twoToTheJOver32.withUnsafeBufferPointer { table in
+            SIMD4(table[Int(n[0] & 31)], table[Int(n[1] & 31)], table[Int(n[2] & 31)], table[Int(n[3] & 31)])
+        }
+        // 2^(n >> 5) for each lane: the exponent field is (n >> 5) + 1023, the fraction zero.
+        let scale = unsafeBitCast(((n &>> 5) &+ 1023) &<< 52, to: SIMD4<Double>.self)
+        return (t + t * p) * scale
+    }
+
     private static let twoToTheJOver32: [Double] = [
         0x1.0000000000000p+0, 0x1.059b0d3158574p+0, 0x1.0b5586cf9890fp+0, 0x1.11301d0125b51p+0,
         0x1.172b83c7d517bp+0, 0x1.1d4873168b9aap+0, 0x1.2387a6e756238p+0, 0x1.29e9df51fdee1p+0,

@@ -16,7 +16,10 @@ extension Tape {
     @inline(__always) func backCrossEntropy(_ i: Int, _ g: Double) {
         let n = Int(counts[i]), target = Int(second[i]), lse = constants[i]
         let x = values + Int(first[i]), gx = grads + Int(first[i])
-        for k in 0..<n { gx[k] += g * DeterministicMath.exp(x[k] - lse) }
+        // gx[k] += g * e^(x_k - lse), four at a time (each lane as one at a time).
+        forEachComponent(n, four: { k in
+            store4(load4(gx + k) + g * DeterministicMath.exp(load4(x + k) - lse), gx + k)
+        }, one: { k in gx[k] += g * DeterministicMath.exp(x[k] - lse) })
         gx[target] -= g
     }
 
@@ -32,7 +35,11 @@ extension Tape {
         var maxValue = -Double.infinity
         for k in 0..<n { maxValue = max(maxValue, x[k]) }
         var total = 0.0
-        for k in 0..<n { total += DeterministicMath.exp(x[k] - maxValue) }
+        // Four exponentials at a time (the same bits as one at a time), added in order of k.
+        forEachComponent(n, four: { k in
+            let e = DeterministicMath.exp(load4(x + k) - maxValue)
+            total = total + e[0] + e[1] + e[2] + e[3]
+        }, one: { k in total += DeterministicMath.exp(x[k] - maxValue) })
         return maxValue + DeterministicMath.log(total)
     }
 }

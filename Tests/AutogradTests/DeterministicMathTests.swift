@@ -70,3 +70,29 @@ import Testing
         }
     }
 }
+
+/// Softmax takes exp four at a time; every lane must have the bits of the one-at-a-time exp,
+/// across the range, at the edges of the vector path (+-700) and in the special cases.
+@Test func expOfFourHasTheBitsOfExpOneAtATime() {
+    var inputs: [Double] = [0, -0.0, 1e-300, -1e-300, -700, 700, -700.0000001, 700.0000001, -708.5, -745, -746, 709.9,
+                            -.infinity, .infinity, .nan, -1, 1, -0.5, 0.5, -30.25, 12.125]
+    var state: UInt64 = 12345
+    for _ in 0..<4000 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        let unit = Double(state >> 11) / Double(1 << 53)
+        inputs.append((unit - 0.75) * 1600)  // -1200 ... 400, most of it softmax's x - max <= 0
+    }
+    while inputs.count % 4 != 0 { inputs.append(-2) }
+    var mismatches = 0
+    for start in stride(from: 0, to: inputs.count, by: 4) {
+        let x = SIMD4(inputs[start], inputs[start + 1], inputs[start + 2], inputs[start + 3])
+        let four = DeterministicMath.exp(x)
+        for lane in 0..<4 where four[lane].bitPattern != DeterministicMath.exp(x[lane]).bitPattern
+            && !(four[lane].isNaN && x[lane].isNaN) {
+            mismatches += 1
+        }
+    }
+    #expect(mismatches == 0)
+    // A vector path that is taken: most lanes above lie within +-700, where it works.
+    #expect(DeterministicMath.exp(SIMD4(-1, -2, -3, -4))[2].bitPattern == DeterministicMath.exp(-3).bitPattern)
+}
