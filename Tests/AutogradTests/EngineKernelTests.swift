@@ -9,6 +9,7 @@
 import Autograd
 import EngineKernels
 import Testing
+import TestSupport
 
 /// rows, n (a row's length), positions: ones, n below 4, n not a multiple of 4 or 16, rows not a
 /// multiple of 4, odd and even positions (the AVX2 matmul takes them two at a time, the
@@ -18,19 +19,10 @@ let kernelShapes: [(rows: Int, n: Int, positions: Int)] = [
     (5, 3, 8), (2, 37, 6), (16, 64, 4), (64, 16, 11),
 ]
 
-/// SplitMix64: a small seeded generator, so each shape's data is the same on every run.
-struct KernelTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+/// Each shape's data from its own seed, the same on every run.
+typealias KernelTestRandom = SplitMix64
+
+extension SplitMix64 {
     /// A value in +-[1, 2) * 2^e, e in -20...20: sums of these round differently in another order.
     mutating func wide() -> Double {
         let sign: Double = next() & 1 == 0 ? 1 : -1

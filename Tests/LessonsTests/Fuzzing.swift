@@ -1,5 +1,5 @@
-// What the fuzz tests share: a seeded generator of our own (SplitMix64, so a seed means the same
-// cases on every machine and every Swift version), a time budget from GPT_FUZZ_SECONDS (default
+// What the fuzz tests share: a seeded generator of our own (SplitMix64, in TestSupport, so a seed
+// means the same cases on every machine and every Swift version), a time budget from GPT_FUZZ_SECONDS (default
 // 2 s; CI sets 60), and the loop that runs cases until the budget is spent.
 //
 // A crash kills the whole test process before any report, so each run writes its first seed to
@@ -8,33 +8,7 @@
 // seed, which `GPT_FUZZ_SEED` replays as the first case.
 import Foundation
 import Testing
-
-/// SplitMix64 (Steele, Lea and Flood 2014): one 64-bit state, a Weyl step and a mix.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A whole number in 0..<n (n > 0). The tiny bias of the modulo does not matter here, and
-    /// unlike the standard library's `random(in:using:)` this stays the same across releases.
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-
-    /// True with probability `p`.
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-
-    mutating func pick<T>(_ choices: [T]) -> T { choices[below(choices.count)] }
-
-    /// Mostly small sizes, sometimes large ones: the cases that used to crash were huge.
-    mutating func size(upTo large: Int) -> Int { chance(0.05) ? 1 + below(large) : 1 + below(8) }
-}
+import TestSupport
 
 enum Fuzz {
     static let environment = ProcessInfo.processInfo.environment

@@ -4,6 +4,7 @@
 // point inside the file, or an error at a file:line:column inside the file. See Fuzzing.swift for the seed and the time budget.
 import Foundation
 import Testing
+import TestSupport
 @testable import Lessons
 
 @Suite struct ChapterParserFuzzTests {

@@ -4,6 +4,7 @@
 // cleared, not with the writer's own comparison.
 import Foundation
 import Testing
+import TestSupport
 @testable import Lessons
 
 @Suite struct ChapterWriterTests {

@@ -2,6 +2,7 @@
 // labels are legible, shading that agrees between terminal and HTML, alt text, anchors, numbers.
 import Foundation
 import Testing
+import TestSupport
 @testable import Lessons
 
 @Suite struct PicturesTests {

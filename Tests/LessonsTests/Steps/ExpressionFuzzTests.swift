@@ -5,6 +5,7 @@
 import Autograd
 import Foundation
 import Testing
+import TestSupport
 @testable import Lessons
 
 @Suite struct ExpressionFuzzTests {
