@@ -142,8 +142,8 @@ extension Tape {
     /// a linear layer's backward that goes to its inputs, W^T g_t. Each component adds its rows'
     /// terms in the order of the rows into a running sum, then adds that to the grad; four
     /// positions at a time share each load of a row, and rows whose gradients are all zero
-    /// (common after relu) are skipped, which adds nothing. A position's bits do not depend on
-    /// how many positions share the pass.
+    /// (common after relu) are skipped, which adds nothing. With finite weights a position's bits
+    /// do not depend on how many positions share the pass.
     @inline(__always) func passGradientToInputs(_ stackStart: Int, rows: Int, positions: Int, _ n: Int, _ scale: Double) {
         let values = self.values, grads = self.grads
         let rowStarts = pointerScratch(rows)
@@ -171,9 +171,9 @@ extension Tape {
     /// by position, exactly the nodes `matvec` would record for x_0, x_1, ... in turn.
     ///
     /// Why a whole sequence at once: each weight row is then loaded once for two positions here,
-    /// and the backward rule (`backDotRun`) finds the positions' runs stacked on each other and
-    /// passes the gradient to every x_t in one sweep over the weights. Every node's value is
-    /// still `Tape.dot(row, x_t)`, with the same bits (EngineKernelTests checks it).
+    /// and backward takes the whole matmul as one group (`backMatmul`; the tape notes where each
+    /// matmul lies), passing the gradient to every x_t in one sweep over the weights. Every
+    /// node's value is still `Tape.dot(row, x_t)`, with the same bits (EngineKernelTests checks it).
     public func matmul(_ weights: NodeID, rows: Int, _ xs: Vector, positions: Int) -> Vector {
         require(positions >= 1 && xs.count % positions == 0,
                 "matmul: \(xs.count) inputs do not split into \(positions) vectors")
