@@ -49,11 +49,14 @@ struct BestValidation {
         return (last.step - best.step) / every >= patience
     }
 
-    /// The validation lines' scores under the current weights (temperature 1).
+    /// The validation lines' scores under the current weights (temperature 1). `classifyAll`
+    /// sorts the lines (each reuses the start it shares with the one before) and splits them over
+    /// the cores: the same scores, bit for bit, as one line at a time, in a fraction of the time.
     func scoredLines() -> [ScoredLine] {
         let classifier = LogClassifier(TrainedModel(model: model, tokenizer: tokenizer))
-        return validation.compactMap { example in
-            (try? classifier.classify(example.message)).map { ScoredLine(actual: example.label, scores: $0.logLikelihoods) }
+        let results = classifier.classifyAll(validation.map(\.message))
+        return zip(validation, results).compactMap { example, result in
+            (try? result.get()).map { ScoredLine(actual: example.label, scores: $0.logLikelihoods) }
         }
     }
 
