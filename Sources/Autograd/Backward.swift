@@ -5,7 +5,7 @@
 //
 // For speed, the loop takes some nodes together: a run of consecutive nodes of one kind (a vector
 // add or relu, a linear layer's rows, a head's scores or its weighted sums) or a group made by one
-// op (a softmax's or an rmsnorm's outputs), and passes all their gradients on at once when it
+// op (a softmax's or an rmsnorm's outputs, a matmul's rows at every position), and passes all their gradients on at once when it
 // reaches the newest of them. Every such rule relies on one invariant:
 //
 //     no node of a run reads another node of the same run.

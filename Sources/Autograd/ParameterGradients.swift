@@ -63,17 +63,19 @@ extension Tape {
                 g[t] = grads + start
             }
         }
-        let g_ = UnsafePointer<UnsafePointer<Double>?>(OpaquePointer(g)), x_ = UnsafePointer<UnsafePointer<Double>?>(OpaquePointer(x))
+        // The lists as C sees them (const double *const *).
+        let gradientList = UnsafePointer<UnsafePointer<Double>?>(OpaquePointer(g))
+        let inputList = UnsafePointer<UnsafePointer<Double>?>(OpaquePointer(x))
         // The kernel keeps four rows' sums in registers, which is right only for rows that do not
         // overlap (a linear layer's). Runs made by hand may read one row twice: then one at a time.
         var apart = true
         for r in 1..<max(rows, 1) where Int(first[first0 + r]) < Int(first[first0 + r - 1]) + n { apart = false }
         if apart {
-            kernelSet.weight_gradient(UnsafePointer(OpaquePointer(gradRows)), rows, n, g_, x_, positions)
+            kernelSet.weight_gradient(UnsafePointer(OpaquePointer(gradRows)), rows, n, gradientList, inputList, positions)
         } else {
             for r in 0..<rows {
                 for t in 0..<positions { g[t] = g[t] + r }  // row r's gradient first in each list
-                kernelSet.weight_gradient(UnsafePointer(OpaquePointer(gradRows + r)), 1, n, g_, x_, positions)
+                kernelSet.weight_gradient(UnsafePointer(OpaquePointer(gradRows + r)), 1, n, gradientList, inputList, positions)
                 for t in 0..<positions { g[t] = g[t] - r }
             }
         }

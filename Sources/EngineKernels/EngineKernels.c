@@ -22,6 +22,21 @@ typedef double v4d __attribute__((vector_size(32)));
 #define SPLAT(x) ({ double s_ = (x); (v4d){s_, s_, s_, s_}; })
 #define TOTAL(s) (((s)[0] + (s)[1]) + ((s)[2] + (s)[3]))
 
+// The kernels list the rows (or positions) that carry a gradient. A model's list is short and
+// lives on the stack; a longer one (a run of dot products written by hand can have millions)
+// would overflow a thread's stack, so it is allocated. Out of memory, the program stops here
+// as any allocation in Swift would.
+#define LIST_ON_STACK 1024
+INLINE long *list_of(long n, long *on_stack) {
+    if (n <= LIST_ON_STACK) return on_stack;
+    long *list = malloc((size_t)n * sizeof(long));
+    if (!list) __builtin_trap();
+    return list;
+}
+INLINE void free_list(long *list, long *on_stack) {
+    if (list != on_stack) free(list);
+}
+
 // MARK: A linear layer's forward pass
 
 /// Four rows against `tile` inputs (1 or 2) at a time: each load of a row serves every input of
@@ -82,7 +97,8 @@ INLINE void matmul(const double *w, long rows, long n, const double *xs, long po
 INLINE void inputs_gradient(const double *const *rows, long row_count, const double *g, long positions, long n,
                             double *gx, int wide) {
     long n4 = n - n % 4;
-    long live[row_count > 0 ? row_count : 1];
+    long on_stack[LIST_ON_STACK];
+    long *live = list_of(row_count, on_stack);
     long t = 0;
     for (; t + 4 <= positions; t += 4) {
         const double *g0 = g + t * row_count, *g1 = g0 + row_count, *g2 = g1 + row_count, *g3 = g2 + row_count;
@@ -157,6 +173,7 @@ INLINE void inputs_gradient(const double *const *rows, long row_count, const dou
             x0[k] += a0;
         }
     }
+    free_list(live, on_stack);
 }
 
 /// The weights' gradient of a linear layer over several positions, sum_t g_t x_t^T, for four
@@ -165,7 +182,8 @@ INLINE void inputs_gradient(const double *const *rows, long row_count, const dou
 INLINE void weight_gradient(double *const *grad_rows, long rows, long n, const double *const *g,
                             const double *const *x, long positions, int wide) {
     long n4 = n - n % 4;
-    long live[positions > 0 ? positions : 1];
+    long on_stack[LIST_ON_STACK];
+    long *live = list_of(positions, on_stack);
     long r = 0;
     for (; r < rows; r += 4) {
         int height = rows - r < 4 ? (int)(rows - r) : 4;
@@ -230,6 +248,7 @@ INLINE void weight_gradient(double *const *grad_rows, long rows, long n, const d
             if (height > 3) w3[k] = a3;
         }
     }
+    free_list(live, on_stack);
 }
 
 // MARK: The optimizer

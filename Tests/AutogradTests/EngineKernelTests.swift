@@ -343,3 +343,19 @@ func gradientsWithZeros(_ random: inout KernelTestRandom, rows: Int, positions: 
         #expect(bits(documented) != bits(inOrder))
     }
 }
+
+/// The kernels keep their lists of rows and positions off the stack once they are long: a run of
+/// two million rows (a layer far wider than any model, or dot products written by hand) must
+/// not overflow a thread's stack.
+@Test func aRunOfTwoMillionParameterRowsHasItsGradients() {
+    let rows = 2_000_000
+    let tape = Tape(capacity: 2 * rows + 16)
+    let weightsStart = tape.input(0.5)
+    for r in 1..<rows { _ = tape.input(r % 2 == 0 ? 0.5 : -0.25) }
+    let x = tape.input(3)
+    tape.parametersEnd = tape.count  // the weights (and x) are parameters: the deferred path
+    let outputs = tape.matvec(weightsStart, rows: rows, Vector(start: x, count: 1))
+    tape.backward(from: tape.sum(outputs))
+    #expect(tape.grad(weightsStart) == 3 && tape.grad(weightsStart + 1) == 3 && tape.grad(weightsStart + NodeID(rows - 1)) == 3)
+    #expect(tape.grad(x) == Double(rows / 2) * 0.5 - Double(rows / 2) * 0.25)
+}
