@@ -98,6 +98,9 @@ INLINE void exp8(const v8f *input, v8f *output) {
 /// Swift's max(x, y), which keeps x unless y >= x.
 INLINE float larger(float x, float y) { return y >= x ? y : x; }
 
+/// Lane `i` of `lanes` set (all ones) where i < live, for the last, partial vector of a row.
+#define LANES_BELOW(live) ((v8i){0, 1, 2, 3, 4, 5, 6, 7} < (live))
+
 INLINE float maximum(const float *xs, int n) {
     v8f lanes = SPLAT(-INFINITY);
     int k = 0;
@@ -112,6 +115,10 @@ INLINE float maximum(const float *xs, int n) {
     return result;
 }
 
+/// The sum of e^(x - shift) over xs[0..<n] as eight lane sums (the last, partial vector's missing
+/// lanes adding 0), then the lanes in a written-out order. With `keep`, each term replaces its x.
+/// The tail goes through the vector exp as one vector, not one lane at a time: a softmax over 60
+/// positions would otherwise take a whole vector exp for each of its last four.
 INLINE float sum_of_exponentials(float *xs, int n, float shift, bool keep) {
     v8f sums = {0};
     int k = 0;
@@ -123,15 +130,20 @@ INLINE float sum_of_exponentials(float *xs, int n, float shift, bool keep) {
         if (keep) STORE8(xs + k, e);
         sums += e;
     }
-    // The lanes in a written-out order.
+    if (k < n) {
+        int live = n - k;
+        float tail[8] = {0};
+        for (int lane = 0; lane < live; lane++) tail[lane] = xs[k + lane];
+        v8f v, e;
+        LOAD8(v, tail);
+        v = v - shift;
+        exp8(&v, &e);
+        e = BLEND(LANES_BELOW(live), e, SPLAT(0.0f));
+        if (keep) for (int lane = 0; lane < live; lane++) xs[k + lane] = e[lane];
+        sums += e;
+    }
     float total = sums[0];
     for (int lane = 1; lane < 8; lane++) total += sums[lane];
-    for (; k < n; k++) {  // one lane of the vector exp, so every term is computed the same way
-        v8f v = SPLAT(xs[k] - shift), e;
-        exp8(&v, &e);
-        if (keep) xs[k] = e[0];
-        total += e[0];
-    }
     return total;
 }
 
@@ -150,10 +162,37 @@ INLINE void exponentials(float *xs, int n) {
     }
 }
 
-/// In place over xs[0..<n]: e^(x - max) / sum.
-INLINE void softmax(float *xs, int n) {
-    float inverse = 1 / sum_of_exponentials(xs, n, maximum(xs, n), true);
-    for (int k = 0; k < n; k++) xs[k] *= inverse;
+/// In place over xs[0..<n]: e^(x - max) / sum, for a row with room for whole vectors (n rounded
+/// up to 8), as attention's rows of scores have: every vector is loaded, computed and stored whole,
+/// its lanes past n counted as -inf (so e^x is 0 there, and 0 is what they hold afterwards).
+INLINE void softmax_of_row(float *xs, int n) {
+    int chunks = (n + 7) / 8;
+    v8i live = LANES_BELOW(n - (chunks - 1) * 8);  // of the last vector
+    v8f v, lanes = SPLAT(-INFINITY);
+    for (int chunk = 0; chunk < chunks; chunk++) {
+        LOAD8(v, xs + chunk * 8);
+        if (chunk == chunks - 1) v = BLEND(live, v, SPLAT(-INFINITY));
+        lanes = BLEND(v > lanes, v, lanes);
+    }
+    float shift = lanes[0];
+    for (int lane = 1; lane < 8; lane++) shift = larger(shift, lanes[lane]);
+    v8f sums = {0}, e;
+    for (int chunk = 0; chunk < chunks; chunk++) {
+        LOAD8(v, xs + chunk * 8);
+        v = v - shift;
+        exp8(&v, &e);
+        if (chunk == chunks - 1) e = BLEND(live, e, SPLAT(0.0f));
+        STORE8(xs + chunk * 8, e);
+        sums += e;
+    }
+    float total = sums[0];
+    for (int lane = 1; lane < 8; lane++) total += sums[lane];
+    v8f inverse = SPLAT(1 / total);
+    for (int chunk = 0; chunk < chunks; chunk++) {
+        LOAD8(v, xs + chunk * 8);
+        v = v * inverse;
+        STORE8(xs + chunk * 8, v);
+    }
 }
 
 // MARK: Attention
@@ -162,7 +201,7 @@ INLINE void attend(const float *query, const float *keys, const float *values, i
                    int capacity, int width, float *scores, float *out) {
     int c = heads * d;
     float scale = 1 / sqrtf((float)d);
-    int chunks = (slots + 7) / 8;  // scores are computed for whole vectors of slots; the rest are ignored
+    int chunks = (slots + 7) / 8;  // scores are computed for whole vectors of slots; softmax zeroes the rest
     for (int h = 0; h < heads; h++) {
         float *weights = scores + (long)h * capacity;
         for (int chunk = 0; chunk < chunks; chunk++) {
@@ -182,24 +221,39 @@ INLINE void attend(const float *query, const float *keys, const float *values, i
             v8f row = (even + odd) * scale;
             STORE8(weights + t, row);
         }
-        softmax(weights, slots);
+        softmax_of_row(weights, slots);
     }
     // out[j] = sum over t of weight(t) * v[t][j], a head's columns weighted by that head's row.
-    // Thirty-two columns at a time when heads are whole vectors wide: four independent sums, so
-    // one multiply-add's latency overlaps the next; column by column otherwise.
+    // Thirty-two columns at a time when heads are whole vectors wide, and each column as two sums,
+    // of the even and of the odd slots, added at the end: eight independent chains, so one
+    // multiply-add's latency overlaps the next (one chain per column group waited on its add).
+    // Column by column otherwise.
     int j = 0;
     if (d % 8 == 0) {
         for (; j + 32 <= c; j += 32) {
             const float *w0 = scores + (long)(j / d) * capacity, *w1 = scores + (long)((j + 8) / d) * capacity;
             const float *w2 = scores + (long)((j + 16) / d) * capacity, *w3 = scores + (long)((j + 24) / d) * capacity;
-            v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, v;
-            for (int t = 0; t < slots; t++) {
+            v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, o0 = {0}, o1 = {0}, o2 = {0}, o3 = {0}, v;
+            int t = 0;
+            for (; t + 2 <= slots; t += 2) {
+                const float *row = values + (long)t * width + j, *next = row + width;
+                LOAD8(v, row); s0 += w0[t] * v;
+                LOAD8(v, row + 8); s1 += w1[t] * v;
+                LOAD8(v, row + 16); s2 += w2[t] * v;
+                LOAD8(v, row + 24); s3 += w3[t] * v;
+                LOAD8(v, next); o0 += w0[t + 1] * v;
+                LOAD8(v, next + 8); o1 += w1[t + 1] * v;
+                LOAD8(v, next + 16); o2 += w2[t + 1] * v;
+                LOAD8(v, next + 24); o3 += w3[t + 1] * v;
+            }
+            if (t < slots) {
                 const float *row = values + (long)t * width + j;
                 LOAD8(v, row); s0 += w0[t] * v;
                 LOAD8(v, row + 8); s1 += w1[t] * v;
                 LOAD8(v, row + 16); s2 += w2[t] * v;
                 LOAD8(v, row + 24); s3 += w3[t] * v;
             }
+            s0 += o0; s1 += o1; s2 += o2; s3 += o3;
             STORE8(out + j, s0); STORE8(out + j + 8, s1); STORE8(out + j + 16, s2); STORE8(out + j + 24, s3);
         }
         for (; j < c; j += 8) {

@@ -68,7 +68,7 @@ struct InferenceKernelTests {
 
     /// Attention of one query over `slots` slots, as a plain loop: scores q.k / sqrt(d), softmax
     /// (shifted by the largest score), then the weighted sum of values, each sum in the kernel's
-    /// order: the score's two chains of dimensions, the exponentials' eight lanes then the tail.
+    /// order: the score's two chains of dimensions, the exponentials' eight lanes (the tail among them).
     @Test(arguments: [(4, 8, 1), (4, 8, 13), (4, 8, 96), (2, 4, 20), (3, 5, 9), (1, 16, 33)])
     func bothVersionsOfAttentionAgreeAndItsWeightsAreASoftmax(heads: Int, headDim: Int, slots: Int) throws {
         let c = heads * headDim, capacity = InferencePass.padded(slots), width = InferencePass.padded(c)
