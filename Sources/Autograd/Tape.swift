@@ -292,17 +292,25 @@ public final class Tape {
 public enum KernelVersion: Sendable, Equatable {
     /// Built for any x86-64 CPU (SSE2: two doubles to a register).
     case portable
-    /// The fastest this CPU can run: AVX2 (four doubles to a register) where it has it, else
-    /// portable. `GPT_KERNELS=portable` in the environment makes this portable too.
+    /// The fastest this CPU can run: AVX-512 (32 registers of four doubles) where it has it, else
+    /// AVX2 (16 of four), else portable. `GPT_KERNELS=portable` or `GPT_KERNELS=avx2` in the
+    /// environment caps it; every version gives the same bits.
     case fastest
 
-    /// The version `fastest` stands for on this machine, by name: "avx2" or "portable".
-    public static let fastestName = useAVX2 ? "avx2" : "portable"
+    /// The versions by speed, as `engine_kernels_level()` counts them.
+    private static let byLevel: [(name: String, set: EngineKernelSet)] =
+        [("portable", engine_kernels_portable), ("avx2", engine_kernels_avx2), ("avx512", engine_kernels_avx512)]
 
-    private static let useAVX2 = engine_kernels_use_avx2()
+    private static let fastestLevel = Int(engine_kernels_level())
+
+    /// The version `fastest` stands for on this machine, by name: "avx512", "avx2" or "portable".
+    public static var fastestName: String { byLevel[fastestLevel].name }
+
+    /// Every version this machine can run, slowest first, by name (for tests that compare them).
+    package static var runnable: [(name: String, set: EngineKernelSet)] { Array(byLevel[...fastestLevel]) }
 
     /// The kernels themselves, for this package's own optimizer (Adam.swift).
     package var set: EngineKernelSet {
-        self == .fastest && KernelVersion.useAVX2 ? engine_kernels_avx2 : engine_kernels_portable
+        self == .fastest ? KernelVersion.byLevel[KernelVersion.fastestLevel].set : engine_kernels_portable
     }
 }

@@ -301,7 +301,7 @@ DEFINE_KERNELS(portable, , 8)
 DEFINE_KERNELS(avx2, __attribute__((target("avx2"))), 16)
 
 // The same question as the engine's kernels ask, answered once (EngineKernels.c).
-bool inference_kernels_use_avx2(void) { return engine_kernels_use_avx2(); }
+bool inference_kernels_use_avx2(void) { return engine_kernels_level() >= 1; }
 #else
 const InferenceKernelSet inference_kernels_avx2 = {portable_linear, portable_attend, portable_maximum,
                                                    portable_sum_of_exponentials, portable_exponentials};

@@ -17,6 +17,8 @@ import TestSupport
 let kernelShapes: [(rows: Int, n: Int, positions: Int)] = [
     (1, 1, 1), (3, 5, 2), (32, 32, 7), (128, 32, 5), (32, 128, 3), (67, 32, 9), (4, 24, 1), (12, 6, 4),
     (5, 3, 8), (2, 37, 6), (16, 64, 4), (64, 16, 11),
+    // Components in passes of 16, 8 and 4 with two left over; positions in fours, a pair and one.
+    (9, 30, 7), (6, 28, 13),
 ]
 
 /// Each shape's data from its own seed, the same on every run.
@@ -32,9 +34,8 @@ extension SplitMix64 {
     mutating func values(_ count: Int) -> [Double] { (0..<count).map { _ in wide() } }
 }
 
-/// The versions this CPU may run: portable always, AVX2 where the CPU and the system have it.
-let kernelVersions: [(name: String, set: EngineKernelSet)] =
-    [("portable", engine_kernels_portable)] + (engine_kernels_use_avx2() ? [("avx2", engine_kernels_avx2)] : [])
+/// The versions this CPU may run: portable always, AVX2 and AVX-512 where the CPU and the system have them.
+let kernelVersions: [(name: String, set: EngineKernelSet)] = KernelVersion.runnable
 
 // MARK: The documented order, in plain Swift
 
@@ -174,7 +175,9 @@ func gradientsWithZeros(_ random: inout KernelTestRandom, rows: Int, positions: 
 @Suite struct EngineKernelTests {
     @Test func theVersionsAreTheOnesThisCPUCanRun() {
         #expect(kernelVersions[0].name == "portable")
-        #expect(KernelVersion.fastestName == (engine_kernels_use_avx2() ? "avx2" : "portable"))
+        let names = ["portable", "avx2", "avx512"]
+        #expect(kernelVersions.map(\.name) == Array(names[...Int(engine_kernels_level())]))
+        #expect(KernelVersion.fastestName == kernelVersions.last?.name)
         print("engine kernels tested: " + kernelVersions.map(\.name).joined(separator: ", "))
     }
 

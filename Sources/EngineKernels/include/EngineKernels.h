@@ -1,12 +1,13 @@
 // The engine's inner loops over doubles (a linear layer's forward pass, the two halves of its
 // backward pass, and Adam's update), in C so that one source can be compiled twice: for any x86-64 (SSE2, two
-// doubles to a register) and for CPUs with AVX2 (four), the version chosen when the program runs.
+// doubles to a register), for CPUs with AVX2 (four) and for those with AVX-512 (more registers),
+// the version chosen when the program runs.
 // Swift compiles a whole build for one CPU, and a portable build is the only kind this package
 // ships. LinearOps.swift and ParameterGradients.swift call them; each has the plain rule it
 // computes written beside the call.
 //
 // Every sum runs in the order written in EngineKernels.c, as a multiply and then an add (never
-// fused), so both versions give the same bits on every CPU: training gives the same model file
+// fused), so all versions give the same bits on every CPU: training gives the same model file
 // whichever version runs (EngineKernelTests and TrainingDeterminismTests in ChunkedForwardTests.swift hold them to it).
 #ifndef ENGINE_KERNELS_H
 #define ENGINE_KERNELS_H
@@ -43,8 +44,11 @@ typedef struct {
 extern const EngineKernelSet engine_kernels_portable;
 /// The version for AVX2; elsewhere than x86-64, the portable one again.
 extern const EngineKernelSet engine_kernels_avx2;
-/// True when this CPU and its operating system support AVX2, so `engine_kernels_avx2` may run,
-/// and the environment does not say GPT_KERNELS=portable (to check that both give the same bits).
-bool engine_kernels_use_avx2(void);
+/// The version for AVX-512 (F and VL); elsewhere than x86-64, the portable one again.
+extern const EngineKernelSet engine_kernels_avx512;
+/// The fastest version this CPU and its operating system support: 0 portable, 1 AVX2, 2 AVX-512;
+/// at most 0 when the environment says GPT_KERNELS=portable and at most 1 when it says
+/// GPT_KERNELS=avx2 (to check that all give the same bits).
+int engine_kernels_level(void);
 
 #endif
