@@ -67,9 +67,16 @@ extension Tape {
         }
         let values = self.values, grads = self.grads, g = grads + start, y = values + start
         let gx = grads + Int(first[start])
-        // Written without a branch (adding 0 where the unit is off) so it vectorises: which units
-        // are off is as good as random, and a branch per unit guessed wrong half the time.
-        for k in 0...(last - start) { gx[k] += y[k] > 0 ? g[k] : 0 }
+        // gx[k] += y[k] > 0 ? g[k] : 0, four units at a time (see load4) and without a branch
+        // (adding 0 where the unit is off): which units are off is as good as random, and a
+        // branch per unit guessed wrong half the time.
+        let off = SIMD4<Double>()
+        forEachComponent(last - start + 1, four: { k in
+            let passes = off.replacing(with: load4(g + k), where: load4(y + k) .> off)
+            store4(load4(gx + k) + passes, gx + k)
+        }, one: { k in
+            gx[k] += y[k] > 0 ? g[k] : 0
+        })
         return start
     }
 }
