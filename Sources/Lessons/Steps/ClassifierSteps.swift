@@ -10,7 +10,7 @@ enum ClassifierSteps {
 
     static let trainClassifier = StepDefinition(
         id: "train-classifier",
-        summary: "Builds a fresh model with the project's TrainingRecipe and trains it as a classifier, as `gpt train` does, for fewer steps.",
+        summary: "Builds a fresh model with the project's TrainingRecipe and trains it as a classifier, as `gpt train` does, without its validation checks and temperature.",
         parameters: [
             ParameterSpec("steps", .integer(1...100_000), default: String(TrainingRecipe.lessonSteps),
                           "optimizer steps, one training line each (the recipe's own are \(TrainingRecipe().passes) passes over the distinct training lines)"),
@@ -43,7 +43,9 @@ enum ClassifierSteps {
         ]
         report.add(.table(Table(title: "The recipe, beside the original project's", columns: ["setting", "this run", "recipe default", "original"],
                                 rows: settings.map { name, value in [.text(name), value(recipe), value(full), value(original)] })))
-        report.text("\(gpt.parameterCount) weights. The lessons train \(recipe.steps(distinctLines: lines)) of the recipe's \(full.steps(distinctLines: lines)) steps.")
+        let (trained, planned) = (recipe.steps(distinctLines: lines), full.steps(distinctLines: lines))
+        report.text("\(gpt.parameterCount) weights. " + (trained == planned ? "The lessons train the recipe's \(planned) steps."
+                                                         : "The lessons train \(trained) of the recipe's \(planned) steps."))
         report.add(TrainingSteps.lossCurve(
             "Training loss (label characters weigh 1, message characters \(NumberFormat.short(recipe.messageWeight)))",
             losses, average: average, window: window))
