@@ -458,10 +458,9 @@ extension TrainingRecipe {
     /// and temperature: `gpt train` keeps the weights of its best check (step 17,100 when this was
     /// measured), the lessons those of the last step, and the two label 99.6% and 99.2% of the
     /// test lines right. `gpt check` trains it cold at about 2.2 ms a step in the fast debug
-    /// build: about 42 s of CPU for chapter 6, and 46 to 48 s for every chapter with their Swift
-    /// cells compiled afresh (54 s once, while the machine was busy), inside the 60 s all the
-    /// lessons may take; with the lessons' model cache holding it, a check of every chapter takes
-    /// half a second.
+    /// build: about 42 s of CPU for chapter 6, and 46 to 54 s (six runs, most near 48) for every
+    /// chapter with their Swift cells compiled afresh, inside the 60 s all the lessons may take;
+    /// with the lessons' model cache holding it, a check of every chapter takes half a second.
     public static let lessonSteps = 18_000
 
     /// The project's recipe with its steps fixed at `lessonSteps`, whatever the dataset.
