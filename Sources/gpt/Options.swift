@@ -25,8 +25,12 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "Optimizer steps (one log line each), 1 to \(TrainingRecipe.maxSteps) (default: --passes over the distinct training lines).")
     var steps: Int?
 
-    @Option(help: "Passes over the distinct training lines when --steps is not given (default 4.5), kept within \(TrainingRecipe.automaticSteps.lowerBound) to \(TrainingRecipe.automaticSteps.upperBound) steps.")
+    @Option(help: "Passes over the distinct training lines when --steps is not given (default 15), kept within \(TrainingRecipe.automaticSteps.lowerBound) to \(TrainingRecipe.automaticSteps.upperBound) steps.")
     var passes: Double?
+
+    @Option(name: .customLong("rare-label-repeats"),
+            help: "Most times a pass visits each line of a rare label (default 8; 1 visits every line once): a label n times rarer than the commonest is visited round(sqrt(n)) times.")
+    var rareLabelRepeats: Int?
 
     @Option(help: "Validation checks without a new best before training stops early (default 5 of the run's 20); 0 never stops early.")
     var patience: Int?
@@ -72,6 +76,7 @@ struct RecipeOptions: ParsableArguments {
         recipe.seed = seed
         if let steps { recipe.steps = steps }
         if let passes { recipe.passes = passes }
+        if let rareLabelRepeats { recipe.maxRareLabelRepeats = rareLabelRepeats }
         if let patience { recipe.patience = patience == 0 ? nil : patience }
         if let blockSize { recipe.blockSize = blockSize }
         if let nEmbd { recipe.nEmbd = nEmbd }

@@ -311,6 +311,27 @@ import Testing
         })
     }
 
+    @Test func rareLabelsAreRepeatedByTheSquareRootOfHowRareTheyAre() throws {
+        // 100 INFO, 10 WARNING, 1 ERROR: WARNING is 10 times rarer (sqrt 3.16, so 3 visits),
+        // ERROR 100 times (sqrt 10, capped at 8).
+        let lines = (0..<100).map { "info \($0) -> INFO" } + (0..<10).map { "warn \($0) -> WARNING" } + ["boom -> ERROR"]
+        let examples = try LogDataset.parse(lines.joined(separator: "\n"), source: "rare").examples
+        let (visited, repeats) = examples.withRareLabelsRepeated(atMost: 8)
+        #expect(repeats == [.info: 1, .warning: 3, .error: 8])
+        #expect(visited.count == 100 + 30 + 8)
+        #expect(visited.filter { $0.text == "warn 4 -> WARNING" }.count == 3)
+        // Each line's copies follow it, so the order of the lines is kept.
+        #expect(visited.map(\.text).prefix(3) == ["info 0 -> INFO", "info 1 -> INFO", "info 2 -> INFO"])
+        #expect(examples.withRareLabelsRepeated(atMost: 1).examples.map(\.text) == examples.map(\.text))
+        // Labels less than 2.25 times rarer than the commonest keep their lines once: our own file
+        // trains on exactly its lines.
+        let near = try LogDataset.parse((0..<20).map { "a \($0) -> INFO" }.joined(separator: "\n") + "\n"
+                                        + (0..<9).map { "b \($0) -> ERROR" }.joined(separator: "\n"), source: "near").examples
+        #expect(near.withRareLabelsRepeated(atMost: 8).repeats == [.info: 1, .error: 1])
+        let ours = try LogDataset.load(path: LogGeneratorTests.committedFile.path).examples.withoutRepeats()
+        #expect(ours.withRareLabelsRepeated(atMost: 8).examples.map(\.text) == ours.map(\.text))
+    }
+
     @Test func splitOfATinyDataset() throws {
         let dataset = try LogDataset.parse("only one line -> INFO\n", source: "one")
         let split = DatasetSplit(dataset, seed: 1)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct LogGeneratorTests {
     /// Dataset/logs_5000.txt, found from this file: Tests/GPTTests/ is two folders below the package.
-    private static let committedFile = URL(fileURLWithPath: #filePath)
+    static let committedFile = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Dataset/logs_5000.txt")
 

@@ -238,6 +238,8 @@ extension TrainingTests {
         let distinct = split.train.withoutRepeats()
         #expect(report.trainLines == distinct.count)
         #expect(report.repeatedTrainLines == split.train.count - distinct.count)
+        #expect(report.labelRepeats == distinct.withRareLabelsRepeated(atMost: recipe.maxRareLabelRepeats).repeats)
+        #expect(trained.notes["rare_label_repeats"] == "8")
         #expect(report.truncatedLines == distinct.filter { $0.text.count + 2 > recipe.blockSize + 1 }.count)
         #expect(report.truncatedLines > 0)
         #expect(report.trainLoss.isFinite && report.trainLoss > 0)
@@ -254,8 +256,8 @@ extension TrainingTests {
 
     @Test func stepsFollowTheDistinctLinesWithinTheirBounds() {
         var recipe = TrainingRecipe()
-        #expect(recipe.steps(distinctLines: 4000) == 18_000, "our file's 4,000 training lines, 4.5 passes")
-        #expect(recipe.steps(distinctLines: 3000) == 13_500)
+        #expect(recipe.steps(distinctLines: 4000) == 18_000, "our file's 4,000 training lines reach the cap")
+        #expect(recipe.steps(distinctLines: 1000) == 15_000, "15 passes")
         #expect(recipe.steps(distinctLines: 100) == TrainingRecipe.automaticSteps.lowerBound)
         #expect(recipe.steps(distinctLines: 1_000_000) == TrainingRecipe.automaticSteps.upperBound)
         recipe.passes = 2
@@ -264,6 +266,9 @@ extension TrainingTests {
         #expect(recipe.steps(distinctLines: 3000) == 77, "--steps wins over passes")
         recipe.passes = 0
         #expect(recipe.problems == ["passes is 0.0; it must be above 0 and at most 1000"])
+        recipe.passes = 1
+        recipe.maxRareLabelRepeats = 0
+        #expect(recipe.problems == ["a rare label's lines must be visited at least once a pass"])
     }
 
     @Test func repeatedLinesAreTrainedOnOnce() throws {

@@ -13,7 +13,7 @@ enum ClassifierSteps {
         summary: "Builds a fresh model with the project's TrainingRecipe and trains it as a classifier, as `gpt train` does, without its validation checks and temperature.",
         parameters: [
             ParameterSpec("steps", .integer(1...100_000), default: String(TrainingRecipe.lessonSteps),
-                          "optimizer steps, one training line each (the recipe's own are \(TrainingRecipe().passes) passes over the distinct training lines)"),
+                          "optimizer steps, one training line each (the recipe's own are \(TrainingRecipe().passes) passes over the distinct training lines, at most \(TrainingRecipe.automaticSteps.upperBound))"),
             ParameterSpec("window", .integer(1...10_000), default: "50", "steps in the moving average of the loss"),
         ],
         needs: [.dataset],
