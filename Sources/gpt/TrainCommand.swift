@@ -10,8 +10,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             The file is split by the seed into train (80%), validation (10%) and test (10%) parts; \
             training sees only the train part, each distinct line of it once a pass (repeats are left \
-            out), a rare label's lines more often (--rare-label-repeats). It scores the validation part 20 times a run, keeps the weights that scored best, \
-            stops early when 5 checks in a row find nothing better (--patience), and fits on it the \
+            out), a rare label's lines more often (--rare-label-repeats). It scores the validation \
+            part 20 times a run, keeps the weights that scored best, stops early when 5 checks in a \
+            row find nothing better (--patience), and fits on it the \
             temperature the classifier divides its scores by. The model is written to \(TrainedModel.defaultPath) \
             unless -o says otherwise; the other commands read it from there. Each size flag has an \
             upper bound (see its help); together, the weights and one training step on a line that \
@@ -54,10 +55,10 @@ struct TrainCommand: ParsableCommand {
         let repeats = report.repeatedTrainLines > 0
             ? " (\(report.repeatedTrainLines) repeats of them left out: each distinct line weighs the same)" : ""
         let bounds = TrainingRecipe.automaticSteps
-        let wanted = Int((recipe.passes * Double(report.trainLines)).rounded())
+        let wanted = recipe.stepsOfPasses(distinctLines: report.trainLines)
         let plan = recipe.steps != nil ? "set by --steps"
-            : bounds.contains(wanted) ? "\(recipe.passes) passes over them, within \(bounds.lowerBound) to \(bounds.upperBound)"
-            : "\(recipe.passes) passes over them would be \(wanted), kept within \(bounds.lowerBound) to \(bounds.upperBound)"
+            : Double(report.plannedSteps) == wanted ? "\(recipe.passes) passes over them, within \(bounds.lowerBound) to \(bounds.upperBound)"
+            : "\(recipe.passes) passes over them would be \(Int(wanted)), kept within \(bounds.lowerBound) to \(bounds.upperBound)"
         lines.append("trained on \(report.trainLines) distinct training lines\(repeats); \(report.plannedSteps) steps planned (\(plan))")
         let rare = LogLabel.allCases.compactMap { label in report.labelRepeats[label].flatMap { $0 > 1 ? "\(label.rawValue) \($0) times" : nil } }
         if !rare.isEmpty {

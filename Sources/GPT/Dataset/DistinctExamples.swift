@@ -33,7 +33,8 @@ extension LogExamples {
         var counts: [LogLabel: Int] = [:]
         for position in indices { counts[store.labels[storeIndex(position)], default: 0] += 1 }
         let most = counts.values.max() ?? 0
-        let repeats = counts.mapValues { Swift.min(Swift.max(1, maxRepeats), Swift.max(1, Int((Double(most) / Double($0)).squareRoot().rounded()))) }
+        let cap = Swift.max(1, maxRepeats)
+        let repeats = counts.mapValues { Swift.min(cap, Int((Double(most) / Double($0)).squareRoot().rounded())) }
         guard repeats.values.contains(where: { $0 > 1 }) else { return (self, repeats) }
         var kept: [Int32] = []
         for position in indices {

@@ -52,9 +52,12 @@ public struct TrainingRecipe: Sendable, Equatable {
     /// `passes` over them within `automaticSteps`.
     public func steps(distinctLines: Int) -> Int {
         if let steps { return steps }
-        let wanted = (passes * Double(distinctLines)).rounded()
+        let wanted = stepsOfPasses(distinctLines: distinctLines)
         return Int(min(max(wanted, Double(Self.automaticSteps.lowerBound)), Double(Self.automaticSteps.upperBound)))
     }
+
+    /// The steps `passes` over `distinctLines` lines ask for, before `automaticSteps` bounds them.
+    public func stepsOfPasses(distinctLines: Int) -> Double { (passes * Double(distinctLines)).rounded() }
 
     /// Most optimizer steps a run may take: some seven hours at the default model's 2.5 ms per step,
     /// and a bound on the per-step timings `gpt bench` keeps (8 bytes each).

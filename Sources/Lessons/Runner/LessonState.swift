@@ -452,9 +452,9 @@ public struct LessonDefaults: Sendable {
 }
 
 extension TrainingRecipe {
-    /// Optimizer steps of the lessons' training run: the recipe's own on our file (its cap of 18,000,
-    /// which our 4,000 distinct training lines reach at 4.5 passes), so chapter 6 shows the classifier `make run` trains,
-    /// trained as long, not a weaker one. It is trained without `gpt train`'s validation checks
+    /// Optimizer steps of the lessons' training run: the recipe's own on our file (its cap of
+    /// 18,000, which our 4,000 distinct training lines reach at 4.5 passes), so chapter 6 shows
+    /// the classifier `make run` trains, trained as long, not a weaker one. It is trained without `gpt train`'s validation checks
     /// and temperature: `gpt train` keeps the weights of its best check (step 17,100 when this was
     /// measured), the lessons those of the last step, and the two label 99.6% and 99.2% of the
     /// test lines right. `gpt check` trains it cold at about 2.2 ms a step in the fast debug
