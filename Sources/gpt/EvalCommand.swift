@@ -57,19 +57,20 @@ struct EvalCommand: ParsableCommand {
         }
         let report = EvaluationReport(classifier: LogClassifier(trained), examples: examples, jobs: jobs)
         if json {
-            try printJSON(report, part: part, temperature: trained.temperature)
+            try printJSON(report, part: part, temperature: trained.temperature, unseenErrorRate: trained.unseenErrorRate)
         } else {
-            printText(report, part: part, temperature: trained.temperature)
+            printText(report, part: part, temperature: trained.temperature, unseenErrorRate: trained.unseenErrorRate)
         }
     }
 
-    private func printText(_ report: EvaluationReport, part: String, temperature: Double) {
+    private func printText(_ report: EvaluationReport, part: String, temperature: Double, unseenErrorRate: Double) {
         let labels = LogLabel.allCases
         print("evaluated on \(part): \(report.count) lines")
         print("accuracy \(format(100 * report.accuracy, 2))%   macro-F1 \(format(report.macroF1, 4))   "
               + "log-loss \(format(report.calibration.logLoss, 4))   ECE \(format(report.calibration.expectedCalibrationError, 4))")
-        if temperature != 1 {
-            print("probabilities at temperature \(format(temperature, 3)) (fitted on the validation part); at 1 they would have "
+        if temperature != 1 || unseenErrorRate != 0 {
+            print("probabilities at temperature \(format(temperature, 3)), none above \(format(1 - unseenErrorRate, 4)) "
+                  + "(both from the validation part); without them: "
                   + "log-loss \(format(report.unscaledCalibration.logLoss, 4))   ECE \(format(report.unscaledCalibration.expectedCalibrationError, 4))")
         }
         print("")
@@ -99,7 +100,7 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    private func printJSON(_ report: EvaluationReport, part: String, temperature: Double) throws {
+    private func printJSON(_ report: EvaluationReport, part: String, temperature: Double, unseenErrorRate: Double) throws {
         struct Unclassifiable: Encodable {
             let line: Int
             let reason: String
@@ -112,6 +113,7 @@ struct EvalCommand: ParsableCommand {
             let logLoss: Double
             let expectedCalibrationError: Double
             let temperature: Double
+            let unseenErrorRate: Double
             let unscaledLogLoss: Double
             let unscaledExpectedCalibrationError: Double
             let labels: [String]
@@ -123,6 +125,7 @@ struct EvalCommand: ParsableCommand {
             enum CodingKeys: String, CodingKey {
                 case evaluatedOn = "evaluated_on", count, accuracy, macroF1 = "macro_f1", labels, confusion
                 case logLoss = "log_loss", expectedCalibrationError = "expected_calibration_error", temperature
+                case unseenErrorRate = "unseen_error_rate"
                 case unscaledLogLoss = "unscaled_log_loss"
                 case unscaledExpectedCalibrationError = "unscaled_expected_calibration_error"
                 case perClass = "per_class", mistakes, unclassifiable
@@ -131,7 +134,7 @@ struct EvalCommand: ParsableCommand {
         let output = Output(
             evaluatedOn: part, count: report.count, accuracy: report.accuracy, macroF1: report.macroF1,
             logLoss: report.calibration.logLoss, expectedCalibrationError: report.calibration.expectedCalibrationError,
-            temperature: temperature, unscaledLogLoss: report.unscaledCalibration.logLoss,
+            temperature: temperature, unseenErrorRate: unseenErrorRate, unscaledLogLoss: report.unscaledCalibration.logLoss,
             unscaledExpectedCalibrationError: report.unscaledCalibration.expectedCalibrationError,
             labels: LogLabel.allCases.map(\.rawValue), confusion: report.confusion,
             perClass: Dictionary(uniqueKeysWithValues: report.perClass.map { ($0.key.rawValue, $0.value) }),

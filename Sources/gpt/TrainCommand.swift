@@ -13,7 +13,8 @@ struct TrainCommand: ParsableCommand {
             out), a rare label's lines more often (--rare-label-repeats). It scores the validation \
             part 20 times a run, keeps the weights that scored best, stops early when 5 checks in a \
             row find nothing better (--patience), and fits on it the \
-            temperature the classifier divides its scores by. The model is written to \(TrainedModel.defaultPath) \
+            temperature the classifier divides its scores by and the cap on its probabilities (one \
+            minus its error rate on those unseen messages). The model is written to \(TrainedModel.defaultPath) \
             unless -o says otherwise; the other commands read it from there. Each size flag has an \
             upper bound (see its help); together, the weights and one training step on a line that \
             fills the block must fit in \(GPTConfig.maxTapeNodes) tape nodes (about 2.5 GB).
@@ -72,11 +73,15 @@ struct TrainCommand: ParsableCommand {
                 lines.append("stopped early after step \(report.steps) of \(report.plannedSteps): \(patience) checks in a row "
                              + "found no lower validation log-loss, so more steps were fitting the training lines only")
             }
-            lines.append("temperature \(format(report.temperature, 3)), fitted on the validation part: its log-loss "
+            let (wrong, distinct) = report.validationMistakes
+            lines.append("no answer surer than \(format(1 - report.unseenErrorRate, 4)): the model got \(wrong) of the \(distinct) "
+                         + "distinct validation lines wrong, so by Laplace's rule of succession a message it never saw is wrong "
+                         + "about (\(wrong) + 1) / (\(distinct) + 2) of the time")
+            lines.append("temperature \(format(report.temperature, 3)), fitted on the validation part with that cap: its log-loss "
                          + "\(format(report.validationLogLoss.unscaled, 4)) -> \(format(report.validationLogLoss.scaled, 4)) "
-                         + "(the classifier divides its scores by it; the labels it picks do not change)")
+                         + "with both (the classifier divides its scores by it; the labels it picks do not change)")
         } else {
-            lines.append("no validation lines to check: the model is the last step's, with temperature 1")
+            lines.append("no validation lines to check: the model is the last step's, with temperature 1 and no cap on its probabilities")
         }
         if report.validationLoss.isNaN {
             lines.append("train loss \(format(report.trainLoss, 4)) (mean per character); no validation loss: "

@@ -312,6 +312,11 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         let written = try TrainedModel.read(path: model)
         #expect(String(format: "%.3f", written.temperature) == String(fitted.1))
         #expect(written.notes["best_step"] == String(kept.1))
+        // And the cap, from its mistakes on the validation lines, also written.
+        let cap = try #require(run.stdout.firstMatch(of: /no answer surer than (\d\.\d+): the model got (\d+) of the (\d+) distinct/))
+        let (wrong, distinct) = (Double(cap.2)!, Double(cap.3)!)
+        #expect(written.unseenErrorRate == (wrong + 1) / (distinct + 2))
+        #expect(String(format: "%.4f", 1 - written.unseenErrorRate) == String(cap.1))
     }
 
     @Test func trainLeavesOutRepeatsAndTakesItsStepsFromPasses() throws {
@@ -577,11 +582,18 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect((report["evaluated_on"] as? String)?.contains("test part") == true)
         // The model's temperature, and the log-loss and ECE as they would be without it.
         let temperature = try #require(report["temperature"] as? Double)
-        #expect(temperature == (try TrainedModel.read(path: model)).temperature && temperature >= 1)
+        let written = try TrainedModel.read(path: model)
+        // (Foundation's JSON reader on Linux can miss the last bit of a printed Double.)
+        #expect(abs(temperature - written.temperature) <= 1e-15 * written.temperature && temperature >= 1,
+                "\(temperature) vs \(written.temperature)")
+        // The cap on the probabilities, as the model file holds it.
+        let rate = try #require(report["unseen_error_rate"] as? Double)
+        #expect(abs(rate - written.unseenErrorRate) <= 1e-15 * written.unseenErrorRate && rate > 0 && rate <= 1,
+                "\(rate) vs \(written.unseenErrorRate)")
         for key in ["log_loss", "unscaled_log_loss", "expected_calibration_error", "unscaled_expected_calibration_error"] {
             #expect(report[key] is Double, "no \(key) in \(report.keys.sorted())")
         }
-        if temperature == 1 { #expect(report["log_loss"] as? Double == report["unscaled_log_loss"] as? Double) }
+        if temperature == 1 && rate == 0 { #expect(report["log_loss"] as? Double == report["unscaled_log_loss"] as? Double) }
 
         // Another file is evaluated whole.
         let other = workspace.write(smallDataset(count: 12), to: "other.txt")

@@ -99,6 +99,19 @@ final class TemporaryFolder {
         #expect(older.temperature == 1)
     }
 
+    @Test func theUnseenErrorRateIsKeptExactlyAndAFileWithoutOneHasNoCap() throws {
+        let sample = Self.sampleModel()
+        let capped = TrainedModel(model: sample.model, tokenizer: sample.tokenizer, notes: sample.notes,
+                                  temperature: 2, unseenErrorRate: 3.0 / 107)
+        let path = folder.file("capped.safetensors")
+        try capped.write(to: path)
+        let read = try TrainedModel.read(path: path)
+        #expect(read.unseenErrorRate.bitPattern == capped.unseenErrorRate.bitPattern)
+        #expect(read.notes["unseen_error_rate"] == nil, "the rate is a field of the model, not a note")
+        let older = try readAfter { $0.metadata["unseen_error_rate"] = nil }  // written before the cap existed
+        #expect(older.unseenErrorRate == 0)
+    }
+
     @Test func theFileIsPlainSafetensors() throws {
         let trained = Self.sampleModel()
         let path = folder.file("model.safetensors")
@@ -190,6 +203,9 @@ final class TemporaryFolder {
         ("temperature", "0", "the metadata's 'temperature' is '0'; it must be a positive number"),
         ("temperature", "nan", "the metadata's 'temperature' is 'nan'; it must be a positive number"),
         ("temperature", "warm", "the metadata's 'temperature' is 'warm'; it must be a positive number"),
+        ("unseen_error_rate", "-0.1", "the metadata's 'unseen_error_rate' is '-0.1'; it must be a number from 0 to 1"),
+        ("unseen_error_rate", "nan", "the metadata's 'unseen_error_rate' is 'nan'; it must be a number from 0 to 1"),
+        ("unseen_error_rate", "2", "the metadata's 'unseen_error_rate' is '2'; it must be a number from 0 to 1"),
     ])
     func badMetadataIsExplained(key: String, value: String, reason: String) {
         let error = error { $0.metadata[key] = value }

@@ -56,4 +56,61 @@ import Testing
             #expect(after.probabilities[after.label]! <= before.probabilities[before.label]!, "T > 1 makes no answer surer")
         }
     }
+
+    // MARK: The cap from the record on unseen messages
+
+    @Test func theUnseenErrorRateIsLaplacesRuleOfSuccession() {
+        let right = ScoredLine(actual: .info, scores: [.info: 0, .warning: -3, .error: -5])
+        let wrong = ScoredLine(actual: .error, scores: [.info: 0, .warning: -3, .error: -5])
+        let lines = Array(repeating: right, count: 97) + Array(repeating: wrong, count: 3)
+        #expect(TemperatureScaling.mistakes(lines) == 3)
+        #expect(TemperatureScaling.unseenErrorRate(mistakes: 3, distinct: 100) == 4.0 / 102)
+        #expect(TemperatureScaling.unseenErrorRate(mistakes: 0, distinct: 0) == 0, "no lines: no cap")
+    }
+
+    @Test func theCapKeepsEveryLabelAndLimitsTheSurestToOneMinusTheRate() {
+        // Scores 40 apart: 1 - 4e-18 sure without the cap, exactly 1 in floating point.
+        let scores: [LogLabel: Double] = [.info: 0, .warning: -40, .error: -45]
+        let plain = LogClassifier.probabilities(scores)
+        #expect(plain[.info]! == 1)
+        let rate = 1.0 / 52  // no mistakes on 50 distinct validation lines
+        let capped = LogClassifier.probabilities(scores, temperature: 1, unseenErrorRate: rate)
+        #expect(abs(capped[.info]! - (1 - rate)) < 1e-15)
+        #expect(abs(capped.values.reduce(0, +) - 1) < 1e-15)
+        // The share of the uniform guess, 3/2 of the rate, lifts the others by half the rate each.
+        #expect(abs(capped[.warning]! - (plain[.warning]! * (1 - 1.5 * rate) + rate / 2)) < 1e-15)
+        #expect(LogLabel.allCases.max { capped[$0]! < capped[$1]! } == .info)
+        // A rate so high that the model was never right: a uniform guess, not negative numbers.
+        let hopeless = LogClassifier.probabilities(scores, temperature: 1, unseenErrorRate: 1)
+        for label in LogLabel.allCases { #expect(abs(hopeless[label]! - 1.0 / 3) < 1e-15) }
+    }
+
+    @Test func theTemperatureIsFittedWithTheCapInPlace() {
+        // Certain and right on 49 lines, certain and wrong on 1: the cap alone pays the mistake
+        // -ln(rate / 2); the temperature is fitted to the capped loss, which it lowers.
+        let right = ScoredLine(actual: .info, scores: [.info: 0, .warning: -30, .error: -30])
+        let wrong = ScoredLine(actual: .warning, scores: [.info: 0, .warning: -30, .error: -30])
+        let lines = Array(repeating: right, count: 49) + [wrong]
+        let rate = TemperatureScaling.unseenErrorRate(mistakes: TemperatureScaling.mistakes(lines), distinct: lines.count)
+        #expect(rate == 2.0 / 52)
+        let fitted = TemperatureScaling.fit(lines, unseenErrorRate: rate)
+        let capped = TemperatureScaling.logLoss(lines, temperature: fitted, unseenErrorRate: rate)
+        #expect(capped <= TemperatureScaling.logLoss(lines, temperature: 1, unseenErrorRate: rate))
+        #expect(capped < TemperatureScaling.logLoss(lines, temperature: fitted) / 5, "the cap bounds the certain mistake's cost")
+        print("rate \(rate), T \(fitted), capped log-loss \(capped)")
+    }
+
+    @Test func aCappedClassifierIsNeverSurerThanOneMinusTheRate() throws {
+        let tokenizer = Tokenizer(characters: Array("abcdefghijklmnopqrstuvwxyz ->INFOWARNGE"))
+        let config = GPTConfig(vocabSize: tokenizer.vocabSize, nEmbd: 8, nHead: 2, nLayer: 1, blockSize: 32, initStd: 2)
+        let plain = TrainedModel(model: GPT(config: config, seed: 4), tokenizer: tokenizer)
+        let capped = TrainedModel(model: plain.model, tokenizer: plain.tokenizer, temperature: 1, unseenErrorRate: 0.02)
+        for message in ["api ok", "db failed", "web slow", "zzzz"] {
+            let before = try LogClassifier(plain).classify(message)
+            let after = try LogClassifier(capped).classify(message)
+            #expect(after.label == before.label)
+            #expect(after.probabilities[after.label]! <= 0.98 + 1e-15)
+            #expect(after.probabilities.values.allSatisfy { $0 >= 0.01 - 1e-15 })
+        }
+    }
 }

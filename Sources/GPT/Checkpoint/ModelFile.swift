@@ -1,7 +1,8 @@
 // A trained model on disk: its weights as safetensors tensors with GPT-2 names ([out, in] for
 // linear layers), and in the header's metadata everything needed to rebuild it: the shape
 // (n_embd, n_head, n_layer, block_size), the vocabulary (the characters in id order; BOS is
-// id len(vocab)) and the temperature the classifier divides its scores by (absent: 1). Any
+// id len(vocab)), the temperature the classifier divides its scores by (absent: 1) and the
+// unseen-message error rate that caps its probabilities (absent: 0, no cap). Any
 // safetensors reader (PyTorch, NumPy) can open the file.
 import Autograd
 
@@ -14,12 +15,18 @@ public struct TrainedModel {
     /// What the classifier divides the label scores by before the softmax: fitted on the
     /// validation part by training (TemperatureScaling.swift), 1 for a model without one.
     public let temperature: Double
+    /// No label's probability exceeds 1 minus this: the validation part's estimate of how often the
+    /// model is wrong on a message it never saw (TemperatureScaling.unseenErrorRate); 0, no cap,
+    /// for a model without one.
+    public let unseenErrorRate: Double
 
-    public init(model: GPT, tokenizer: Tokenizer, notes: [String: String] = [:], temperature: Double = 1) {
+    public init(model: GPT, tokenizer: Tokenizer, notes: [String: String] = [:], temperature: Double = 1,
+                unseenErrorRate: Double = 0) {
         self.model = model
         self.tokenizer = tokenizer
         self.notes = notes
         self.temperature = temperature
+        self.unseenErrorRate = unseenErrorRate
     }
 
     /// Where `gpt train` writes and the other commands read when no `--model` is given.
@@ -43,6 +50,7 @@ public struct TrainedModel {
         metadata["block_size"] = String(config.blockSize)
         metadata["vocab"] = tokenizer.vocabularyString
         metadata["temperature"] = String(temperature)  // the shortest text that reads back as the same Double
+        metadata["unseen_error_rate"] = String(unseenErrorRate)
         return SafetensorsFile(tensors: tensors, metadata: metadata)
     }
 
@@ -116,7 +124,17 @@ public struct TrainedModel {
         } else {
             temperature = 1
         }
-        let configKeys: Set<String> = ["format", "n_embd", "n_head", "n_layer", "block_size", "vocab", "temperature"]
+        if let text = file.metadata["unseen_error_rate"] {
+            guard let value = Double(text), value >= 0, value <= 1 else {
+                throw fail("the metadata's 'unseen_error_rate' is '\(text)'; it must be a number from 0 to 1",
+                           "write a number from 0 to 1 there (0 leaves the probabilities uncapped), or train the model again")
+            }
+            unseenErrorRate = value
+        } else {
+            unseenErrorRate = 0
+        }
+        let configKeys: Set<String> = ["format", "n_embd", "n_head", "n_layer", "block_size", "vocab", "temperature",
+                                       "unseen_error_rate"]
         notes = file.metadata.filter { !configKeys.contains($0.key) }
     }
 }

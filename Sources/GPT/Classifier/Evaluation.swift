@@ -33,8 +33,8 @@ public struct EvaluationReport: Sendable {
     public let unclassifiable: [(example: LogExample, reason: String)]
     /// How well the probabilities of the classified lines match how often the model is right.
     public let calibration: Calibration
-    /// The same for the probabilities before the model's temperature (T = 1): what temperature
-    /// scaling changed. Equal to `calibration` for a model whose temperature is 1.
+    /// The same for the probabilities before the model's calibration (T = 1, no cap): what
+    /// temperature scaling and the cap changed. Equal to `calibration` for a model without them.
     public let unscaledCalibration: Calibration
 
     /// Classifies every example and scores the predictions.
@@ -81,7 +81,8 @@ public struct EvaluationReport: Sendable {
         self.mistakes = Array(mistakes.sorted { $0.probabilities[$0.predicted]! > $1.probabilities[$1.predicted]! }.prefix(10))
         self.unclassifiable = unclassifiable
         calibration = Calibration(predictions)
-        unscaledCalibration = classifier.trained.temperature == 1 ? calibration : Calibration(unscaled)
+        let trained = classifier.trained
+        unscaledCalibration = trained.temperature == 1 && trained.unseenErrorRate == 0 ? calibration : Calibration(unscaled)
     }
 }
 

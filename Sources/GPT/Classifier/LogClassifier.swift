@@ -96,10 +96,25 @@ public final class LogClassifier {
         let likelihoods = inference.logLikelihoods(prompt: prompt.ids, continuations: spelled.map(\.1))
         var scores = Dictionary(uniqueKeysWithValues: labels.map { ($0, -Double.infinity) })  // unspellable labels
         for ((label, _), likelihood) in zip(spelled, likelihoods) { scores[label] = likelihood }
-        let probabilities = LogClassifier.softmax(scores, temperature: trained.temperature)
+        let probabilities = LogClassifier.probabilities(scores, temperature: trained.temperature,
+                                                        unseenErrorRate: trained.unseenErrorRate)
         let best = labels.max { probabilities[$0]! < probabilities[$1]! }!
         return Classification(message: message, label: best, probabilities: probabilities, logLikelihoods: scores,
                               warnings: prompt.warnings)
+    }
+
+    /// The label probabilities of a line's scores: the softmax at temperature T, mixed with a
+    /// uniform guess so that no label gets more than 1 - `unseenErrorRate` (see
+    /// `TemperatureScaling.unseenErrorRate`). With T = 1 and a rate of 0 it is the plain softmax.
+    static func probabilities(_ scores: [LogLabel: Double], temperature: Double = 1,
+                              unseenErrorRate: Double = 0) -> [LogLabel: Double] {
+        let softmax = softmax(scores, temperature: temperature)
+        guard unseenErrorRate > 0 else { return softmax }
+        // A share s of the uniform guess gives a certain label 1 - s + s/K; that is 1 - rate
+        // when s = rate * K / (K - 1).
+        let labelCount = Double(LogLabel.allCases.count)
+        let uniformShare = min(1, unseenErrorRate * labelCount / (labelCount - 1))
+        return softmax.mapValues { (1 - uniformShare) * $0 + uniformShare / labelCount }
     }
 
     /// exp(score / T) / sum(exp(scores / T)), shifted by the largest score so nothing overflows.
@@ -136,7 +151,8 @@ public final class LogClassifier {
         let (trace, likelihoods) = model.traced(prompt.ids, scoring: spelled.map(\.1))
         var scores = Dictionary(uniqueKeysWithValues: labels.map { ($0, -Double.infinity) })  // unspellable labels
         for ((label, _), likelihood) in zip(spelled, likelihoods) { scores[label] = likelihood }
-        let probabilities = LogClassifier.softmax(scores, temperature: trained.temperature)
+        let probabilities = LogClassifier.probabilities(scores, temperature: trained.temperature,
+                                                        unseenErrorRate: trained.unseenErrorRate)
         let best = labels.max { probabilities[$0]! < probabilities[$1]! }!
         let classification = Classification(message: message, label: best, probabilities: probabilities,
                                             logLikelihoods: scores, warnings: prompt.warnings)

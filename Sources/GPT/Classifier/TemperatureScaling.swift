@@ -11,6 +11,17 @@
 // T is never below 1: a validation part of a few dozen lines that the model gets all right asks
 // for T near 0, certainty, which the next unfamiliar line would not deserve (on a real 2,000-line
 // log it asked for 0.05).
+//
+// A temperature softens every answer alike, and a line unlike anything in training can still
+// score one label far above the others: on a real log, `ERROR IN CONTACTING RM.` came out INFO
+// with probability 0.9999 at T = 2.5, its source being one whose every training line was INFO.
+// So the probabilities are also capped by the classifier's record on messages it never trained
+// on. The validation part's distinct messages are such messages: if it got k of n wrong,
+// Laplace's rule of succession puts the chance that the next unseen message is wrong at
+// (k + 1) / (n + 2), and no answer is given more than 1 minus that. The cap mixes the softmax
+// with a uniform guess, so it never changes which label is largest either:
+//
+//   P(label) = (1 - s) softmax(score / T) + s / 3,   s = 3/2 (k + 1) / (n + 2)
 import Autograd
 
 /// A line's label scores (log-likelihoods, before the softmax) and the label it really has.
@@ -28,9 +39,27 @@ public enum TemperatureScaling {
     /// The temperatures searched: from the model's own probabilities to 20 times softer.
     public static let range = 1.0...20.0
 
-    /// The temperature in `range` with the lowest mean log-loss on `lines`; 1 when there are none.
-    public static func fit(_ lines: [ScoredLine]) -> Double {
+    /// Laplace's estimate of how often the classifier is wrong on a message it never saw: (k + 1) /
+    /// (n + 2) for k mistakes in n distinct lines, or 0, no cap, when there are no lines to judge by.
+    public static func unseenErrorRate(mistakes: Int, distinct: Int) -> Double {
+        distinct == 0 ? 0 : Double(mistakes + 1) / Double(distinct + 2)
+    }
+
+    /// How many of `lines` the classifier labels wrong (at temperature 1; a temperature changes no label).
+    public static func mistakes(_ lines: [ScoredLine]) -> Int {
+        lines.filter { line in
+            let probabilities = LogClassifier.softmax(line.scores)
+            return LogLabel.allCases.max { probabilities[$0]! < probabilities[$1]! } != line.actual
+        }.count
+    }
+
+    /// The temperature in `range` with the lowest mean log-loss on `lines` (with the probabilities
+    /// capped by `unseenErrorRate`); 1 when there are none.
+    public static func fit(_ lines: [ScoredLine], unseenErrorRate: Double = 0) -> Double {
         guard !lines.isEmpty else { return 1 }
+        func logLoss(_ lines: [ScoredLine], temperature: Double) -> Double {
+            Self.logLoss(lines, temperature: temperature, unseenErrorRate: unseenErrorRate)
+        }
         let golden = (5.0.squareRoot() - 1) / 2  // 0.618...: each step keeps this share of the interval
         var low = DeterministicMath.log(range.lowerBound), high = DeterministicMath.log(range.upperBound)
         var a = high - golden * (high - low), b = low + golden * (high - low)
@@ -57,12 +86,14 @@ public enum TemperatureScaling {
         return logLoss(lines, temperature: lowest) <= logLoss(lines, temperature: found) ? lowest : found
     }
 
-    /// Mean of -ln softmax(scores / T)[actual] over `lines`, each term at most -ln 1e-15 as
-    /// `Calibration` counts it, so one certain mistake cannot make the loss infinite.
-    public static func logLoss(_ lines: [ScoredLine], temperature: Double) -> Double {
+    /// Mean of -ln P(actual) over `lines`, P as the classifier gives it at temperature T and
+    /// capped by `unseenErrorRate`, each term at most -ln 1e-15 as `Calibration` counts it, so one
+    /// certain mistake cannot make the loss infinite.
+    public static func logLoss(_ lines: [ScoredLine], temperature: Double, unseenErrorRate: Double = 0) -> Double {
         var total = 0.0
         for line in lines {
-            let p = LogClassifier.softmax(line.scores, temperature: temperature)[line.actual] ?? 0
+            let p = LogClassifier.probabilities(line.scores, temperature: temperature,
+                                                unseenErrorRate: unseenErrorRate)[line.actual] ?? 0
             total -= DeterministicMath.log(max(p, Calibration.smallest))
         }
         return total / Double(lines.count)

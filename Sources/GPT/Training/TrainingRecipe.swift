@@ -104,8 +104,13 @@ public struct TrainingReport: Sendable {
     public let best: ValidationCheck?
     /// True when training stopped before `plannedSteps` because the checks stopped improving.
     public let stoppedEarly: Bool
-    /// The temperature fitted on the validation part, and the validation log-loss without and with it.
+    /// The temperature fitted on the validation part, and the validation log-loss without and with
+    /// it (and the cap).
     public let temperature: Double
+    /// The cap on every probability, 1 minus this: (k + 1) / (n + 2) for k mistakes on the n
+    /// distinct validation lines (0 when there are none), with k and n.
+    public let unseenErrorRate: Double
+    public let validationMistakes: (wrong: Int, distinct: Int)
     public let validationLogLoss: (unscaled: Double, scaled: Double)
 }
 
@@ -146,7 +151,9 @@ extension TrainingRecipe {
         }
         keeper.restoreBest()
         let scored = keeper.scoredLines()
-        let temperature = TemperatureScaling.fit(scored)
+        let wrong = TemperatureScaling.mistakes(scored)
+        let unseenErrorRate = TemperatureScaling.unseenErrorRate(mistakes: wrong, distinct: scored.count)
+        let temperature = TemperatureScaling.fit(scored, unseenErrorRate: unseenErrorRate)
         let validation = Self.documents(split.validation, tokenizer: tokenizer, blockSize: blockSize)
         let report = TrainingReport(
             trainLoss: model.meanLoss(Array(documents.prefix(1000))),
@@ -155,14 +162,16 @@ extension TrainingRecipe {
             repeatedTrainLines: split.train.count - trainLines.count, labelRepeats: labelRepeats,
             truncatedLines: documents.filter { $0.truncatedCharacters > 0 }.count,
             checks: keeper.checks, checkEvery: checkEvery, best: keeper.best, stoppedEarly: stepsTaken < plannedSteps, temperature: temperature,
+            unseenErrorRate: unseenErrorRate, validationMistakes: (wrong, scored.count),
             validationLogLoss: (TemperatureScaling.logLoss(scored, temperature: 1),
-                                TemperatureScaling.logLoss(scored, temperature: temperature)))
+                                TemperatureScaling.logLoss(scored, temperature: temperature, unseenErrorRate: unseenErrorRate)))
         var notes = ["seed": String(seed), "steps": String(stepsTaken), "data": dataset.source,
                      "data_fingerprint": dataset.fingerprint,
                      "message_weight": String(messageWeight), "learning_rate": String(adam.learningRate),
                      "rare_label_repeats": String(maxRareLabelRepeats)]
         if let best = keeper.best { notes["best_step"] = String(best.step) }
-        return (TrainedModel(model: model, tokenizer: tokenizer, notes: notes, temperature: temperature), report)
+        return (TrainedModel(model: model, tokenizer: tokenizer, notes: notes, temperature: temperature,
+                             unseenErrorRate: unseenErrorRate), report)
     }
 
     /// The training documents of some examples, each made when it is read rather than all at
