@@ -113,4 +113,16 @@ import Testing
             #expect(after.probabilities.values.allSatisfy { $0 >= 0.01 - 1e-15 })
         }
     }
+
+    @Test func calibratingIsTheCapThenTheTemperatureFittedWithIt() {
+        let right = ScoredLine(actual: .info, scores: [.info: 0, .warning: -6, .error: -9])
+        let wrong = ScoredLine(actual: .error, scores: [.info: 0, .warning: -6, .error: -9])
+        let lines = Array(repeating: right, count: 20) + [wrong, wrong]
+        let fit = TemperatureScaling.calibrate(lines)
+        #expect(fit.mistakes == 2)
+        #expect(fit.unseenErrorRate == 3.0 / 24)
+        #expect(fit.temperature == TemperatureScaling.fit(lines, unseenErrorRate: 3.0 / 24))
+        #expect(fit.logLoss == TemperatureScaling.logLoss(lines, temperature: fit.temperature, unseenErrorRate: 3.0 / 24))
+        #expect(TemperatureScaling.calibrate([]).logLoss.isNaN, "no lines: nothing to score")
+    }
 }

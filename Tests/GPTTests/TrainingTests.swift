@@ -297,8 +297,11 @@ extension TrainingTests {
         let validation = DatasetSplit(dataset, seed: recipe.seed).validation.withoutRepeats()
         let unscaled = LogClassifier(TrainedModel(model: trained.model, tokenizer: trained.tokenizer))
         let scored = try validation.map { ScoredLine(actual: $0.label, scores: try unscaled.classify($0.message).logLikelihoods) }
-        #expect(TemperatureScaling.logLoss(scored, temperature: 1) == best.logLoss)
-        #expect(report.validationLogLoss.unscaled == best.logLoss)
+        // Each check is scored as the model would be if it were kept: capped and at its fitted
+        // temperature, the log-loss `gpt eval` would give on these lines.
+        #expect(TemperatureScaling.calibrate(scored).logLoss == best.logLoss)
+        #expect(report.validationLogLoss.scaled == best.logLoss)
+        #expect(report.validationLogLoss.unscaled == TemperatureScaling.logLoss(scored, temperature: 1))
         // The cap is Laplace's estimate from the validation lines' mistakes, and the temperature is
         // fitted with it in place.
         let wrong = TemperatureScaling.mistakes(scored)

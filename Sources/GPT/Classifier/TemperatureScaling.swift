@@ -53,6 +53,24 @@ public enum TemperatureScaling {
         }.count
     }
 
+    /// How a model's probabilities are calibrated on `lines` it never trained on: the cap's rate
+    /// from its mistakes, the temperature fitted with that cap, and the log-loss with both, as
+    /// `gpt eval` would report it on those lines.
+    public struct Fit: Sendable, Equatable {
+        public let mistakes: Int
+        public let unseenErrorRate: Double
+        public let temperature: Double
+        public let logLoss: Double
+    }
+
+    public static func calibrate(_ lines: [ScoredLine]) -> Fit {
+        let mistakes = mistakes(lines)
+        let rate = unseenErrorRate(mistakes: mistakes, distinct: lines.count)
+        let temperature = fit(lines, unseenErrorRate: rate)
+        return Fit(mistakes: mistakes, unseenErrorRate: rate, temperature: temperature,
+                   logLoss: lines.isEmpty ? .nan : logLoss(lines, temperature: temperature, unseenErrorRate: rate))
+    }
+
     /// The temperature in `range` with the lowest mean log-loss on `lines` (with the probabilities
     /// capped by `unseenErrorRate`); 1 when there are none.
     public static func fit(_ lines: [ScoredLine], unseenErrorRate: Double = 0) -> Double {

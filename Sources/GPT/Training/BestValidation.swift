@@ -1,6 +1,10 @@
 // Keeping the model that did best on lines it does not train on. A few times a run, training
 // scores the validation part with the classifier's own log-loss (the one `gpt eval` reports) and,
 // when it is the lowest so far, copies the weights aside; at the end the best copy is put back.
+// Each check is scored as its weights would be written: with the cap and the temperature fitted
+// for them (TemperatureScaling.calibrate). At temperature 1, a model that has learnt its labels
+// but is sure of a few wrong answers scored worse than the first check's, which called every
+// line INFO, and runs on real logs stopped there.
 // On real logs the validation loss falls, then climbs while the training loss keeps falling (the
 // model learns its training lines by heart), so the last step's weights are often not the best.
 // After `patience` checks without a new best, more steps only fit the training lines harder, and
@@ -68,6 +72,6 @@ struct BestValidation {
     }
 
     private func logLoss() -> Double {
-        TemperatureScaling.logLoss(scoredLines(), temperature: 1)
+        TemperatureScaling.calibrate(scoredLines()).logLoss
     }
 }

@@ -151,9 +151,8 @@ extension TrainingRecipe {
         }
         keeper.restoreBest()
         let scored = keeper.scoredLines()
-        let wrong = TemperatureScaling.mistakes(scored)
-        let unseenErrorRate = TemperatureScaling.unseenErrorRate(mistakes: wrong, distinct: scored.count)
-        let temperature = TemperatureScaling.fit(scored, unseenErrorRate: unseenErrorRate)
+        let calibration = TemperatureScaling.calibrate(scored)
+        let (wrong, unseenErrorRate, temperature) = (calibration.mistakes, calibration.unseenErrorRate, calibration.temperature)
         let validation = Self.documents(split.validation, tokenizer: tokenizer, blockSize: blockSize)
         let report = TrainingReport(
             trainLoss: model.meanLoss(Array(documents.prefix(1000))),
