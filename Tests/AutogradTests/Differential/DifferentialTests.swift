@@ -139,9 +139,12 @@ let matmulHeavyGraph = zip(
         await check(5000, runHeavyGraph)
     }
 
-    /// Most of these programs must compare a matmul whose positions the backward pass stacks.
+    /// Many of these programs must compare a matmul whose positions the backward pass stacks. About
+    /// half of them do (1,466 to 1,590 of 3,000 in the runs counted, a standard deviation near
+    /// 30), so the floor is a third: far enough below to hold on every seed, near enough to catch
+    /// a generator that stopped making such matmuls.
     @Test func randomMatmulsAgreeWithTheReferenceAndFiniteDifferences() async {
-        await check(3000, matmulHeavyGraph, stacked: 3000 / 2)
+        await check(3000, matmulHeavyGraph, stacked: 3000 / 3)
     }
 
     /// Compares `count` programs; most of them must be comparable, or the test would test nothing,
