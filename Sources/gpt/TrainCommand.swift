@@ -12,12 +12,13 @@ struct TrainCommand: ParsableCommand {
             training sees only the train part, each distinct line of it once a pass (repeats are left \
             out), a rare label's lines more often (--rare-label-repeats). It scores the validation \
             part 20 times a run, keeps the weights that scored best, stops early when 5 checks in a \
-            row find nothing better (--patience), and fits on it the \
-            temperature the classifier divides its scores by and the cap on its probabilities (one \
-            minus its error rate on those unseen messages). The model is written to \(TrainedModel.defaultPath) \
-            unless -o says otherwise; the other commands read it from there. Each size flag has an \
-            upper bound (see its help); together, the weights and one training step on a line that \
-            fills the block must fit in \(GPTConfig.maxTapeNodes) tape nodes (about 2.5 GB).
+            row find nothing better (--patience), and fits on it the temperature the classifier \
+            divides its scores by and the cap on its probabilities (one minus the highest error rate \
+            its mistakes on those unseen messages do not rule out). The model is written to \
+            \(TrainedModel.defaultPath) unless -o says otherwise; the other commands read it from \
+            there. Each size flag has an upper bound (see its help); together, the weights and one \
+            training step on a line that fills the block must fit in \(GPTConfig.maxTapeNodes) tape \
+            nodes (about 2.5 GB).
             """
     )
 
@@ -75,8 +76,8 @@ struct TrainCommand: ParsableCommand {
             }
             let (wrong, distinct) = report.validationMistakes
             lines.append("no answer surer than \(format(1 - report.unseenErrorRate, 4)): the model got \(wrong) of the \(distinct) "
-                         + "distinct validation lines wrong, so by Laplace's rule of succession a message it never saw is wrong "
-                         + "about (\(wrong) + 1) / (\(distinct) + 2) of the time")
+                         + "distinct validation lines wrong, which does not rule out (at 95% confidence) its being wrong on "
+                         + "\(format(100 * report.unseenErrorRate, 2))% of the messages it never saw")
             lines.append("temperature \(format(report.temperature, 3)), fitted on the validation part with that cap: its log-loss "
                          + "\(format(report.validationLogLoss.unscaled, 4)) -> \(format(report.validationLogLoss.scaled, 4)) "
                          + "with both (the classifier divides its scores by it; the labels it picks do not change)")

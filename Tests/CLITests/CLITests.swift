@@ -314,8 +314,8 @@ private let tinyModel = ["--n-embd", "8", "--n-head", "2", "--block-size", "32"]
         #expect(written.notes["best_step"] == String(kept.1))
         // And the cap, from its mistakes on the validation lines, also written.
         let cap = try #require(run.stdout.firstMatch(of: /no answer surer than (\d\.\d+): the model got (\d+) of the (\d+) distinct/))
-        let (wrong, distinct) = (Double(cap.2)!, Double(cap.3)!)
-        #expect(written.unseenErrorRate == (wrong + 1) / (distinct + 2))
+        let (wrong, distinct) = (Int(cap.2)!, Int(cap.3)!)
+        #expect(written.unseenErrorRate == TemperatureScaling.unseenErrorRate(mistakes: wrong, distinct: distinct))
         #expect(String(format: "%.4f", 1 - written.unseenErrorRate) == String(cap.1))
     }
 

@@ -59,13 +59,41 @@ import Testing
 
     // MARK: The cap from the record on unseen messages
 
-    @Test func theUnseenErrorRateIsLaplacesRuleOfSuccession() {
+    @Test func theUnseenErrorRateIsTheHighestTheRecordDoesNotRuleOut() {
         let right = ScoredLine(actual: .info, scores: [.info: 0, .warning: -3, .error: -5])
         let wrong = ScoredLine(actual: .error, scores: [.info: 0, .warning: -3, .error: -5])
         let lines = Array(repeating: right, count: 97) + Array(repeating: wrong, count: 3)
         #expect(TemperatureScaling.mistakes(lines) == 3)
-        #expect(TemperatureScaling.unseenErrorRate(mistakes: 3, distinct: 100) == 4.0 / 102)
+        // Upper ends of the one-sided 95% Wilson interval, solved by bisection in Python.
+        let known: [(mistakes: Int, distinct: Int, rate: Double)] = [
+            (0, 118, 0.02241440928621755), (3, 100, 0.07271034328690394),
+            (1, 50, 0.08480529424830945), (4, 500, 0.01769936521494456), (0, 1, 0.7301340512159458),
+        ]
+        for (k, n, rate) in known {
+            #expect(abs(TemperatureScaling.unseenErrorRate(mistakes: k, distinct: n) - rate) < 1e-12, "\(k) of \(n)")
+        }
+        // Wrong on every line: nothing rules out being wrong always.
+        #expect(TemperatureScaling.unseenErrorRate(mistakes: 5, distinct: 5) == 1)
         #expect(TemperatureScaling.unseenErrorRate(mistakes: 0, distinct: 0) == 0, "no lines: no cap")
+    }
+
+    /// The rate is where the score test stops ruling it out: (p - k/n) / sqrt(p (1 - p) / n) = z,
+    /// found here by bisection rather than by the closed form, for many records.
+    @Test func theUnseenErrorRateSolvesTheScoreTest() {
+        let z = TemperatureScaling.unseenErrorConfidenceZ
+        for n in [1, 2, 7, 50, 118, 1000, 100_000] {
+            for k in Set([0, 1, n / 10, n / 2, n - 1]) where k >= 0 && k < n {
+                let observed = Double(k) / Double(n)
+                var low = observed, high = 1.0
+                for _ in 0..<200 {
+                    let p = (low + high) / 2
+                    if (p - observed) / (p * (1 - p) / Double(n)).squareRoot() < z { low = p } else { high = p }
+                }
+                let rate = TemperatureScaling.unseenErrorRate(mistakes: k, distinct: n)
+                #expect(abs(rate - low) < 1e-12, "\(k) of \(n): \(rate), the score test's \(low)")
+                #expect(rate > observed, "the record's own rate is never the bound")
+            }
+        }
     }
 
     @Test func theCapKeepsEveryLabelAndLimitsTheSurestToOneMinusTheRate() {
@@ -73,7 +101,7 @@ import Testing
         let scores: [LogLabel: Double] = [.info: 0, .warning: -40, .error: -45]
         let plain = LogClassifier.probabilities(scores)
         #expect(plain[.info]! == 1)
-        let rate = 1.0 / 52  // no mistakes on 50 distinct validation lines
+        let rate = 0.05
         let capped = LogClassifier.probabilities(scores, temperature: 1, unseenErrorRate: rate)
         #expect(abs(capped[.info]! - (1 - rate)) < 1e-15)
         #expect(abs(capped.values.reduce(0, +) - 1) < 1e-15)
@@ -92,11 +120,11 @@ import Testing
         let wrong = ScoredLine(actual: .warning, scores: [.info: 0, .warning: -30, .error: -30])
         let lines = Array(repeating: right, count: 49) + [wrong]
         let rate = TemperatureScaling.unseenErrorRate(mistakes: TemperatureScaling.mistakes(lines), distinct: lines.count)
-        #expect(rate == 2.0 / 52)
+        #expect(abs(rate - 0.08480529424830945) < 1e-12, "1 mistake in 50 lines")
         let fitted = TemperatureScaling.fit(lines, unseenErrorRate: rate)
         let capped = TemperatureScaling.logLoss(lines, temperature: fitted, unseenErrorRate: rate)
         #expect(capped <= TemperatureScaling.logLoss(lines, temperature: 1, unseenErrorRate: rate))
-        #expect(capped < TemperatureScaling.logLoss(lines, temperature: fitted) / 5, "the cap bounds the certain mistake's cost")
+        #expect(capped < TemperatureScaling.logLoss(lines, temperature: fitted) / 3, "the cap bounds the certain mistake's cost")
         print("rate \(rate), T \(fitted), capped log-loss \(capped)")
     }
 
@@ -120,9 +148,10 @@ import Testing
         let lines = Array(repeating: right, count: 20) + [wrong, wrong]
         let fit = TemperatureScaling.calibrate(lines)
         #expect(fit.mistakes == 2)
-        #expect(fit.unseenErrorRate == 3.0 / 24)
-        #expect(fit.temperature == TemperatureScaling.fit(lines, unseenErrorRate: 3.0 / 24))
-        #expect(fit.logLoss == TemperatureScaling.logLoss(lines, temperature: fit.temperature, unseenErrorRate: 3.0 / 24))
+        let rate = TemperatureScaling.unseenErrorRate(mistakes: 2, distinct: 22)
+        #expect(fit.unseenErrorRate == rate)
+        #expect(fit.temperature == TemperatureScaling.fit(lines, unseenErrorRate: rate))
+        #expect(fit.logLoss == TemperatureScaling.logLoss(lines, temperature: fit.temperature, unseenErrorRate: rate))
         #expect(TemperatureScaling.calibrate([]).logLoss.isNaN, "no lines: nothing to score")
     }
 }

@@ -302,11 +302,11 @@ extension TrainingTests {
         #expect(TemperatureScaling.calibrate(scored).logLoss == best.logLoss)
         #expect(report.validationLogLoss.scaled == best.logLoss)
         #expect(report.validationLogLoss.unscaled == TemperatureScaling.logLoss(scored, temperature: 1))
-        // The cap is Laplace's estimate from the validation lines' mistakes, and the temperature is
-        // fitted with it in place.
+        // The cap is the highest error rate the validation lines' mistakes do not rule out, and the
+        // temperature is fitted with it in place.
         let wrong = TemperatureScaling.mistakes(scored)
         #expect(report.validationMistakes.wrong == wrong && report.validationMistakes.distinct == scored.count)
-        #expect(trained.unseenErrorRate == Double(wrong + 1) / Double(scored.count + 2))
+        #expect(trained.unseenErrorRate == TemperatureScaling.unseenErrorRate(mistakes: wrong, distinct: scored.count))
         #expect(trained.temperature == TemperatureScaling.fit(scored, unseenErrorRate: trained.unseenErrorRate))
         // The temperature is the best the cap allows; the cap itself can cost a little on lines the
         // model gets right, so the loss is compared with the capped loss at T = 1.

@@ -16,12 +16,16 @@
 // score one label far above the others: on a real log, `ERROR IN CONTACTING RM.` came out INFO
 // with probability 0.9999 at T = 2.5, its source being one whose every training line was INFO.
 // So the probabilities are also capped by the classifier's record on messages it never trained
-// on. The validation part's distinct messages are such messages: if it got k of n wrong,
-// Laplace's rule of succession puts the chance that the next unseen message is wrong at
-// (k + 1) / (n + 2), and no answer is given more than 1 minus that. The cap mixes the softmax
-// with a uniform guess, so it never changes which label is largest either:
+// on. The validation part's distinct messages are such messages, and if it got k of n wrong, the
+// rate at which it is wrong on the next unseen message is not k / n but something the record
+// only bounds: 0 mistakes in 118 messages does not rule out being wrong on 2% of them. The cap
+// takes the highest rate such a record does not rule out at 95% confidence, the upper end of the
+// Wilson score interval (z = 1.645, one-sided), and no answer is given more than 1 minus it.
+// (Laplace's rule, (k + 1) / (n + 2), the rate's expected value, let a model with a clean record
+// on 118 validation messages call a held-out real ERROR message INFO at 0.9917.) The cap mixes
+// the softmax with a uniform guess, so it never changes which label is largest either:
 //
-//   P(label) = (1 - s) softmax(score / T) + s / 3,   s = 3/2 (k + 1) / (n + 2)
+//   P(label) = (1 - s) softmax(score / T) + s / 3,   s = 3/2 rate
 import Autograd
 
 /// A line's label scores (log-likelihoods, before the softmax) and the label it really has.
@@ -39,11 +43,22 @@ public enum TemperatureScaling {
     /// The temperatures searched: from the model's own probabilities to 20 times softer.
     public static let range = 1.0...20.0
 
-    /// Laplace's estimate of how often the classifier is wrong on a message it never saw: (k + 1) /
-    /// (n + 2) for k mistakes in n distinct lines, or 0, no cap, when there are no lines to judge by.
+    /// How often the classifier may be wrong on a message it never saw, judged by k mistakes in n
+    /// distinct lines it never trained on: the largest rate p whose score test does not reject
+    /// k / n at one-sided 95%, (p - k/n) / sqrt(p (1 - p) / n) = z, solved for p (Wilson, 1927).
+    /// 0, no cap, when there are no lines to judge by.
     public static func unseenErrorRate(mistakes: Int, distinct: Int) -> Double {
-        distinct == 0 ? 0 : Double(mistakes + 1) / Double(distinct + 2)
+        guard distinct > 0 else { return 0 }
+        // Wrong on every line: nothing rules out being wrong always (the formula's rounding gives 1 - 1 ulp).
+        guard mistakes < distinct else { return 1 }
+        let n = Double(distinct), observed = Double(min(max(mistakes, 0), distinct)) / n
+        let z = unseenErrorConfidenceZ, z2 = z * z
+        let spread = z * (observed * (1 - observed) / n + z2 / (4 * n * n)).squareRoot()
+        return min(1, (observed + z2 / (2 * n) + spread) / (1 + z2 / n))
     }
+
+    /// The standard normal quantile of the cap's confidence: 95%, one-sided.
+    public static let unseenErrorConfidenceZ = 1.6448536269514722
 
     /// How many of `lines` the classifier labels wrong (at temperature 1; a temperature changes no label).
     public static func mistakes(_ lines: [ScoredLine]) -> Int {

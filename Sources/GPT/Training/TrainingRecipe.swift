@@ -107,8 +107,9 @@ public struct TrainingReport: Sendable {
     /// The temperature fitted on the validation part, and the validation log-loss without and with
     /// it (and the cap).
     public let temperature: Double
-    /// The cap on every probability, 1 minus this: (k + 1) / (n + 2) for k mistakes on the n
-    /// distinct validation lines (0 when there are none), with k and n.
+    /// The cap on every probability, 1 minus this: the highest error rate that k mistakes on the n
+    /// distinct validation lines do not rule out (0 when there are none; see
+    /// `TemperatureScaling.unseenErrorRate`), with k and n.
     public let unseenErrorRate: Double
     public let validationMistakes: (wrong: Int, distinct: Int)
     public let validationLogLoss: (unscaled: Double, scaled: Double)
