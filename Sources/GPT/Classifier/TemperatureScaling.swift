@@ -51,7 +51,7 @@ public enum TemperatureScaling {
         guard distinct > 0 else { return 0 }
         // Wrong on every line: nothing rules out being wrong always (the formula's rounding gives 1 - 1 ulp).
         guard mistakes < distinct else { return 1 }
-        let n = Double(distinct), observed = Double(min(max(mistakes, 0), distinct)) / n
+        let n = Double(distinct), observed = Double(max(mistakes, 0)) / n
         let z = unseenErrorConfidenceZ, z2 = z * z
         let spread = z * (observed * (1 - observed) / n + z2 / (4 * n * n)).squareRoot()
         return min(1, (observed + z2 / (2 * n) + spread) / (1 + z2 / n))
