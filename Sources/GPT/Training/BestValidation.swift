@@ -9,6 +9,7 @@
 // model learns its training lines by heart), so the last step's weights are often not the best.
 // After `patience` checks without a new best, more steps only fit the training lines harder, and
 // training stops.
+import Autograd
 
 /// The validation log-loss after one step of training.
 public struct ValidationCheck: Sendable, Equatable {
@@ -47,11 +48,17 @@ struct BestValidation {
         }
     }
 
-    /// True once `patience` checks in a row have not beaten the best.
+    /// True once `patience` checks in a row have not beaten the best, and the best has learnt
+    /// something. A check no better than a uniform guess over the labels (ln 3, what the cap makes
+    /// of a model wrong on two thirds of the lines) is where every run starts: stopping there kept
+    /// a model that called every line INFO, on a short run whose checks were still at chance.
     var shouldStop: Bool {
         guard let patience, let best, let last = checks.last else { return false }
-        return (last.step - best.step) / every >= patience
+        return best.logLoss < Self.uniformGuessLogLoss && (last.step - best.step) / every >= patience
     }
+
+    /// The log-loss of probability 1/3 for every label, less a rounding's worth.
+    static let uniformGuessLogLoss = DeterministicMath.log(Double(LogLabel.allCases.count)) * (1 - 1e-12)
 
     /// The validation lines' scores under the current weights (temperature 1). `classifyAll`
     /// sorts the lines (each reuses the start it shares with the one before) and splits them over
